@@ -1,0 +1,106 @@
+"""The propwatch exception tree.
+
+Every error propwatch raises is a ``PropwatchError``; each class also inherits
+the builtin it behaves like, so callers that catch ``ValueError`` or
+``LookupError`` keep working::
+
+    PropwatchError(Exception)
+    ├── ConfigError(ValueError)            bad propwatch.toml / options   PW100
+    ├── InputError(ValueError)             one input cannot be read       PW2xx
+    │   (its ``code`` says why: binary, empty, encoding, too-large,
+    │    bad-json, bad-csv, no-text-column, no-text, unreadable, ...)
+    ├── PipelineError(RuntimeError)        stages in an impossible order  PW300
+    │   └── UnknownStageError(LookupError) no stage by that name          PW301
+    ├── StoreError(RuntimeError)           the DuckDB store failed        PW400
+    │   └── NotFoundError(LookupError)     no such document / record      PW404
+    └── MissingExtraError(ImportError)     an optional package is absent  PW500
+
+Bad *content* is not raised through a batch: readers and the pipeline turn
+it into a :class:`propwatch.records.Rejection` with the same code, so one
+bad article never stops the others. Messages carry a stable code so scripts
+can match on it.
+"""
+
+from __future__ import annotations
+
+
+class PropwatchError(Exception):
+    """Base class of every propwatch error."""
+
+    code = "PW000"
+
+    def __str__(self) -> str:  # one line, with the stable code
+        return f"{self.code} {super().__str__()}"
+
+
+class ConfigError(PropwatchError, ValueError):
+    """Configuration is invalid; ``problems`` lists every problem by dotted path."""
+
+    code = "PW100"
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class InputError(PropwatchError, ValueError):
+    """One input (file, record or line) cannot be turned into a document."""
+
+    code = "PW200"
+
+    def __init__(self, source: str, reason: str, kind: str = "unreadable", line: int | None = None):
+        self.source = source
+        self.reason = reason
+        self.kind = kind
+        self.line = line
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {kind}: {reason}")
+
+
+class PipelineError(PropwatchError, RuntimeError):
+    """The configured stages cannot run in the given order."""
+
+    code = "PW300"
+
+
+class UnknownStageError(PipelineError, LookupError):
+    """No stage is registered under that name."""
+
+    code = "PW301"
+
+
+class StoreError(PropwatchError, RuntimeError):
+    """The store could not be opened, migrated or written."""
+
+    code = "PW400"
+
+
+class NotFoundError(StoreError, LookupError):
+    """The requested document or record is not in the store."""
+
+    code = "PW404"
+
+
+class MissingExtraError(PropwatchError, ImportError):
+    """An optional dependency is needed; the message says what to install."""
+
+    code = "PW500"
+
+    def __init__(self, package: str, extra: str, purpose: str):
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{purpose} needs the '{package}' package: pip install 'propwatch[{extra}]'"
+        )
+
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "MissingExtraError",
+    "NotFoundError",
+    "PipelineError",
+    "PropwatchError",
+    "StoreError",
+    "UnknownStageError",
+]

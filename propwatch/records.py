@@ -1,0 +1,254 @@
+"""Typed, frozen records: the document and one record type per layer.
+
+Every span of every layer is a pair of character offsets into
+``Document.text`` with the covered text alongside, so that
+``doc.text[span.start:span.end] == span.text`` always holds. Layers are
+data; the stages in :mod:`propwatch.stages` make them.
+
+A stage that adds a new layer registers its record type with
+:func:`layer_record`, so the store, the JSON output and the JSON Schema
+all know it without further wiring.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeVar
+
+# ---------------------------------------------------------------- spans
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of ``Document.text``: ``text == doc.text[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.start, int) and isinstance(self.end, int)):
+            raise TypeError(f"span offsets must be int, got {self.start!r}, {self.end!r}")
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"bad span offsets {self.start}..{self.end}")
+        if len(self.text) != self.end - self.start:
+            raise ValueError(
+                f"span text has {len(self.text)} chars but offsets cover {self.end - self.start}"
+            )
+
+    @classmethod
+    def of(cls, text: str, start: int, end: int, **fields: Any):
+        """Build the record from offsets into ``text`` (its covered text is sliced)."""
+        return cls(start=start, end=end, text=text[start:end], **fields)
+
+
+LAYER_RECORDS: dict[str, type] = {}
+"""Layer name -> record type; filled by :func:`layer_record`."""
+
+R = TypeVar("R", bound=type)
+
+
+def layer_record(layer: str):
+    """Class decorator: declare ``cls`` as the record type of ``layer``."""
+
+    def register(cls: R) -> R:
+        if layer in LAYER_RECORDS and LAYER_RECORDS[layer] is not cls:
+            raise ValueError(f"layer {layer!r} already has record type {LAYER_RECORDS[layer]}")
+        LAYER_RECORDS[layer] = cls
+        cls.layer_name = layer
+        return cls
+
+    return register
+
+
+@layer_record("sentences")
+@dataclass(frozen=True, slots=True)
+class Sentence(Span):
+    """One sentence; ``paragraph`` counts paragraphs from 0."""
+
+    layer_name: ClassVar[str]
+    paragraph: int = 0
+
+
+# ---------------------------------------------------------------- cleaning
+
+
+@dataclass(frozen=True, slots=True)
+class CleaningStep:
+    """One step that cleaning applied; replaying the steps rebuilds the text.
+
+    ``op`` names a function in :mod:`propwatch.ingest.clean`; ``params``
+    holds exactly what it needs to redo the step; ``note`` says why, for
+    the analyst.
+    """
+
+    op: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"op": self.op, "params": dict(self.params), "note": self.note}
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An input that could not become a document, with the reason."""
+
+    source: str
+    kind: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{where}: {self.kind}: {self.reason}"
+
+
+# ---------------------------------------------------------------- document
+
+_WS = re.compile(r"\s+")
+
+
+def content_id(text: str) -> str:
+    """The document id: a hash of the normalized content.
+
+    Case, Unicode compatibility forms and white space do not change it, so
+    the same story ingested twice, or from two files, gets one id.
+    """
+    norm = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One story: its clean text, metadata and layers.
+
+    Before the ``clean`` stage, ``text`` holds the decoded input (``markup``
+    says whether it is HTML); after it, the clean story text that every
+    layer's offsets point into.
+    """
+
+    text: str
+    source: str
+    story_index: int = 0
+    markup: str = "text"  # "text" or "html" before cleaning; "text" after
+    source_record: str | None = None  # line/record id inside the source file
+    title: str | None = None
+    outlet: str | None = None
+    outlet_evidence: str | None = None
+    url: str | None = None
+    published: str | None = None
+    language: str = "und"
+    language_score: float = 0.0
+    cleaning: tuple[CleaningStep, ...] = ()
+    flags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    layers: Mapping[str, tuple] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+        object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
+
+    @property
+    def id(self) -> str:
+        return content_id(self.text)
+
+    def layer(self, name: str) -> tuple:
+        """The records of layer ``name`` (empty when the stage has not run)."""
+        return self.layers.get(name, ())
+
+    def with_layer(self, name: str, records) -> "Document":
+        layers = dict(self.layers)
+        layers[name] = tuple(records)
+        return dataclasses.replace(self, layers=layers)
+
+    def replace(self, **changes: Any) -> "Document":
+        return dataclasses.replace(self, **changes)
+
+    def with_flag(self, flag: str) -> "Document":
+        if flag in self.flags:
+            return self
+        return dataclasses.replace(self, flags=self.flags + (flag,))
+
+
+def record_to_dict(record: Any) -> dict[str, Any]:
+    """A layer record as plain JSON-ready data (nested records included)."""
+    if hasattr(record, "to_dict"):
+        return record.to_dict()
+    out = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        out[f.name] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return record_to_dict(value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
+    """Rebuild a record of type ``cls`` from :func:`record_to_dict` output."""
+    if hasattr(cls, "from_dict"):
+        return cls.from_dict(data)
+    hints = _field_types(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        kwargs[f.name] = _rebuild(hints.get(f.name), data[f.name])
+    return cls(**kwargs)
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    import typing
+
+    return typing.get_type_hints(cls)
+
+
+def _rebuild(hint: Any, value: Any) -> Any:
+    import typing
+
+    if value is None or hint is None:
+        return value
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+        return record_from_dict(hint, value)
+    if origin is tuple and isinstance(value, list):
+        inner = args[0] if args else None
+        return tuple(_rebuild(inner, v) for v in value)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in args:
+            if dataclasses.is_dataclass(arg) and isinstance(value, Mapping):
+                return record_from_dict(arg, value)
+        return value
+    return value
+
+
+__all__ = [
+    "LAYER_RECORDS",
+    "CleaningStep",
+    "Document",
+    "Rejection",
+    "Sentence",
+    "Span",
+    "content_id",
+    "layer_record",
+    "record_from_dict",
+    "record_to_dict",
+]
