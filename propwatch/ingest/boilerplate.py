@@ -1,0 +1,205 @@
+"""Line-level page furniture: decide which lines of a scraped page are not story text.
+
+The rules are general (line shape, repetition, position in the page) and
+the phrases they know are data (``data/boilerplate.toml``). Each dropped
+line gets a reason, and what the furniture says about the page (the site
+name after the title, an outlet footer, credits) is kept as signals.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+from .outlets import outlets_named_in
+
+_BULLETS = "•·*-–—▪►» \t"
+_CLOSERS = "\"'”’»)]"
+_SMALL_WORDS = {
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "as", "by", "with",
+    "from", "into", "over", "vs", "via", "but", "nor", "is", "are", "be", "up", "off", "per",
+}
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+
+
+@functools.lru_cache(maxsize=1)
+def rules() -> "Rules":
+    text = resources.files("propwatch").joinpath("data/boilerplate.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+
+    def compile_all(key: str) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p, re.IGNORECASE) for p in data.get(key, []))
+
+    return Rules(
+        widget_lines=frozenset(w.casefold() for w in data.get("widget_lines", [])),
+        line_patterns=compile_all("line_patterns"),
+        caption_patterns=compile_all("caption_patterns"),
+        credit_patterns=compile_all("credit_patterns"),
+        footer_keywords=tuple(k.casefold() for k in data.get("footer_keywords", [])),
+    )
+
+
+@dataclass(frozen=True)
+class Rules:
+    widget_lines: frozenset[str]
+    line_patterns: tuple[re.Pattern[str], ...]
+    caption_patterns: tuple[re.Pattern[str], ...]
+    credit_patterns: tuple[re.Pattern[str], ...]
+    footer_keywords: tuple[str, ...]
+
+
+@dataclass
+class PageSignals:
+    """What the furniture said about the page."""
+
+    title_suffixes: list[str] = field(default_factory=list)
+    footer_outlets: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+
+
+def words(line: str) -> list[str]:
+    return re.findall(r"[^\W_][\w'’.-]*", line)
+
+
+def ends_like_sentence(line: str) -> bool:
+    body = line.rstrip().rstrip(_CLOSERS)
+    return body.endswith((".", "!", "?", "…"))
+
+
+def is_prose(line: str) -> bool:
+    """A line of running text: ends like a sentence, or is long."""
+    return ends_like_sentence(line) or len(words(line)) >= 18
+
+
+def is_headline_like(line: str) -> bool:
+    n = len(words(line))
+    return 2 <= n <= 22 and not is_prose(line) and not line.rstrip().endswith((":", ",", ";"))
+
+
+def title_case_ratio(line: str) -> float:
+    """Share of the non-small words that start with a capital letter."""
+    ws = [w for w in words(line) if w.casefold() not in _SMALL_WORDS and w[0].isalpha()]
+    if not ws:
+        return 0.0
+    return sum(1 for w in ws if w[0].isupper()) / len(ws)
+
+
+def _key(line: str) -> str:
+    return line.strip(_BULLETS).casefold()
+
+
+def _norm(line: str) -> str:
+    return re.sub(r"\W+", " ", line.casefold()).strip()
+
+
+def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
+    """Map line index -> reason for every line that is not story text."""
+    r = rules()
+    drop: dict[int, str] = {}
+    signals = PageSignals()
+    content = [i for i, line in enumerate(lines) if line.strip()]
+
+    for i in content:
+        line = lines[i].strip()
+        key = _key(line)
+        if key in r.widget_lines:
+            drop[i] = "widget"
+        elif any(p.search(key) for p in r.line_patterns) and not is_prose(line):
+            drop[i] = "widget"
+        elif any(p.search(line) for p in r.caption_patterns):
+            drop[i] = "photo caption or credit"
+        elif any(p.search(key) for p in r.credit_patterns):
+            drop[i] = "credit line"
+            signals.credits.append(line)
+
+    _drop_title_duplicates(lines, content, drop, signals)
+    _drop_repeats(lines, content, drop)
+    _drop_captions_under_headlines(lines, content, drop)
+    _drop_footers(lines, content, drop, signals, r)
+    return drop, signals
+
+
+def _drop_title_duplicates(lines, content, drop, signals) -> None:
+    """'Headline | Site Name' repeating an earlier headline: keep the site name as a signal."""
+    seen: list[str] = []
+    for i in content:
+        if i in drop:
+            continue
+        line = lines[i].strip()
+        for earlier in seen:
+            for sep in _TITLE_SEPARATORS:
+                prefix = earlier + sep
+                if line.startswith(prefix) and 0 < len(words(line[len(prefix):])) <= 6:
+                    drop[i] = "title repeated with site name"
+                    signals.title_suffixes.append(line[len(prefix):].strip())
+                    break
+            if i in drop:
+                break
+        if is_headline_like(line):
+            seen.append(line)
+
+
+def _drop_repeats(lines, content, drop) -> None:
+    """A line repeated within a few lines: a headline keeps its first copy; a caption goes."""
+    kept = [i for i in content if i not in drop or drop[i] == "photo caption or credit"]
+    for pos, i in enumerate(kept):
+        if i in drop:
+            continue
+        norm = _norm(lines[i])
+        if len(norm) < 12:
+            continue
+        for j in kept[pos + 1: pos + 4]:
+            if _norm(lines[j]) != norm:
+                continue
+            if is_headline_like(lines[i]):
+                drop[j] = "repeated headline"
+            else:
+                drop[i] = drop[j] = "repeated photo caption"
+            break
+
+
+def _drop_captions_under_headlines(lines, content, drop) -> None:
+    """A short non-sentence line right under a headline, before the body, is a caption."""
+    alive = [i for i in content if i not in drop or drop[i] == "repeated headline"]
+    for pos, i in enumerate(alive[:-2]):
+        if i in drop or not is_headline_like(lines[i]):
+            continue
+        j = alive[pos + 1]
+        after = alive[pos + 2]
+        if j in drop or ends_like_sentence(lines[j]) or len(words(lines[j])) < 3:
+            continue
+        if title_case_ratio(lines[j]) >= 0.75 and len(words(lines[j])) <= 12:
+            continue  # two headlines in a row (a kicker); not a caption
+        follows_body = is_prose(lines[after]) or drop.get(after) == "repeated headline"
+        if follows_body:
+            drop[j] = "photo caption under headline"
+
+
+def _drop_footers(lines, content, drop, signals, r: Rules) -> None:
+    """Outlet blurbs in the page's last third, and the furniture after the last paragraph."""
+    if not content:
+        return
+    tail_start = content[int(len(content) * 2 / 3)] if len(content) >= 3 else content[0]
+    for i in content:
+        if i < tail_start or i in drop:
+            continue
+        line = lines[i].strip()
+        low = line.casefold()
+        if not any(k in low for k in r.footer_keywords):
+            continue
+        named = outlets_named_in(line)
+        has_address = bool(re.search(r"\b[\w-]+\.(com|org|net|ru|su|ir|uk|tv|info|rs|tr)\b", low))
+        if named or has_address or "©" in line:
+            drop[i] = "outlet footer"
+            signals.footer_outlets.extend(o.name for o in named)
+    alive = [i for i in content if i not in drop]
+    prose = [i for i in alive if is_prose(lines[i])]
+    if not prose:
+        return
+    last_prose = prose[-1]
+    for i in alive:
+        if i > last_prose and len(words(lines[i])) <= 8:
+            drop[i] = "trailing page furniture"

@@ -1,0 +1,114 @@
+"""Story metadata: title, outlet (with its evidence) and publication date."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from .boilerplate import is_headline_like, words
+from .outlets import attribution_counts, outlet_by_name, outlet_by_url
+
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec"),
+        ]
+    )
+    for m in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DATE_PATTERNS = [
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b"),
+    re.compile(_MONTH + r"\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+]
+
+
+def find_title(text: str) -> str | None:
+    """The story's first line when it reads as a headline."""
+    first = text.split("\n", 1)[0].strip()
+    if first and is_headline_like(first) and len(words(first)) <= 25:
+        return first
+    return None
+
+
+def find_date(text: str, head_chars: int = 400) -> str | None:
+    """An explicit full date near the top of the story (a dateline), as ISO."""
+    head = text[:head_chars]
+    for pattern in _DATE_PATTERNS:
+        m = pattern.search(head)
+        if not m:
+            continue
+        month = int(m["mnum"]) if "mnum" in m.groupdict() and m["mnum"] else _MONTHS[m["month"].lower().rstrip(".")]
+        try:
+            return date(int(m["year"]), month, int(m["day"])).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def normalize_date(value: str | None) -> str | None:
+    """An ISO date (YYYY-MM-DD) from an ISO timestamp or a written date."""
+    if not value:
+        return None
+    value = value.strip()
+    m = re.match(r"^((?:19|20)\d\d)-([01]\d)-([0-3]\d)", value)
+    if m:
+        return f"{m[1]}-{m[2]}-{m[3]}"
+    return find_date(value, head_chars=len(value))
+
+
+def find_outlet(
+    text: str,
+    *,
+    declared: str | None,
+    url: str | None,
+    sitename: str | None,
+    title_suffixes: list[str],
+    footer_outlets: list[str],
+    page_attribution: Mapping[str, int],
+) -> tuple[str | None, str | None]:
+    """(outlet name, evidence) in order of trust."""
+    if declared:
+        known = outlet_by_name(declared)
+        return (known.name if known else declared), "input field"
+    by_url = outlet_by_url(url)
+    if by_url:
+        return by_url.name, f"URL domain ({url})"
+    if sitename:
+        known = outlet_by_name(sitename)
+        return (known.name if known else sitename), "HTML site name"
+    for suffix in title_suffixes:
+        known = outlet_by_name(suffix)
+        if known:
+            return known.name, f"site name after the title ({suffix})"
+    if footer_outlets:
+        return Counter(footer_outlets).most_common(1)[0][0], "outlet footer"
+    own = attribution_counts(text)
+    if own and own.most_common(1)[0][1] >= 2:
+        name, n = own.most_common(1)[0]
+        return name, f"in-text attribution ({n} mentions such as 'told {name}')"
+    if page_attribution:
+        name, n = Counter(page_attribution).most_common(1)[0]
+        if n >= 2:
+            return name, f"in-text attribution on the same page ({n} mentions)"
+    if own:
+        name, _ = own.most_common(1)[0]
+        return name, "in-text attribution (1 mention)"
+    if title_suffixes:
+        return title_suffixes[0], "site name after the title (not in the outlet table)"
+    return None, None
+
+
+def outlet_info(name: str | None) -> dict[str, Any]:
+    """Country and state affiliation of a known outlet, for output."""
+    known = outlet_by_name(name) if name else None
+    if not known:
+        return {}
+    return {"country": known.country, "affiliation": known.affiliation, "note": known.note}

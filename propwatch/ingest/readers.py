@@ -1,0 +1,372 @@
+"""Readers: one per input format, chosen by extension or by sniffing.
+
+Each reader turns one input into raw :class:`Document` objects (decoded
+text, ``markup`` "text" or "html", the fields the input carried) or
+:class:`Rejection` records naming the file, the line and the reason. A
+bad record never stops the others.
+
+========================  ======================================
+input                     reader
+========================  ======================================
+``.txt`` ``.text``        :func:`read_text`
+``.html`` ``.htm``        :func:`read_html`
+``.jsonl`` ``.ndjson``    :func:`read_jsonl`
+``.json``                 :func:`read_json`
+``.csv`` ``.tsv``         :func:`read_csv`
+``.warc`` ``.warc.gz``    :func:`read_warc`
+folder                    every file below it, recursively
+``-``                     standard input, sniffed
+========================  ======================================
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..records import CleaningStep, Document, Rejection
+from .decode import decode_bytes, looks_binary
+
+Item = Document | Rejection
+
+# The fields a structured record (JSONL, JSON, CSV) may carry.
+TEXT_FIELDS = ("text", "html")
+META_FIELDS = ("url", "title", "outlet", "published", "language", "id")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 50 * 2**20
+    max_record_bytes: int = 10 * 2**20
+    skip_hidden: bool = True
+
+    @classmethod
+    def from_config(cls, ingest: dict[str, Any]) -> "Limits":
+        return cls(
+            max_file_bytes=int(float(ingest.get("max_file_mb", 50)) * 2**20),
+            max_record_bytes=int(float(ingest.get("max_record_mb", 10)) * 2**20),
+            skip_hidden=bool(ingest.get("skip_hidden", True)),
+        )
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+# ------------------------------------------------------------ whole files
+
+
+def _read_capped(path: Path, limits: Limits) -> bytes | Rejection:
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        return Rejection(
+            str(path), "too-large",
+            f"{_mb(size)} exceeds ingest.max_file_mb ({_mb(limits.max_file_bytes)}); "
+            "split it or raise the limit",
+        )
+    return path.read_bytes()
+
+
+def _decoded_document(data: bytes, source: str, markup: str) -> Item:
+    decoded = decode_bytes(data, source)
+    if isinstance(decoded, Rejection):
+        return decoded
+    text, step, flags = decoded
+    if not text.strip():
+        return Rejection(source, "empty", "the input holds only white space")
+    return Document(text=text, source=source, markup=markup, cleaning=(step,), flags=flags)
+
+
+def read_text(path: Path, limits: Limits) -> Iterator[Item]:
+    data = _read_capped(path, limits)
+    if isinstance(data, Rejection):
+        yield data
+        return
+    yield _decoded_document(data, str(path), _sniff_markup(data))
+
+
+def read_html(path: Path, limits: Limits) -> Iterator[Item]:
+    data = _read_capped(path, limits)
+    if isinstance(data, Rejection):
+        yield data
+        return
+    yield _decoded_document(data, str(path), "html")
+
+
+def _sniff_markup(data: bytes) -> str:
+    head = data[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or (head.startswith(b"<") and b"<body" in data[:65536].lower()):
+        return "html"
+    return "text"
+
+
+# ------------------------------------------------------------ records
+
+
+def _document_from_record(obj: Any, source: str, line: int | None) -> Item:
+    if not isinstance(obj, dict):
+        return Rejection(source, "bad-record", f"expected a JSON object, got {type(obj).__name__}", line)
+    fields = {str(k).lower(): v for k, v in obj.items()}
+    text_field = next((f for f in TEXT_FIELDS if isinstance(fields.get(f), str) and fields[f].strip()), None)
+    if text_field is None:
+        present = ", ".join(sorted(fields)) or "none"
+        return Rejection(source, "no-text", f"record has no non-empty 'text' or 'html' field (fields: {present})", line)
+    meta = {}
+    for name in META_FIELDS:
+        value = fields.get(name)
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        meta[name] = value.strip() if isinstance(value, str) and value.strip() else None
+    record_id = meta.pop("id")
+    language = meta.pop("language")
+    text = fields[text_field]
+    step = CleaningStep("field", {"field": text_field}, "text taken from the record's field")
+    extra = {"input_id": record_id} if record_id else {}
+    if language:
+        extra["declared_language"] = language
+    return Document(
+        text=text,
+        source=source,
+        source_record=f"line {line}" if line is not None else record_id,
+        markup="html" if text_field == "html" else "text",
+        url=meta["url"],
+        title=meta["title"],
+        outlet=meta["outlet"],
+        outlet_evidence="input field" if meta["outlet"] else None,
+        published=meta["published"],
+        cleaning=(step,),
+        meta=extra,
+    )
+
+
+def read_jsonl(path: Path, limits: Limits) -> Iterator[Item]:
+    with path.open("rb") as fh:
+        yield from _jsonl_lines(fh, str(path), limits)
+
+
+def _jsonl_lines(fh: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
+    for number, raw in enumerate(fh, start=1):
+        if len(raw) > limits.max_record_bytes:
+            yield Rejection(source, "too-large", f"record of {_mb(len(raw))} exceeds ingest.max_record_mb", number)
+            continue
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Rejection(source, "encoding", f"invalid UTF-8 at byte {exc.start} of the line", number)
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Rejection(source, "bad-json", f"{exc.msg} at column {exc.colno}", number)
+            continue
+        yield _document_from_record(obj, source, number)
+
+
+def read_json(path: Path, limits: Limits) -> Iterator[Item]:
+    data = _read_capped(path, limits)
+    if isinstance(data, Rejection):
+        yield data
+        return
+    source = str(path)
+    if not data.strip():
+        yield Rejection(source, "empty", "the file holds no text")
+        return
+    try:
+        obj = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        yield Rejection(source, "encoding", f"invalid UTF-8 at byte {exc.start}")
+        return
+    except json.JSONDecodeError as exc:
+        yield Rejection(source, "bad-json", f"{exc.msg} at line {exc.lineno} column {exc.colno}", exc.lineno)
+        return
+    if isinstance(obj, dict) and isinstance(obj.get("articles"), list):
+        obj = obj["articles"]
+    if isinstance(obj, list):
+        for index, item in enumerate(obj):
+            doc = _document_from_record(item, source, None)
+            if isinstance(doc, Rejection):
+                doc = Rejection(source, doc.kind, f"item {index}: {doc.reason}")
+            elif doc.source_record is None:
+                doc = doc.replace(source_record=f"item {index}")
+            yield doc
+    else:
+        yield _document_from_record(obj, source, None)
+
+
+def read_csv(path: Path, limits: Limits) -> Iterator[Item]:
+    data = _read_capped(path, limits)
+    if isinstance(data, Rejection):
+        yield data
+        return
+    source = str(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield Rejection(source, "encoding", f"invalid UTF-8 at byte {exc.start}")
+        return
+    if not text.strip():
+        yield Rejection(source, "empty", "the file holds no text")
+        return
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
+    csv.field_size_limit(max(limits.max_record_bytes, 131072))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns = [c.strip().lower() for c in (reader.fieldnames or []) if c]
+    if not any(c in TEXT_FIELDS for c in columns):
+        yield Rejection(
+            source, "no-text-column",
+            f"no 'text' or 'html' column (columns: {', '.join(columns) or 'none'})", 1,
+        )
+        return
+    try:
+        for row in reader:
+            line = reader.line_num
+            clean = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+            yield _document_from_record(clean, source, line)
+    except csv.Error as exc:
+        yield Rejection(source, "bad-csv", str(exc), reader.line_num)
+
+
+def _sniff_delimiter(text: str) -> str:
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def read_warc(path: Path, limits: Limits) -> Iterator[Item]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    source = str(path)
+    with path.open("rb") as fh:
+        try:
+            for number, record in enumerate(ArchiveIterator(fh), start=1):
+                if record.rec_type != "response":
+                    continue
+                content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
+                if "html" not in content_type.lower() and "text" not in content_type.lower():
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                body = record.content_stream().read(limits.max_record_bytes + 1)
+                if len(body) > limits.max_record_bytes:
+                    yield Rejection(source, "too-large", f"record for {url} exceeds ingest.max_record_mb", number)
+                    continue
+                item = _decoded_document(body, source, "html" if "html" in content_type.lower() else "text")
+                if isinstance(item, Rejection):
+                    yield Rejection(source, item.kind, f"record for {url}: {item.reason}", number)
+                    continue
+                crawl = record.rec_headers.get_header("WARC-Date")
+                yield item.replace(
+                    url=url, source_record=f"record {number}",
+                    meta={"crawl_date": crawl} if crawl else {},
+                )
+        except ArchiveLoadFailed as exc:
+            yield Rejection(source, "bad-warc", str(exc).strip().splitlines()[0])
+
+
+READERS: dict[str, Callable[[Path, Limits], Iterator[Item]]] = {
+    ".txt": read_text,
+    ".text": read_text,
+    ".md": read_text,
+    ".html": read_html,
+    ".htm": read_html,
+    ".xhtml": read_html,
+    ".jsonl": read_jsonl,
+    ".ndjson": read_jsonl,
+    ".json": read_json,
+    ".csv": read_csv,
+    ".tsv": read_csv,
+    ".warc": read_warc,
+    ".warc.gz": read_warc,
+    ".arc.gz": read_warc,
+}
+
+
+def reader_for(path: Path) -> Callable[[Path, Limits], Iterator[Item]] | None:
+    name = path.name.lower()
+    for suffix in sorted(READERS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return READERS[suffix]
+    return None
+
+
+def iter_inputs(paths: Iterable[str | os.PathLike], limits: Limits | None = None, stdin: BinaryIO | None = None) -> Iterator[Item]:
+    """Every raw document (or rejection) from files, folders and ``-``."""
+    limits = limits or Limits()
+    for entry in paths:
+        if str(entry) == "-":
+            yield from read_stream(stdin or sys.stdin.buffer, "<stdin>", limits)
+            continue
+        path = Path(entry)
+        if path.is_dir():
+            for file in _walk(path, limits):
+                yield from read_path(file, limits)
+        elif path.exists():
+            yield from read_path(path, limits)
+        else:
+            yield Rejection(str(path), "not-found", "no such file or folder")
+
+
+def _walk(root: Path, limits: Limits) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        if limits.skip_hidden:
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames.sort()
+        for name in sorted(filenames):
+            if limits.skip_hidden and name.startswith("."):
+                continue
+            yield Path(dirpath) / name
+
+
+def read_path(path: Path, limits: Limits) -> Iterator[Item]:
+    if not path.is_file():
+        yield Rejection(str(path), "unreadable", "not a regular file")
+        return
+    reader = reader_for(path)
+    if reader is None:
+        reader = _sniff_reader(path)
+    try:
+        yield from reader(path, limits)
+    except PermissionError:
+        yield Rejection(str(path), "unreadable", "permission denied")
+    except OSError as exc:
+        yield Rejection(str(path), "unreadable", exc.strerror or str(exc))
+
+
+def _sniff_reader(path: Path) -> Callable[[Path, Limits], Iterator[Item]]:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    stripped = head.lstrip()
+    if head.startswith(b"WARC/"):
+        return read_warc
+    if head[:2] == b"\x1f\x8b" and path.name.lower().endswith(".gz"):
+        return read_warc
+    if looks_binary(head):
+        return read_text  # rejected there as binary, with the file named
+    if stripped.startswith(b"{"):
+        return read_jsonl
+    if stripped.startswith(b"["):
+        return read_json
+    return read_text
+
+
+def read_stream(stream: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
+    """Standard input: JSON Lines when it starts with '{', else one text/HTML article."""
+    data = stream.read(limits.max_file_bytes + 1)
+    if len(data) > limits.max_file_bytes:
+        yield Rejection(source, "too-large", f"input exceeds ingest.max_file_mb ({_mb(limits.max_file_bytes)})")
+        return
+    stripped = data.lstrip()
+    if stripped.startswith(b"{"):
+        yield from _jsonl_lines(io.BytesIO(data), source, limits)
+        return
+    yield _decoded_document(data, source, _sniff_markup(data))

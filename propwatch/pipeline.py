@@ -1,0 +1,300 @@
+"""The pipeline: readers -> ingest stages -> layer stages -> store, in batches.
+
+>>> from propwatch import Pipeline, load_config
+>>> pipe = Pipeline(load_config(overrides={"store.path": ":memory:"}))
+>>> summary = pipe.analyze(["samples/"])            # doctest: +SKIP
+
+Stages are validated before anything runs: each must find what it
+``requires`` among the reader's fields and what earlier stages ``assign``.
+A stage that fails on one document rejects that document (with the stage
+and the error) and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import dedupe
+from .config import Config, load_config
+from .errors import PipelineError
+from .ingest.readers import Item, Limits, iter_inputs
+from .records import Document, Rejection
+from .registry import stages as stage_registry
+from .stages.base import READER_FIELDS, Stage
+from .store import Store
+
+
+@dataclass
+class Outcome:
+    """One story after a run: the document and what the run did to it."""
+
+    document: Document
+    status: str  # "new", "updated" or "unchanged"
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    inputs: list[str]
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    near_duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def stories(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "stories": self.stories, "new": self.new, "updated": self.updated,
+            "unchanged": self.unchanged, "near_duplicates": self.near_duplicates,
+            "rejected": len(self.rejected), "seconds": round(self.seconds, 3),
+        }
+
+
+def fingerprint(doc_id: str, stage: Stage, inputs: Sequence[str]) -> str:
+    blob = "|".join([doc_id, stage.ref, stage.config_hash, *inputs])
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+class Pipeline:
+    """Stages from config, validated; runs inputs into the store."""
+
+    def __init__(self, config: Config | None = None, store: Store | None = None):
+        self.config = config or load_config()
+        self.stages: list[Stage] = []
+        for ref in self.config.get("pipeline.stages"):
+            cls = stage_registry.get(ref)
+            self.stages.append(cls(self.config.stage_config(cls.name)))
+        self.validate()
+        self._store = store
+        self.batch_size = int(self.config.get("pipeline.batch_size", 32))
+        self.limits = Limits.from_config(self.config.get("ingest", {}))
+        self.near_dup_threshold = float(self.config.get("ingest.near_duplicate_threshold", 0.7))
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.config.store_path)
+        return self._store
+
+    @property
+    def ingest_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind == "ingest"]
+
+    @property
+    def layer_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind != "ingest"]
+
+    def validate(self) -> None:
+        available = set(READER_FIELDS)
+        seen_layer_stage = None
+        problems = []
+        for stage in self.stages:
+            missing = [r for r in stage.requires if r not in available]
+            if missing:
+                providers = [
+                    ref for ref in stage_registry.names()
+                    if set(missing) & set(stage_registry.get(ref).assigns)
+                ]
+                hint = f" (add {', '.join(providers)} before it)" if providers else ""
+                problems.append(f"stage {stage.ref} requires {', '.join(missing)}, which no earlier stage assigns{hint}")
+            if stage.kind == "ingest" and seen_layer_stage:
+                problems.append(f"ingest stage {stage.ref} must come before layer stage {seen_layer_stage}")
+            if stage.kind != "ingest":
+                seen_layer_stage = seen_layer_stage or stage.ref
+            available.update(stage.assigns)
+        if problems:
+            raise PipelineError("; ".join(problems))
+
+    # ------------------------------------------------------------ running
+
+    def analyze(
+        self,
+        paths: Sequence[str | os.PathLike],
+        *,
+        stdin=None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        on_rejection: Callable[[Rejection], None] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> RunSummary:
+        """Read ``paths`` (files, folders, ``-``), run the stages, store everything."""
+        run_id = uuid.uuid4().hex[:12]
+        inputs = [str(p) for p in paths]
+        summary = RunSummary(run_id=run_id, inputs=inputs)
+        started = time.perf_counter()
+        self.store.start_run(run_id, inputs)
+        items = iter_inputs(paths, self.limits, stdin=stdin)
+        for batch_no, batch in enumerate(_batches(items, self.batch_size), start=1):
+            outcomes, rejected, near = self.process_batch(batch, run_id)
+            summary.near_duplicates += near
+            for rej in rejected:
+                summary.rejected.append(rej)
+                if on_rejection:
+                    on_rejection(rej)
+            for outcome in outcomes:
+                setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+                summary.doc_ids.append(outcome.document.id)
+                if on_outcome:
+                    on_outcome(outcome)
+            if on_batch:
+                on_batch(batch_no)
+        summary.seconds = time.perf_counter() - started
+        self.store.finish_run(run_id, summary.counts())
+        return summary
+
+    def process_batch(self, batch: Sequence[Item], run_id: str | None = None) -> tuple[list[Outcome], list[Rejection], int]:
+        """Run one batch through every stage and commit it in one transaction."""
+        rejected = [item for item in batch if isinstance(item, Rejection)]
+        docs = [item for item in batch if isinstance(item, Document)]
+        for stage in self.ingest_stages:
+            docs, failed = _apply(stage, docs)
+            rejected.extend(failed)
+        docs, sources = self._dedupe(docs)
+
+        ids = [d.id for d in docs]
+        existing = self.store.existing_ids(ids)
+        stored = self.store.stored_layers(ids)
+        if existing:
+            loaded = {d.id: d for d in self.store.load(sorted(existing))}
+            docs = [d.replace(layers=loaded[d.id].layers) if d.id in loaded else d for d in docs]
+
+        fps: dict[str, dict[str, str]] = {d.id: {} for d in docs}
+        to_write: list[tuple[str, str, str, str, Sequence[Any]]] = []
+        changed: set[str] = set()
+        for stage in self.layer_stages:
+            want: dict[str, str] = {}
+            todo: list[Document] = []
+            for doc in docs:
+                inputs = [fps[doc.id].get(r, "") for r in stage.requires]
+                fp = fingerprint(doc.id, stage, inputs)
+                want[doc.id] = fp
+                have = stored.get(doc.id, {})
+                if not all(layer in have and have[layer].fingerprint == fp for layer in stage.assigns):
+                    todo.append(doc)
+            if todo:
+                done, failed = _apply(stage, todo)
+                rejected.extend(failed)
+                by_id = {d.id: d for d in done}
+                failed_ids = {d.id for d in todo} - set(by_id)
+                docs = [by_id.get(d.id, d) for d in docs if d.id not in failed_ids]
+                for doc in done:
+                    changed.add(doc.id)
+                    for layer in stage.assigns:
+                        to_write.append((doc.id, layer, stage.ref, want[doc.id], doc.layer(layer)))
+            for doc in docs:
+                for layer in stage.assigns:
+                    fps[doc.id][layer] = want[doc.id]
+
+        new_docs = [d for d in docs if d.id not in existing]
+        minhashes, near = self._near_duplicates(new_docs)
+        flagged = []
+        for doc in docs:
+            if doc.id in near:
+                doc = doc.with_flag("near-duplicate").replace(
+                    meta={**doc.meta, "near_duplicate_of": near[doc.id][0], "near_duplicate_similarity": near[doc.id][1]}
+                )
+            flagged.append(doc)
+        docs = flagged
+        new_docs = [d for d in docs if d.id not in existing]
+        live = {d.id for d in docs}
+        self.store.write_batch(
+            new_docs,
+            [row for row in to_write if row[0] in live],
+            [s for s in sources if s[0] in live],
+            rejected,
+            run_id=run_id,
+            minhashes=minhashes,
+            near_duplicates=near,
+        )
+        outcomes = [
+            Outcome(d, "new" if d.id not in existing else ("updated" if d.id in changed else "unchanged"))
+            for d in docs
+        ]
+        return outcomes, rejected, len(near)
+
+    def _dedupe(self, docs: list[Document]) -> tuple[list[Document], list[tuple[str, str, int, str | None]]]:
+        """One document per id; every (source, position) it came from."""
+        unique: dict[str, Document] = {}
+        sources = []
+        for doc in docs:
+            sources.append((doc.id, doc.source, doc.story_index, doc.source_record))
+            unique.setdefault(doc.id, doc)
+        return list(unique.values()), sources
+
+    def _near_duplicates(self, new_docs: Sequence[Document]) -> tuple[dict[str, Any], dict[str, tuple[str, float]]]:
+        minhashes: dict[str, Any] = {}
+        near: dict[str, tuple[str, float]] = {}
+        for doc in new_docs:
+            sig = dedupe.signature(doc.text)
+            buckets = dedupe.band_buckets(sig)
+            candidates = self.store.minhash_candidates(buckets)
+            for other_id, other_sig in minhashes.items():
+                if set(dedupe.band_buckets(other_sig)) & set(buckets):
+                    candidates[other_id] = other_sig
+            best = max(
+                ((dedupe.similarity(sig, s), other) for other, s in candidates.items() if other != doc.id),
+                default=None,
+            )
+            if best and best[0] >= self.near_dup_threshold:
+                near[doc.id] = (best[1], round(best[0], 3))
+            minhashes[doc.id] = sig
+        return minhashes, near
+
+    def close(self) -> None:
+        for stage in self.stages:
+            stage.close()
+
+
+def _apply(stage: Stage, docs: list[Document]) -> tuple[list[Document], list[Rejection]]:
+    """Run a stage on a batch; when it fails, isolate the documents that fail."""
+    if not docs:
+        return [], []
+    try:
+        return _split_outcomes(stage(docs))
+    except Exception:  # noqa: BLE001 - one bad document must not stop the batch
+        if len(docs) == 1:
+            return [], [_stage_rejection(stage, docs[0])]
+    kept: list[Document] = []
+    failed: list[Rejection] = []
+    for doc in docs:
+        ok, bad = _apply(stage, [doc])
+        kept.extend(ok)
+        failed.extend(bad)
+    return kept, failed
+
+
+def _stage_rejection(stage: Stage, doc: Document) -> Rejection:
+    import sys
+
+    exc = sys.exc_info()[1]
+    return Rejection(doc.source, "stage-error", f"{stage.ref} failed on story {doc.story_index}: {type(exc).__name__}: {exc}")
+
+
+def _split_outcomes(items: Iterable[Any]) -> tuple[list[Document], list[Rejection]]:
+    docs, rejections = [], []
+    for item in items:
+        (rejections if isinstance(item, Rejection) else docs).append(item)
+    return docs, rejections
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,173 @@
+"""Ingest stages: clean a page, split it into stories, find metadata and language.
+
+These are ``kind = "ingest"`` stages: they may change ``text`` (clean) or
+turn one page into several stories (split), so they run before document
+ids are final, on every run. They may return a :class:`Rejection` in place
+of a document whose content cannot be used.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from ..ingest.clean import clean_page
+from ..ingest.metadata import find_date, find_outlet, find_title, normalize_date
+from ..ingest.outlets import attribution_counts
+from ..ingest.split import split_stories
+from ..records import CleaningStep, Document, Rejection
+from .base import Stage, register_stage
+
+
+@register_stage("clean", version=1)
+class CleanStage(Stage):
+    """HTML to text, mojibake repair, white space, page furniture removal."""
+
+    kind = "ingest"
+    requires = ("raw",)
+    assigns = ("text", "cleaning")
+    defaults: dict = {}
+
+    def __call__(self, docs: Sequence[Document]) -> list[Document | Rejection]:
+        out: list[Document | Rejection] = []
+        for doc in docs:
+            if doc.markup not in ("text", "html"):
+                raise TypeError(f"unknown markup {doc.markup!r}")
+            text, steps, signals, html_meta = clean_page(doc.text, doc.markup)
+            if not text.strip():
+                reason = "no story text left after cleaning"
+                if doc.markup == "html":
+                    reason = "the HTML page has no extractable main text"
+                    if html_meta.get("truncated"):
+                        reason += " (the page looks truncated)"
+                out.append(Rejection(doc.source, "no-text", reason, _line_of(doc)))
+                continue
+            meta = dict(doc.meta)
+            meta.update(
+                title_suffixes=signals.title_suffixes,
+                footer_outlets=signals.footer_outlets,
+                credits=signals.credits,
+            )
+            flags = doc.flags
+            if html_meta:
+                meta["html"] = {k: v for k, v in html_meta.items() if v is not None and k != "truncated"}
+                if html_meta.get("truncated"):
+                    flags = flags + ("html-truncated",)
+            out.append(
+                doc.replace(
+                    text=text,
+                    markup="text",
+                    cleaning=doc.cleaning + tuple(steps),
+                    meta=meta,
+                    flags=flags,
+                    url=doc.url or html_meta.get("url"),
+                )
+            )
+        return out
+
+
+def _line_of(doc: Document) -> int | None:
+    rec = doc.source_record or ""
+    return int(rec.split()[-1]) if rec.startswith("line ") else None
+
+
+@register_stage("split", version=1)
+class SplitStage(Stage):
+    """One document per story on a glued page."""
+
+    kind = "ingest"
+    requires = ("text", "cleaning")
+    assigns = ("story",)
+    defaults = {"enabled": True, "min_story_words": 60}
+
+    def __call__(self, docs: Sequence[Document]) -> list[Document]:
+        enabled = self.config.get("enabled", True)
+        min_words = int(self.config.get("min_story_words", 60))
+        out: list[Document] = []
+        for doc in docs:
+            spans = split_stories(doc.text, min_words) if enabled else [(0, len(doc.text))]
+            if len(spans) <= 1:
+                out.append(doc)
+                continue
+            page_attr = dict(attribution_counts(doc.text))
+            for index, (start, end) in enumerate(spans):
+                meta = dict(doc.meta)
+                meta["page_attribution"] = page_attr
+                meta["page_stories"] = len(spans)
+                step = CleaningStep("slice", {"start": start, "end": end}, f"story {index + 1} of {len(spans)} on a glued page")
+                out.append(
+                    doc.replace(
+                        text=doc.text[start:end],
+                        story_index=index,
+                        cleaning=doc.cleaning + (step,),
+                        flags=doc.flags + ("glued-page",),
+                        meta=meta,
+                        title=None if index else doc.title,
+                    )
+                )
+        return out
+
+
+@register_stage("metadata", version=1)
+class MetadataStage(Stage):
+    """Title, outlet with its evidence, publication date."""
+
+    kind = "ingest"
+    requires = ("text", "story")
+    assigns = ("title", "outlet", "published")
+    defaults: dict = {}
+
+    def __call__(self, docs: Sequence[Document]) -> list[Document]:
+        out = []
+        for doc in docs:
+            html = doc.meta.get("html", {}) or {}
+            title = doc.title or find_title(doc.text) or html.get("title")
+            outlet, evidence = (doc.outlet, doc.outlet_evidence) if doc.outlet else (None, None)
+            if outlet:
+                outlet, evidence = find_outlet(doc.text, declared=outlet, url=None, sitename=None,
+                                               title_suffixes=[], footer_outlets=[], page_attribution={})
+            else:
+                outlet, evidence = find_outlet(
+                    doc.text,
+                    declared=None,
+                    url=doc.url,
+                    sitename=html.get("sitename"),
+                    title_suffixes=list(doc.meta.get("title_suffixes", [])),
+                    footer_outlets=list(doc.meta.get("footer_outlets", [])),
+                    page_attribution=doc.meta.get("page_attribution", {}),
+                )
+            published = normalize_date(doc.published) or normalize_date(html.get("date")) or find_date(doc.text)
+            out.append(doc.replace(title=title, outlet=outlet, outlet_evidence=evidence, published=published))
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    import py3langid.langid as langid
+
+    return langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+
+
+@register_stage("language", version=1)
+class LanguageStage(Stage):
+    """ISO 639-1 language with its probability; ``und`` for too little text."""
+
+    kind = "ingest"
+    requires = ("text",)
+    assigns = ("language",)
+    defaults = {"min_chars": 20, "min_probability": 0.5}
+
+    def __call__(self, docs: Sequence[Document]) -> list[Document]:
+        identifier = _identifier()
+        out = []
+        for doc in docs:
+            sample = doc.text[:5000]
+            if len(sample.strip()) < int(self.config.get("min_chars", 20)):
+                out.append(doc.replace(language="und", language_score=0.0))
+                continue
+            lang, prob = identifier.classify(sample)
+            prob = float(prob)
+            if prob < float(self.config.get("min_probability", 0.5)):
+                lang = "und"
+            out.append(doc.replace(language=lang, language_score=round(prob, 4)))
+        return out

@@ -1,0 +1,371 @@
+"""The store: a DuckDB file (``propwatch.duckdb`` by default).
+
+Schema changes are named migrations applied once each, in order, in a
+transaction, and recorded in ``migrations``. Documents are keyed by their
+content id; each layer is stored per document with the fingerprint of the
+stage output that made it (document id, stage name+version, stage config,
+fingerprints of the layers it read), so a re-run skips finished work and a
+new stage version recomputes just what it changed. Each batch is written
+in one transaction: a crash (even ``kill -9``) loses at most the batch in
+flight.
+
+Other modules add their tables by appending to :data:`MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import NotFoundError, StoreError
+from .records import LAYER_RECORDS, CleaningStep, Document, Rejection, record_from_dict, record_to_dict
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_documents",
+        """
+        CREATE TABLE documents (
+            id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            story_index INTEGER NOT NULL,
+            source_record VARCHAR,
+            title VARCHAR,
+            outlet VARCHAR,
+            outlet_evidence VARCHAR,
+            url VARCHAR,
+            published VARCHAR,
+            language VARCHAR,
+            language_score DOUBLE,
+            text VARCHAR NOT NULL,
+            cleaning JSON,
+            flags JSON,
+            meta JSON,
+            near_duplicate_of VARCHAR,
+            near_duplicate_similarity DOUBLE,
+            minhash UINTEGER[],
+            ingested_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE document_sources (
+            doc_id VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            story_index INTEGER NOT NULL,
+            source_record VARCHAR NOT NULL,
+            seen_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (doc_id, source, story_index, source_record)
+        );
+        CREATE TABLE layers (
+            doc_id VARCHAR NOT NULL,
+            layer VARCHAR NOT NULL,
+            stage VARCHAR NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            records JSON NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (doc_id, layer)
+        );
+        CREATE TABLE rejections (
+            source VARCHAR NOT NULL,
+            line INTEGER,
+            kind VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            run_id VARCHAR,
+            at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE minhash_bands (
+            band SMALLINT NOT NULL,
+            bucket UBIGINT NOT NULL,
+            doc_id VARCHAR NOT NULL
+        );
+        CREATE INDEX minhash_bucket ON minhash_bands (band, bucket);
+        CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            inputs JSON,
+            counts JSON
+        );
+        """,
+    ),
+]
+
+_DOC_COLUMNS = (
+    "id, source, story_index, source_record, title, outlet, outlet_evidence, url, published, "
+    "language, language_score, text, cleaning, flags, meta, near_duplicate_of, near_duplicate_similarity"
+)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class StoredLayer:
+    stage: str
+    fingerprint: str
+
+
+class Store:
+    """A propwatch store in one DuckDB file; ``":memory:"`` for a throwaway one."""
+
+    def __init__(self, path: str | Path = "propwatch.duckdb", read_only: bool = False):
+        import duckdb
+
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only and Path(self.path).exists())
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        self._lock = threading.RLock()
+        if not read_only:
+            self.migrate()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not applied yet; returns their names."""
+        self.con.execute("CREATE TABLE IF NOT EXISTS migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+        done = {row[0] for row in self.con.execute("SELECT name FROM migrations").fetchall()}
+        applied = []
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction():
+                for statement in filter(str.strip, sql.split(";")):
+                    self.con.execute(statement)
+                self.con.execute("INSERT INTO migrations VALUES (?, ?)", [name, now()])
+            applied.append(name)
+        return applied
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        import duckdb
+
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            try:
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise StoreError(f"commit failed on {self.path}: {exc}") from None
+
+    # ------------------------------------------------------------ writing
+
+    def stored_layers(self, doc_ids: Sequence[str]) -> dict[str, dict[str, StoredLayer]]:
+        """For each id already stored: layer -> (stage, fingerprint)."""
+        if not doc_ids:
+            return {}
+        rows = self.con.execute(
+            "SELECT doc_id, layer, stage, fingerprint FROM layers WHERE doc_id IN (SELECT unnest(?))",
+            [list(doc_ids)],
+        ).fetchall()
+        out: dict[str, dict[str, StoredLayer]] = {}
+        for doc_id, layer, stage, fp in rows:
+            out.setdefault(doc_id, {})[layer] = StoredLayer(stage, fp)
+        return out
+
+    def existing_ids(self, doc_ids: Sequence[str]) -> set[str]:
+        if not doc_ids:
+            return set()
+        rows = self.con.execute(
+            "SELECT id FROM documents WHERE id IN (SELECT unnest(?))", [list(doc_ids)]
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def write_batch(
+        self,
+        new_docs: Sequence[Document],
+        layers: Iterable[tuple[str, str, str, str, Sequence[Any]]],
+        sources: Iterable[tuple[str, str, int, str | None]],
+        rejections: Sequence[Rejection] = (),
+        run_id: str | None = None,
+        minhashes: dict[str, Any] | None = None,
+        near_duplicates: dict[str, tuple[str, float]] | None = None,
+    ) -> None:
+        """One transaction: new documents, (re)computed layers, sources, rejections.
+
+        ``layers`` holds (doc_id, layer, stage ref, fingerprint, records).
+        """
+        minhashes = minhashes or {}
+        near_duplicates = near_duplicates or {}
+        stamp = now()
+        with self.transaction():
+            for doc in new_docs:
+                dup = near_duplicates.get(doc.id)
+                sig = minhashes.get(doc.id)
+                self.con.execute(
+                    f"INSERT INTO documents ({_DOC_COLUMNS}, minhash, ingested_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [
+                        doc.id, doc.source, doc.story_index, doc.source_record, doc.title, doc.outlet,
+                        doc.outlet_evidence, doc.url, doc.published, doc.language, doc.language_score,
+                        doc.text, json.dumps([s.to_dict() for s in doc.cleaning]),
+                        json.dumps(list(doc.flags)), json.dumps(dict(doc.meta), default=str),
+                        dup[0] if dup else None, dup[1] if dup else None,
+                        [int(x) for x in sig] if sig is not None else None, stamp,
+                    ],
+                )
+                if sig is not None:
+                    from .dedupe import band_buckets
+
+                    for band, bucket in band_buckets(sig):
+                        self.con.execute("INSERT INTO minhash_bands VALUES (?, ?, ?)", [band, bucket, doc.id])
+            for doc_id, source, story_index, record in sources:
+                self.con.execute(
+                    "INSERT INTO document_sources VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [doc_id, source, story_index, record or "", stamp],
+                )
+            for doc_id, layer, stage, fingerprint, records in layers:
+                payload = json.dumps([record_to_dict(r) for r in records], ensure_ascii=False, default=str)
+                self.con.execute(
+                    "INSERT OR REPLACE INTO layers VALUES (?, ?, ?, ?, ?, ?)",
+                    [doc_id, layer, stage, fingerprint, payload, stamp],
+                )
+            for rej in rejections:
+                self.con.execute(
+                    "INSERT INTO rejections VALUES (?, ?, ?, ?, ?, ?)",
+                    [rej.source, rej.line, rej.kind, rej.reason, run_id, stamp],
+                )
+
+    def start_run(self, run_id: str, inputs: Sequence[str]) -> None:
+        with self.transaction():
+            self.con.execute(
+                "INSERT INTO runs VALUES (?, ?, NULL, ?, NULL)", [run_id, now(), json.dumps(list(inputs))]
+            )
+
+    def finish_run(self, run_id: str, counts: dict[str, Any]) -> None:
+        with self.transaction():
+            self.con.execute(
+                "UPDATE runs SET finished_at = ?, counts = ? WHERE run_id = ?",
+                [now(), json.dumps(counts), run_id],
+            )
+
+    # ------------------------------------------------------------ near duplicates
+
+    def minhash_candidates(self, buckets: Sequence[tuple[int, int]]) -> dict[str, list[int]]:
+        """Stored documents sharing a band bucket, with their signatures."""
+        if not buckets:
+            return {}
+        bands = [b for b, _ in buckets]
+        values = [v for _, v in buckets]
+        rows = self.con.execute(
+            """
+            SELECT DISTINCT d.id, d.minhash FROM minhash_bands m
+            JOIN (SELECT unnest(?) AS band, unnest(?) AS bucket) q ON m.band = q.band AND m.bucket = q.bucket
+            JOIN documents d ON d.id = m.doc_id
+            """,
+            [bands, values],
+        ).fetchall()
+        return {doc_id: sig for doc_id, sig in rows if sig}
+
+    # ------------------------------------------------------------ reading
+
+    def count(self) -> int:
+        return self.con.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def get(self, doc_id: str) -> Document:
+        docs = self.load(doc_ids=[doc_id])
+        if not docs:
+            matches = self.con.execute(
+                "SELECT id FROM documents WHERE id LIKE ? ORDER BY id LIMIT 2", [doc_id + "%"]
+            ).fetchall()
+            if len(matches) == 1 and len(doc_id) >= 4:
+                return self.load(doc_ids=[matches[0][0]])[0]
+            raise NotFoundError(f"no document {doc_id!r} in {self.path}")
+        return docs[0]
+
+    def load(self, doc_ids: Sequence[str] | None = None, layers: Sequence[str] | None = None) -> list[Document]:
+        """Documents with their stored layers (all layers unless ``layers`` names some)."""
+        where, params = "", []
+        if doc_ids is not None:
+            if not doc_ids:
+                return []
+            where, params = "WHERE id IN (SELECT unnest(?))", [list(doc_ids)]
+        rows = self.con.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents {where} ORDER BY ingested_at, source, story_index", params
+        ).fetchall()
+        docs = [self._row_to_document(r) for r in rows]
+        if not docs:
+            return []
+        stored = self._layers_for([d.id for d in docs], layers)
+        return [d.replace(layers=stored.get(d.id, {})) for d in docs]
+
+    def iter_documents(self, batch_size: int = 500, layers: Sequence[str] | None = None) -> Iterator[Document]:
+        ids = [r[0] for r in self.con.execute("SELECT id FROM documents ORDER BY ingested_at, source, story_index").fetchall()]
+        for i in range(0, len(ids), batch_size):
+            order = {doc_id: k for k, doc_id in enumerate(ids[i:i + batch_size])}
+            yield from sorted(self.load(ids[i:i + batch_size], layers), key=lambda d: order[d.id])
+
+    def _layers_for(self, doc_ids: Sequence[str], names: Sequence[str] | None) -> dict[str, dict[str, tuple]]:
+        query = "SELECT doc_id, layer, records FROM layers WHERE doc_id IN (SELECT unnest(?))"
+        params: list[Any] = [list(doc_ids)]
+        if names is not None:
+            query += " AND layer IN (SELECT unnest(?))"
+            params.append(list(names))
+        out: dict[str, dict[str, tuple]] = {}
+        for doc_id, layer, payload in self.con.execute(query, params).fetchall():
+            out.setdefault(doc_id, {})[layer] = decode_layer(layer, payload)
+        return out
+
+    def _row_to_document(self, row: Sequence[Any]) -> Document:
+        (doc_id, source, story_index, source_record, title, outlet, evidence, url, published,
+         language, language_score, text, cleaning, flags, meta, dup, dup_sim) = row
+        meta = json.loads(meta) if meta else {}
+        flag_list = tuple(json.loads(flags) if flags else ())
+        if dup:
+            meta["near_duplicate_of"] = dup
+            meta["near_duplicate_similarity"] = dup_sim
+        return Document(
+            text=text, source=source, story_index=story_index, source_record=source_record,
+            title=title, outlet=outlet, outlet_evidence=evidence, url=url, published=published,
+            language=language or "und", language_score=language_score or 0.0,
+            cleaning=tuple(CleaningStep(s["op"], s.get("params", {}), s.get("note", "")) for s in json.loads(cleaning or "[]")),
+            flags=flag_list, meta=meta,
+        )
+
+    def sources_of(self, doc_id: str) -> list[dict[str, Any]]:
+        rows = self.con.execute(
+            "SELECT source, story_index, source_record, seen_at FROM document_sources WHERE doc_id = ? ORDER BY seen_at",
+            [doc_id],
+        ).fetchall()
+        return [{"source": s, "story_index": i, "record": r or None, "seen_at": str(t)} for s, i, r, t in rows]
+
+    def rejections(self, run_id: str | None = None) -> list[Rejection]:
+        query = "SELECT source, line, kind, reason FROM rejections"
+        params: list[Any] = []
+        if run_id:
+            query += " WHERE run_id = ?"
+            params.append(run_id)
+        query += " ORDER BY at, source, line"
+        return [Rejection(s, k, r, line) for s, line, k, r in self.con.execute(query, params).fetchall()]
+
+
+def decode_layer(layer: str, payload: str) -> tuple:
+    """Stored JSON back into records (plain dicts when the type is unknown)."""
+    from .registry import _load_builtin_components
+
+    _load_builtin_components()
+    items = json.loads(payload)
+    cls = LAYER_RECORDS.get(layer)
+    if cls is None:
+        return tuple(items)
+    return tuple(record_from_dict(cls, item) for item in items)
