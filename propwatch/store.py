@@ -74,7 +74,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             kind VARCHAR NOT NULL,
             reason VARCHAR NOT NULL,
             run_id VARCHAR,
-            at TIMESTAMP NOT NULL
+            rejected_at TIMESTAMP NOT NULL
         );
         CREATE TABLE minhash_bands (
             band SMALLINT NOT NULL,
@@ -116,10 +116,12 @@ class Store:
         import duckdb
 
         self.path = str(path)
+        if read_only and self.path != ":memory:" and not Path(self.path).exists():
+            raise NotFoundError(f"no store at {self.path}: run `propwatch analyze` first, or name one with --store")
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con = duckdb.connect(self.path, read_only=read_only and Path(self.path).exists())
+            self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         self._lock = threading.RLock()
@@ -355,7 +357,7 @@ class Store:
         if run_id:
             query += " WHERE run_id = ?"
             params.append(run_id)
-        query += " ORDER BY at, source, line"
+        query += " ORDER BY rejected_at, source, line"
         return [Rejection(s, k, r, line) for s, line, k, r in self.con.execute(query, params).fetchall()]
 
 

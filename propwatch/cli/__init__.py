@@ -1,7 +1,9 @@
 """The ``propwatch`` command: a thin typed shell over library functions.
 
 Each module named in ``COMMAND_MODULES`` adds its commands to
-:data:`propwatch.cli.app.app` when imported.
+:data:`propwatch.cli.app.app` when imported. Exit codes: 0 success, 1 an
+error (one line on stderr with a hint), 2 bad usage or some inputs
+rejected (the run went on without them).
 """
 
 from __future__ import annotations
@@ -16,19 +18,34 @@ COMMAND_MODULES = [
 ]
 
 
-def main(argv: list[str] | None = None) -> int:
+def load_commands() -> None:
     for module in COMMAND_MODULES:
         importlib.import_module(module)
-    try:
-        app(args=argv, standalone_mode=False, prog_name="propwatch")
-    except SystemExit as exc:  # typer's --help and explicit exits
-        return int(exc.code or 0)
-    except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
-        from ._errors import report_error
 
+
+def main(argv: list[str] | None = None) -> int:
+    import click
+
+    from ._errors import report_error
+
+    load_commands()
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="propwatch")
+    except click.exceptions.Abort:
+        print("propwatch: aborted", file=sys.stderr)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
         return report_error(exc)
-    return 0
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,0 +1,34 @@
+"""Errors become one line on stderr with a hint, and exit code 1."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..errors import ConfigError, MissingExtraError, NotFoundError, PipelineError, PropwatchError, StoreError
+
+HINTS: dict[type, str] = {
+    ConfigError: "check propwatch.toml against `propwatch config`",
+    PipelineError: "see `propwatch stages` for what each stage requires and assigns",
+    NotFoundError: "list stored stories with `propwatch list`",
+    StoreError: "is another propwatch process using the same store? (--store PATH picks another)",
+    MissingExtraError: "",
+}
+
+
+def report_error(exc: BaseException) -> int:
+    if isinstance(exc, PropwatchError):
+        hint = next((h for cls, h in HINTS.items() if isinstance(exc, cls)), "")
+        print(f"propwatch: error: {exc}" + (f" (hint: {hint})" if hint else ""), file=sys.stderr)
+        return 1
+    if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        print(f"propwatch: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    if os.environ.get("PROPWATCH_DEBUG"):
+        raise exc
+    print(
+        f"propwatch: internal error: {type(exc).__name__}: {exc} "
+        "(hint: rerun with PROPWATCH_DEBUG=1 for the traceback and report it)",
+        file=sys.stderr,
+    )
+    return 1

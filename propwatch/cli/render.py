@@ -1,0 +1,64 @@
+"""Terminal rendering of one story record (``propwatch show``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+_STYLES = ["on dark_red", "on dark_green", "on dark_blue", "on purple4", "on dark_orange3", "on deep_pink4", "on dark_cyan", "on grey37"]
+
+
+def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    meta = Table.grid(padding=(0, 2))
+    meta.add_column(style="bold")
+    meta.add_column()
+    info = record.get("outlet_info") or {}
+    outlet = record.get("outlet") or "unknown"
+    if info:
+        outlet += f"  [{info.get('country', '')}{' · ' + info['affiliation'] if info.get('affiliation') else ''}]"
+    rows = [
+        ("id", record["id"]),
+        ("outlet", outlet + (f"  ({record['outlet_evidence']})" if record.get("outlet_evidence") else "")),
+        ("published", record.get("published") or "unknown"),
+        ("language", f"{record['language']} ({record['language_score']:.2f})"),
+        ("source", f"{record['source']}" + (f" · {record['source_record']}" if record.get("source_record") else "") + f" · story {record['story_index'] + 1}"),
+        ("flags", ", ".join(record.get("flags") or []) or "none"),
+    ]
+    if len(sources) > 1:
+        rows.append(("also in", "; ".join(s["source"] for s in sources[1:])))
+    for key, value in rows:
+        meta.add_row(key, Text(str(value)))
+    console.print(Panel(meta, title=Text(record.get("title") or "(untitled)", style="bold"), title_align="left"))
+
+    text = Text(record["text"])
+    techniques = record.get("techniques") or []
+    names = sorted({t["technique"] for t in techniques})
+    style_of = {name: _STYLES[i % len(_STYLES)] for i, name in enumerate(names)}
+    for q in record.get("quotes") or []:
+        text.stylize("underline", q["start"], q["end"])
+    for t in techniques:
+        text.stylize(style_of[t["technique"]], t["start"], t["end"])
+    console.print(text)
+    console.print()
+    if techniques:
+        counts = Counter(t["technique"] for t in techniques)
+        legend = Text("techniques: ")
+        for name, n in counts.most_common():
+            legend.append(f" {name} ×{n} ", style=style_of[name])
+            legend.append(" ")
+        console.print(legend)
+    layers = Table(title="layers", title_justify="left", show_header=True)
+    layers.add_column("layer")
+    layers.add_column("records", justify="right")
+    for key, value in record.items():
+        if isinstance(value, list) and key not in ("flags", "credits", "cleaning"):
+            layers.add_row(key, str(len(value)))
+    console.print(layers)
+    steps = ", ".join(step["op"] for step in record.get("cleaning", []))
+    console.print(Text(f"cleaning: {steps}", style="dim"))

@@ -1,0 +1,229 @@
+"""The HTML report: an index of stories and a page per story.
+
+Article text is untrusted: every value goes through Jinja2's autoescaping
+or :func:`markupsafe.escape`, links are written only for http(s) URLs,
+and the pages carry a Content-Security-Policy that allows no remote
+content. Other modules add pages (narratives, debunks) through
+:data:`EXTRA_PAGES`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+from ..records import Document, Rejection
+from .records import document_record
+
+# Layers shown as counts on the index, when any story has them.
+COUNT_COLUMNS = (("quotes", "Quotes"), ("claims", "Claims"), ("techniques", "Techniques"), ("debunk_matches", "Debunked"))
+
+# Layers shown as tables on a story page: layer -> (title, columns)
+LAYER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "quotes": ("Quotes and speakers", ("text", "speaker", "cue", "direct")),
+    "sourcing": ("Sourcing", ("text", "kind", "detail")),
+    "claims": ("Check-worthy claims", ("text", "checkworthiness", "attributed_to")),
+    "entities": ("Entities", ("text", "label", "entity_id")),
+    "debunk_matches": ("Matches in debunk databases", ("text", "debunk", "verdict", "score")),
+    "denials": ("Denials", ("text", "denier", "target")),
+    "stance": ("Stance", ("text", "label", "score")),
+}
+
+# name -> function(store, out_dir, context) writing a page and returning its nav link
+EXTRA_PAGES: dict[str, Callable[[Any, Path, dict[str, Any]], dict[str, str] | None]] = {}
+
+_PALETTE = [
+    "#f7c8c8", "#fde0b0", "#fff3a8", "#d6f0c2", "#c4ece6", "#c9dcf7", "#dccbf5", "#f5cbe6",
+    "#f2d4c4", "#e2e8b8", "#c8e6f0", "#e6d0c0", "#d0d8e8", "#f0c8d8",
+]
+
+
+@functools.lru_cache(maxsize=1)
+def _env():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    folder = resources.files("propwatch").joinpath("output/templates")
+    env = Environment(loader=FileSystemLoader(str(folder)), autoescape=select_autoescape(default=True))
+    return env
+
+
+def technique_color(name: str) -> str:
+    digest = int(hashlib.sha1(name.encode()).hexdigest(), 16)
+    return _PALETTE[digest % len(_PALETTE)]
+
+
+def safe_link(url: str | None) -> bool:
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def highlight(text: str, spans: Sequence[tuple[int, int, str, str, str | None]]) -> Markup:
+    """Text with ``<mark>`` around spans: (start, end, css class, tooltip, colour).
+
+    Overlapping spans are allowed: the text is cut at every boundary and each
+    piece is marked with every span that covers it. Everything is escaped.
+    """
+    cuts = {0, len(text)}
+    for start, end, *_ in spans:
+        if 0 <= start < end <= len(text):
+            cuts.update((start, end))
+    points = sorted(cuts)
+    out: list[str] = []
+    for a, b in zip(points, points[1:]):
+        piece = escape(text[a:b])
+        covering = [s for s in spans if s[0] <= a and b <= s[1] and s[0] < s[1]]
+        for start, end, css, tip, color in covering:
+            style = f' style="background:{color}"' if color else ""
+            piece = Markup(f'<mark class="{escape(css)}" title="{escape(tip)}"{style}>') + piece + Markup("</mark>")
+        out.append(str(piece))
+    return Markup("".join(out))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, Mapping):
+        name = value.get("name") or value.get("label") or value.get("title") or value.get("claim")
+        extra = value.get("kind") or value.get("verdict")
+        if name:
+            return f"{name} ({extra})" if extra else str(name)
+        return "; ".join(f"{k}: {_cell(v)}" for k, v in value.items() if v not in (None, "", [], {}))
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def technique_info(name: str) -> dict[str, str]:
+    """Readable label (and description, once the inventory gives one) of a technique."""
+    return {"label": name.replace("_", " ").replace(",", " / "), "description": ""}
+
+
+def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    record = document_record(doc)
+    spans = []
+    counts: dict[str, int] = {}
+    for t in record.get("techniques", []):
+        name = t.get("technique", "technique")
+        counts[name] = counts.get(name, 0) + 1
+        score = t.get("score")
+        tip = f"{technique_info(name)['label']}" + (f" ({score:.2f})" if isinstance(score, (int, float)) else "")
+        spans.append((t["start"], t["end"], "tech", tip, technique_color(name)))
+    for q in record.get("quotes", []):
+        speaker = q.get("speaker") or {}
+        who = speaker.get("name") if isinstance(speaker, Mapping) else speaker
+        spans.append((q["start"], q["end"], "quote", f"quote: {who or 'unknown speaker'}", None))
+    for c in record.get("claims", []):
+        cw = c.get("checkworthiness")
+        spans.append((c["start"], c["end"], "claim", f"claim (check-worthiness {cw:.2f})" if isinstance(cw, (int, float)) else "claim", None))
+    legend = [
+        {"label": technique_info(n)["label"], "description": technique_info(n).get("description", ""),
+         "count": k, "color": technique_color(n)}
+        for n, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    tables = []
+    for layer, (title, columns) in LAYER_TABLES.items():
+        rows = record.get(layer) or []
+        if not rows:
+            continue
+        tables.append({"title": title, "columns": columns, "rows": [[_cell(r.get(c)) for c in columns] for r in rows]})
+    assessment = []
+    for a in record.get("assessment", []):
+        score = float(a.get("score", a.get("risk", 0.0)) or 0.0)
+        assessment.append({"score": score, "label": a.get("label"), "reasons": a.get("reasons", []), "band": _band(score)})
+    return {
+        "s": record,
+        "body": highlight(doc.text, spans),
+        "legend": legend,
+        "tables": tables,
+        "assessment": assessment,
+        "has_quotes": bool(record.get("quotes")),
+        "has_claims": bool(record.get("claims")),
+        "safe_url": safe_link(record.get("url")),
+        "sources": sources,
+    }
+
+
+def _band(score: float) -> int:
+    return 0 if score < 0.34 else (1 if score < 0.67 else 2)
+
+
+@dataclass
+class ReportResult:
+    index: Path
+    stories: int
+
+
+def write_report(
+    docs: Iterable[Document],
+    out_dir: str | Path,
+    rejections: Sequence[Rejection] = (),
+    store: Any = None,
+) -> ReportResult:
+    """Write ``index.html``, ``stories/<id>.html`` and assets into ``out_dir``."""
+    out = Path(out_dir)
+    (out / "stories").mkdir(parents=True, exist_ok=True)
+    env = _env()
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    base = {"generated": generated, "nav": [{"href": "index.html", "label": "Stories"}]}
+    context: dict[str, Any] = {}
+    if store is not None:
+        for name, page in EXTRA_PAGES.items():
+            link = page(store, out, {**base, "env": env})
+            if link:
+                base["nav"].append(link)
+    rows = []
+    story_tpl = env.get_template("story.html")
+    docs = list(docs)
+    for doc in docs:
+        sources = store.sources_of(doc.id) if store is not None else []
+        ctx = _story_context(doc, sources)
+        html = story_tpl.render(root="../", **base, **ctx)
+        (out / "stories" / f"{doc.id}.html").write_text(html, "utf-8")
+        record = ctx["s"]
+        risk = next((a["score"] for a in ctx["assessment"]), None)
+        rows.append({
+            "id": doc.id,
+            "title": doc.title,
+            "source_name": Path(doc.source).name or doc.source,
+            "story_index": doc.story_index,
+            "glued": "glued-page" in doc.flags,
+            "outlet": doc.outlet,
+            "affiliation": (record.get("outlet_info") or {}).get("affiliation"),
+            "language": doc.language,
+            "published": doc.published,
+            "flags": [f for f in doc.flags if f != "glued-page"],
+            "counts": {layer: len(record.get(layer) or []) for layer, _ in COUNT_COLUMNS},
+            "risk": risk,
+            "risk_band": _band(risk) if risk is not None else 0,
+        })
+    count_columns = [
+        {"layer": layer, "label": label} for layer, label in COUNT_COLUMNS if any(r["counts"][layer] for r in rows)
+    ]
+    index = env.get_template("index.html").render(
+        root="", **base, stories=rows, count_columns=count_columns,
+        has_risk=any(r["risk"] is not None for r in rows),
+        sources=len({d.source for d in docs}),
+        outlets=sorted({d.outlet for d in docs if d.outlet}),
+        rejections=list(rejections),
+        **context,
+    )
+    (out / "index.html").write_text(index, "utf-8")
+    assets = resources.files("propwatch").joinpath("output/templates")
+    for asset in ("style.css", "report.js"):
+        (out / asset).write_text(assets.joinpath(asset).read_text("utf-8"), "utf-8")
+    (out / "stories.json").write_text(json.dumps([r["id"] for r in rows]), "utf-8")
+    return ReportResult(index=out / "index.html", stories=len(rows))
