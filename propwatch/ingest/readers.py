@@ -26,6 +26,7 @@ import io
 import json
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,8 +270,10 @@ def read_warc(path: Path, limits: Limits) -> Iterator[Item]:
                     url=url, source_record=f"record {number}",
                     meta={"crawl_date": crawl} if crawl else {},
                 )
-        except ArchiveLoadFailed as exc:
-            yield Rejection(source, "bad-warc", str(exc).strip().splitlines()[0])
+        except (ArchiveLoadFailed, ValueError, AttributeError, EOFError, zlib.error) as exc:
+            # warcio signals a malformed archive with any of these
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            yield Rejection(source, "bad-warc", f"malformed WARC: {detail}")
 
 
 READERS: dict[str, Callable[[Path, Limits], Iterator[Item]]] = {
