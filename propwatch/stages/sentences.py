@@ -84,11 +84,12 @@ def _is_boundary(para: str, punct_start: int, end: int) -> bool:
         if re.fullmatch(r"\d+", bare) and re.match(r"\d", nxt):
             return False
     first = nxt[:1]
-    if first in "–—-" and para[end - 1] in _CLOSERS:
-        return False  # "…,” – said the minister. – “…"
+    if first in "–—-":
+        return False  # "… – said the minister. – We expect …": a quote goes on
+
     if first.islower() and mark in ".…":
         return False
-    return bool(first) and (first.isupper() or first.isdigit() or first in _OPENERS or first in "–—-")
+    return bool(first) and (first.isupper() or first.isdigit() or first in _OPENERS)
 
 
 @register_stage("sentences", version=1)
