@@ -22,6 +22,13 @@ _SMALL_WORDS = {
     "a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "as", "by", "with",
     "from", "into", "over", "vs", "via", "but", "nor", "is", "are", "be", "up", "off", "per",
 }
+# A line holding only a date (and a time): "11.03.2025 09:14", "March 3, 2025", "2025-03-03T10:00"
+_DATE_LINE = re.compile(
+    r"^(?:(?:updated|published|posted|опубликовано)[:\s]+)?"
+    r"(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4})"
+    r"(?:[ ,T|–-]+\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?(?:\s?[A-Z]{2,4}|Z)?)?$",
+    re.IGNORECASE,
+)
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
 
 
@@ -58,6 +65,7 @@ class PageSignals:
     title_suffixes: list[str] = field(default_factory=list)
     footer_outlets: list[str] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
 
 
 def words(line: str) -> list[str]:
@@ -105,7 +113,10 @@ def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
     for i in content:
         line = lines[i].strip()
         key = _key(line)
-        if key in r.widget_lines:
+        if _DATE_LINE.match(line):
+            drop[i] = "date line"
+            signals.dates.append(line)
+        elif key in r.widget_lines:
             drop[i] = "widget"
         elif any(p.search(key) for p in r.line_patterns) and not is_prose(line):
             drop[i] = "widget"
@@ -178,6 +189,12 @@ def _drop_captions_under_headlines(lines, content, drop) -> None:
             drop[j] = "photo caption under headline"
 
 
+_FOOTER_NAME = re.compile(
+    r"^(?P<name>(?:[A-Z][\w/.&-]*|of|the)(?:\s(?:[A-Z][\w/.&-]*|of|the)){0,4}?)(?:’s|'s)?\s+"
+    r"(?:journalists|website|site|is|was|reports|correspondents|newsroom)\b"
+)
+
+
 def _drop_footers(lines, content, drop, signals, r: Rules) -> None:
     """Outlet blurbs in the page's last third, and the furniture after the last paragraph."""
     if not content:
@@ -192,9 +209,15 @@ def _drop_footers(lines, content, drop, signals, r: Rules) -> None:
             continue
         named = outlets_named_in(line)
         has_address = bool(re.search(r"\b[\w-]+\.(com|org|net|ru|su|ir|uk|tv|info|rs|tr)\b", low))
-        if named or has_address or "©" in line:
+        trailing = all(j in drop for j in content if j > i)
+        if named or has_address or "©" in line or trailing:
             drop[i] = "outlet footer"
-            signals.footer_outlets.extend(o.name for o in named)
+            if named:
+                signals.footer_outlets.extend(o.name for o in named)
+            else:
+                m = _FOOTER_NAME.match(line)
+                if m and m["name"] not in ("The", "This", "It", "Our"):
+                    signals.footer_outlets.append(m["name"])
     alive = [i for i in content if i not in drop]
     prose = [i for i in alive if is_prose(lines[i])]
     if not prose:

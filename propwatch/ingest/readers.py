@@ -22,6 +22,7 @@ folder                    every file below it, recursively
 from __future__ import annotations
 
 import csv
+import fnmatch
 import io
 import json
 import os
@@ -47,6 +48,7 @@ class Limits:
     max_file_bytes: int = 50 * 2**20
     max_record_bytes: int = 10 * 2**20
     skip_hidden: bool = True
+    skip_files: tuple[str, ...] = ("README*", "LICENSE*", "NOTICE*", "CHANGELOG*")
 
     @classmethod
     def from_config(cls, ingest: dict[str, Any]) -> "Limits":
@@ -54,6 +56,7 @@ class Limits:
             max_file_bytes=int(float(ingest.get("max_file_mb", 50)) * 2**20),
             max_record_bytes=int(float(ingest.get("max_record_mb", 10)) * 2**20),
             skip_hidden=bool(ingest.get("skip_hidden", True)),
+            skip_files=tuple(ingest.get("skip_files", cls.skip_files)),
         )
 
 
@@ -326,6 +329,8 @@ def _walk(root: Path, limits: Limits) -> Iterator[Path]:
         dirnames.sort()
         for name in sorted(filenames):
             if limits.skip_hidden and name.startswith("."):
+                continue
+            if any(fnmatch.fnmatch(name, pattern) for pattern in limits.skip_files):
                 continue
             yield Path(dirpath) / name
 

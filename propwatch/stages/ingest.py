@@ -47,6 +47,7 @@ class CleanStage(Stage):
                 title_suffixes=signals.title_suffixes,
                 footer_outlets=signals.footer_outlets,
                 credits=signals.credits,
+                page_dates=signals.dates,
             )
             flags = doc.flags
             if html_meta:
@@ -136,7 +137,11 @@ class MetadataStage(Stage):
                     footer_outlets=list(doc.meta.get("footer_outlets", [])),
                     page_attribution=doc.meta.get("page_attribution", {}),
                 )
-            published = normalize_date(doc.published) or normalize_date(html.get("date")) or find_date(doc.text)
+            page_dates = [d for d in map(normalize_date, doc.meta.get("page_dates", []) or []) if d]
+            published = (
+                normalize_date(doc.published) or normalize_date(html.get("date"))
+                or (page_dates[0] if page_dates and doc.story_index == 0 else None) or find_date(doc.text)
+            )
             out.append(doc.replace(title=title, outlet=outlet, outlet_evidence=evidence, published=published))
         return out
 

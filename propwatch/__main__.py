@@ -1,0 +1,5 @@
+"""python -m propwatch"""
+
+from .cli import run
+
+run()
