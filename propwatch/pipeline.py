@@ -234,23 +234,25 @@ class Pipeline:
         return list(unique.values()), sources
 
     def _near_duplicates(self, new_docs: Sequence[Document]) -> tuple[dict[str, Any], dict[str, tuple[str, float]]]:
-        minhashes: dict[str, Any] = {}
+        """MinHash each new story; flag it when an earlier one is similar enough."""
+        signatures = {doc.id: dedupe.signature(doc.text) for doc in new_docs}
+        buckets = {doc_id: dedupe.band_buckets(sig) for doc_id, sig in signatures.items()}
+        stored = self.store.minhash_candidates([b for bs in buckets.values() for b in bs])
+        seen: dict[tuple[int, int], dict[str, Any]] = {}
         near: dict[str, tuple[str, float]] = {}
         for doc in new_docs:
-            sig = dedupe.signature(doc.text)
-            buckets = dedupe.band_buckets(sig)
-            candidates = self.store.minhash_candidates(buckets)
-            for other_id, other_sig in minhashes.items():
-                if set(dedupe.band_buckets(other_sig)) & set(buckets):
-                    candidates[other_id] = other_sig
-            best = max(
-                ((dedupe.similarity(sig, s), other) for other, s in candidates.items() if other != doc.id),
-                default=None,
-            )
+            sig = signatures[doc.id]
+            candidates: dict[str, Any] = {}
+            for bucket in buckets[doc.id]:
+                candidates.update(stored.get(bucket, {}))
+                candidates.update(seen.get(bucket, {}))
+            candidates.pop(doc.id, None)
+            best = max(((dedupe.similarity(sig, s), other) for other, s in candidates.items()), default=None)
             if best and best[0] >= self.near_dup_threshold:
                 near[doc.id] = (best[1], round(best[0], 3))
-            minhashes[doc.id] = sig
-        return minhashes, near
+            for bucket in buckets[doc.id]:
+                seen.setdefault(bucket, {})[doc.id] = sig
+        return signatures, near
 
     def close(self) -> None:
         for stage in self.stages:

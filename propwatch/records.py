@@ -13,6 +13,7 @@ all know it without further wiring.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import unicodedata
@@ -158,7 +159,7 @@ class Document:
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
         object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
         return content_id(self.text)
 
@@ -207,17 +208,23 @@ def record_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
         return cls.from_dict(data)
     hints = _field_types(cls)
     kwargs = {}
-    for f in dataclasses.fields(cls):
+    for f in _fields(cls):
         if f.name not in data:
             continue
         kwargs[f.name] = _rebuild(hints.get(f.name), data[f.name])
     return cls(**kwargs)
 
 
+@functools.lru_cache(maxsize=None)
 def _field_types(cls: type) -> dict[str, Any]:
     import typing
 
     return typing.get_type_hints(cls)
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(cls: type) -> tuple:
+    return dataclasses.fields(cls)
 
 
 def _rebuild(hint: Any, value: Any) -> Any:

@@ -207,46 +207,50 @@ class Store:
 
         ``layers`` holds (doc_id, layer, stage ref, fingerprint, records).
         """
+        from .dedupe import band_buckets
+
         minhashes = minhashes or {}
         near_duplicates = near_duplicates or {}
         stamp = now()
+        doc_rows = []
+        band_rows = []
+        for doc in new_docs:
+            dup = near_duplicates.get(doc.id)
+            sig = minhashes.get(doc.id)
+            doc_rows.append((
+                doc.id, doc.source, doc.story_index, doc.source_record, doc.title, doc.outlet,
+                doc.outlet_evidence, doc.url, doc.published, doc.language, doc.language_score,
+                doc.text, json.dumps([s.to_dict() for s in doc.cleaning]),
+                json.dumps(list(doc.flags)), json.dumps(dict(doc.meta), default=str),
+                dup[0] if dup else None, dup[1] if dup else None,
+                [int(x) for x in sig] if sig is not None else None, stamp,
+            ))
+            if sig is not None:
+                band_rows.extend((band, bucket, doc.id) for band, bucket in band_buckets(sig))
+        source_rows = [(doc_id, src, idx, record or "", stamp) for doc_id, src, idx, record in sources]
+        layer_rows = [
+            (doc_id, layer, stage, fingerprint,
+             json.dumps([record_to_dict(r) for r in records], ensure_ascii=False, default=str), stamp)
+            for doc_id, layer, stage, fingerprint, records in layers
+        ]
+        rejection_rows = [(r.source, r.line, r.kind, r.reason, run_id, stamp) for r in rejections]
         with self.transaction():
-            for doc in new_docs:
-                dup = near_duplicates.get(doc.id)
-                sig = minhashes.get(doc.id)
-                self.con.execute(
-                    f"INSERT INTO documents ({_DOC_COLUMNS}, minhash, ingested_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [
-                        doc.id, doc.source, doc.story_index, doc.source_record, doc.title, doc.outlet,
-                        doc.outlet_evidence, doc.url, doc.published, doc.language, doc.language_score,
-                        doc.text, json.dumps([s.to_dict() for s in doc.cleaning]),
-                        json.dumps(list(doc.flags)), json.dumps(dict(doc.meta), default=str),
-                        dup[0] if dup else None, dup[1] if dup else None,
-                        [int(x) for x in sig] if sig is not None else None, stamp,
-                    ],
-                )
-                if sig is not None:
-                    from .dedupe import band_buckets
+            self._insert("documents", f"{_DOC_COLUMNS}, minhash, ingested_at", doc_rows, "ON CONFLICT DO NOTHING")
+            self._insert("minhash_bands", "band, bucket, doc_id", band_rows)
+            self._insert("document_sources", "doc_id, source, story_index, source_record, seen_at", source_rows, "ON CONFLICT DO NOTHING")
+            self._insert("layers", "doc_id, layer, stage, fingerprint, records, created_at", layer_rows, "", replace=True)
+            self._insert("rejections", "source, line, kind, reason, run_id, rejected_at", rejection_rows)
 
-                    for band, bucket in band_buckets(sig):
-                        self.con.execute("INSERT INTO minhash_bands VALUES (?, ?, ?)", [band, bucket, doc.id])
-            for doc_id, source, story_index, record in sources:
-                self.con.execute(
-                    "INSERT INTO document_sources VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [doc_id, source, story_index, record or "", stamp],
-                )
-            for doc_id, layer, stage, fingerprint, records in layers:
-                payload = json.dumps([record_to_dict(r) for r in records], ensure_ascii=False, default=str)
-                self.con.execute(
-                    "INSERT OR REPLACE INTO layers VALUES (?, ?, ?, ?, ?, ?)",
-                    [doc_id, layer, stage, fingerprint, payload, stamp],
-                )
-            for rej in rejections:
-                self.con.execute(
-                    "INSERT INTO rejections VALUES (?, ?, ?, ?, ?, ?)",
-                    [rej.source, rej.line, rej.kind, rej.reason, run_id, stamp],
-                )
+    def _insert(self, table: str, columns: str, rows: Sequence[tuple], tail: str = "", replace: bool = False) -> None:
+        """Insert many rows in one statement: one list parameter per column, unnested together."""
+        if not rows:
+            return
+        names = [c.strip() for c in columns.split(",")]
+        lists = [list(col) for col in zip(*rows)]
+        select = ", ".join(f"unnest(${i + 1}) AS {name}" for i, name in enumerate(names))
+        verb = "INSERT OR REPLACE INTO" if replace else "INSERT INTO"
+        sql = f"{verb} {table} ({columns}) SELECT {select}" + (f" {tail}" if tail else "")
+        self.con.execute(sql, lists)
 
     def start_run(self, run_id: str, inputs: Sequence[str]) -> None:
         with self.transaction():
@@ -263,21 +267,24 @@ class Store:
 
     # ------------------------------------------------------------ near duplicates
 
-    def minhash_candidates(self, buckets: Sequence[tuple[int, int]]) -> dict[str, list[int]]:
-        """Stored documents sharing a band bucket, with their signatures."""
+    def minhash_candidates(self, buckets: Sequence[tuple[int, int]]) -> dict[tuple[int, int], dict[str, list[int]]]:
+        """For each (band, bucket): the stored documents in it, with their signatures."""
         if not buckets:
             return {}
-        bands = [b for b, _ in buckets]
-        values = [v for _, v in buckets]
+        unique = sorted(set(buckets))
         rows = self.con.execute(
             """
-            SELECT DISTINCT d.id, d.minhash FROM minhash_bands m
-            JOIN (SELECT unnest(?) AS band, unnest(?) AS bucket) q ON m.band = q.band AND m.bucket = q.bucket
+            SELECT m.band, m.bucket, d.id, d.minhash FROM minhash_bands m
+            JOIN (SELECT unnest($1) AS band, unnest($2) AS bucket) q ON m.band = q.band AND m.bucket = q.bucket
             JOIN documents d ON d.id = m.doc_id
             """,
-            [bands, values],
+            [[b for b, _ in unique], [v for _, v in unique]],
         ).fetchall()
-        return {doc_id: sig for doc_id, sig in rows if sig}
+        out: dict[tuple[int, int], dict[str, list[int]]] = {}
+        for band, bucket, doc_id, sig in rows:
+            if sig:
+                out.setdefault((band, bucket), {})[doc_id] = sig
+        return out
 
     # ------------------------------------------------------------ reading
 
