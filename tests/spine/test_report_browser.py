@@ -1,0 +1,53 @@
+"""The HTML report in a real browser (Debian chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from propwatch.output.report import write_report
+from propwatch.records import Document
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_index_filters_and_sorts_and_hostile_text_stays_inert(browser, tmp_path: Path):
+    docs = [
+        Document(text=f"Bridge opens\n\nThe bridge opened on day {i}.", source=f"a{i}.txt", title=f"Bridge opens {i}", outlet="RT")
+        for i in (1, 2, 3)
+    ] + [
+        Document(text="Storm\n\nSnow closed the passes.", source="b.txt", title="Storm closes passes", outlet="Press TV"),
+        Document(text='<img src=x onerror="document.title=\'pwned\'">\n\nText.', source="c.txt", title='<script>document.title="pwned"</script>'),
+    ]
+    result = write_report(docs, tmp_path)
+    page = browser.new_page()
+    page.goto(result.index.as_uri())
+    assert page.title() == "propwatch report"
+    rows = page.locator("#stories tbody tr")
+    assert rows.count() == 5
+    page.fill("#filter", "storm")
+    assert page.locator("#stories tbody tr:visible").count() == 1
+    page.fill("#filter", "")
+    page.click("#stories th >> nth=0")
+    first = page.locator("#stories tbody tr >> nth=0").inner_text()
+    assert first.startswith("<script>")  # shown as text, sorted like text
+    page.click(f"text=<script>document.title=\"pwned\"</script>")
+    page.wait_for_load_state()
+    assert page.title().endswith("— propwatch") and page.title() != "pwned"
+    assert page.locator("mark, script:not([src])").count() == 0
+    page.close()
