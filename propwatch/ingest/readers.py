@@ -16,6 +16,8 @@ input                     reader
 ``.warc`` ``.warc.gz``    :func:`read_warc`
 folder                    every file below it, recursively
 ``-``                     standard input, sniffed
+``http(s)://...``         fetched (:mod:`propwatch.ingest.fetch`)
+``.urls``                 one URL a line, each fetched
 ========================  ======================================
 """
 
@@ -49,6 +51,8 @@ class Limits:
     max_record_bytes: int = 10 * 2**20
     skip_hidden: bool = True
     skip_files: tuple[str, ...] = ("README*", "LICENSE*", "NOTICE*", "CHANGELOG*")
+    allow_private_addresses: bool = False
+    fetch_timeout: float = 20.0
 
     @classmethod
     def from_config(cls, ingest: dict[str, Any]) -> "Limits":
@@ -57,6 +61,8 @@ class Limits:
             max_record_bytes=int(float(ingest.get("max_record_mb", 10)) * 2**20),
             skip_hidden=bool(ingest.get("skip_hidden", True)),
             skip_files=tuple(ingest.get("skip_files", cls.skip_files)),
+            allow_private_addresses=bool(ingest.get("allow_private_addresses", False)),
+            fetch_timeout=float(ingest.get("fetch_timeout", 20.0)),
         )
 
 
@@ -279,7 +285,42 @@ def read_warc(path: Path, limits: Limits) -> Iterator[Item]:
             yield Rejection(source, "bad-warc", f"malformed WARC: {detail}")
 
 
+def read_url(url: str, limits: Limits) -> Iterator[Item]:
+    from .fetch import FetchPolicy, fetch
+
+    policy = FetchPolicy(
+        allow_private=limits.allow_private_addresses, timeout=limits.fetch_timeout, max_bytes=limits.max_record_bytes,
+    )
+    got = fetch(url, policy)
+    if isinstance(got, Rejection):
+        yield got
+        return
+    markup = "html" if "html" in got.content_type.lower() else _sniff_markup(got.body)
+    item = _decoded_document(got.body, url, markup)
+    yield item.replace(url=got.url) if isinstance(item, Document) else item
+
+
+def read_url_list(path: Path, limits: Limits) -> Iterator[Item]:
+    data = _read_capped(path, limits)
+    if isinstance(data, Rejection):
+        yield data
+        return
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not is_url(line):
+            yield Rejection(str(path), "bad-url", f"not an http(s) URL: {line[:80]}", number)
+            continue
+        yield from read_url(line, limits)
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
 READERS: dict[str, Callable[[Path, Limits], Iterator[Item]]] = {
+    ".urls": read_url_list,
     ".txt": read_text,
     ".text": read_text,
     ".md": read_text,
@@ -311,6 +352,9 @@ def iter_inputs(paths: Iterable[str | os.PathLike], limits: Limits | None = None
     for entry in paths:
         if str(entry) == "-":
             yield from read_stream(stdin or sys.stdin.buffer, "<stdin>", limits)
+            continue
+        if is_url(str(entry)):
+            yield from read_url(str(entry), limits)
             continue
         path = Path(entry)
         if path.is_dir():
