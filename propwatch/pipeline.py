@@ -177,7 +177,7 @@ class Pipeline:
             want: dict[str, str] = {}
             todo: list[Document] = []
             for doc in docs:
-                inputs = [fps[doc.id].get(r, "") for r in stage.requires]
+                inputs = [fps[doc.id].get(r, "") for r in (*stage.requires, *stage.optional)]
                 fp = fingerprint(doc.id, stage, inputs)
                 want[doc.id] = fp
                 have = stored.get(doc.id, {})

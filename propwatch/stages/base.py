@@ -42,6 +42,9 @@ class Stage:
     kind: ClassVar[str] = "layer"  # "ingest" or "layer"
     requires: ClassVar[tuple[str, ...]] = ()
     assigns: ClassVar[tuple[str, ...]] = ()
+    # Layers the stage reads when an earlier stage made them, and does without
+    # otherwise; they count in the fingerprint but are not required.
+    optional: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Mapping[str, Any] | None = None):
         self.config: dict[str, Any] = dict(config or {})
