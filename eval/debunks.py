@@ -1,0 +1,127 @@
+"""Retrieval of verified claims on CLEF-2020 CheckThat! Task 2 (tweets -> verified claims).
+
+    python eval/debunks.py                      # dev: MAP@1, MAP@5, recall@10 per method
+    python eval/debunks.py --tune               # grid-search fusion weight and threshold on train
+    python eval/debunks.py --split train --embedder hash
+
+Reads ../shared/data/clef2020-claim-retrieval/ (research use; Shaar et al.,
+"Overview of CheckThat! 2020 Task 2", CLEF 2020). Prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data" / "clef2020-claim-retrieval"
+
+from propwatch.debunks.importers import Debunk  # noqa: E402
+from propwatch.debunks.search import DebunkIndex  # noqa: E402
+from propwatch.debunks.vectors import get_embedder  # noqa: E402
+
+
+def load_tsv(path: Path) -> list[list[str]]:
+    csv.field_size_limit(10**8)
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_MINIMAL))
+    return rows[1:]
+
+
+def load(split: str):
+    claims = [Debunk(claim=r[1], title=r[2] if len(r) > 2 else None, id=r[0]) for r in load_tsv(DATA / "verified_claims.docs.tsv")]
+    queries = {r[0]: r[1] for r in load_tsv(DATA / split / "tweets.queries.tsv")}
+    qrels: dict[str, set[str]] = {}
+    for line in (DATA / split / "tweet-vclaim-pairs.qrels").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[3] != "0":
+            qrels.setdefault(parts[0], set()).add(parts[2])
+    qids = [q for q in queries if q in qrels]
+    return claims, [queries[q] for q in qids], [qrels[q] for q in qids]
+
+
+def metrics(ranked: list[list[str]], gold: list[set[str]]) -> dict[str, float]:
+    def ap_at(k: int) -> float:
+        total = 0.0
+        for r, g in zip(ranked, gold):
+            hits, s = 0, 0.0
+            for i, d in enumerate(r[:k]):
+                if d in g:
+                    hits += 1
+                    s += hits / (i + 1)
+            total += s / min(len(g), k)
+        return total / len(gold)
+
+    recall10 = float(np.mean([len(set(r[:10]) & g) / len(g) for r, g in zip(ranked, gold)]))
+    return {"MAP@1": ap_at(1), "MAP@5": ap_at(5), "recall@10": recall10}
+
+
+def rank(fused: np.ndarray, ids: list[str], k: int = 10) -> list[list[str]]:
+    top = np.argsort(-fused, axis=1, kind="stable")[:, :k]
+    return [[ids[j] for j in row] for row in top]
+
+
+def threshold_sweep(fused: np.ndarray, ids: list[str], gold: list[set[str]]) -> tuple[float, float]:
+    """Best F1 of 'has a known match' when the gold claim is (positives) or is not (negatives) in the database."""
+    pos, neg = [], []
+    index = {d: i for i, d in enumerate(ids)}
+    for row, g in zip(fused, gold):
+        top = int(np.argmax(row))
+        if ids[top] in g:
+            pos.append(row[top])
+        masked = row.copy()
+        masked[[index[d] for d in g if d in index]] = -np.inf
+        neg.append(masked.max())
+    pos, neg = np.asarray(pos), np.asarray(neg)
+    best = (0.0, 0.0)
+    for t in np.linspace(0.1, 0.95, 86):
+        tp = (pos >= t).sum()
+        fp = (neg >= t).sum()
+        fn = len(gold) - tp
+        f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+        if f1 > best[0]:
+            best = (float(f1), float(t))
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", default="dev", choices=["train", "dev"])
+    ap.add_argument("--embedder", default="auto", choices=["auto", "backend", "hash"])
+    ap.add_argument("--tune", action="store_true", help="grid-search w_dense and the threshold on train")
+    args = ap.parse_args()
+    if not DATA.exists():
+        sys.exit(f"no data at {DATA}")
+    split = "train" if args.tune else args.split
+    claims, queries, gold = load(split)
+    ids = [c.id for c in claims]
+    embedder = get_embedder(args.embedder)
+    started = time.perf_counter()
+    index = DebunkIndex(claims, embedder=embedder, w_dense=1.0, w_bm25=0.0)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    _, bm, dense = index.score_all(queries)
+    per_query = (time.perf_counter() - started) / len(queries)
+    print(f"{split}: {len(queries)} queries, {len(claims)} verified claims, embedder {embedder.name}; "
+          f"index {built:.1f} s, {per_query * 1000:.1f} ms per query (cost per 1,000 claims: {per_query * 1000:.1f} s)")
+    grid = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0] if args.tune else [0.0, 1.0, 0.5]
+    from propwatch.debunks.search import DEFAULTS
+    if not args.tune:
+        grid.append(DEFAULTS["w_dense"] / (DEFAULTS["w_dense"] + DEFAULTS["w_bm25"]))
+    for w in grid:
+        fused = w * dense + (1 - w) * bm
+        m = metrics(rank(fused, ids), gold)
+        f1, t = threshold_sweep(fused, ids, gold)
+        name = "bm25" if w == 0 else "dense" if w == 1 else f"fused w_dense={w:.2f}"
+        print(f"  {name:22s} MAP@1 {m['MAP@1']:.4f}  MAP@5 {m['MAP@5']:.4f}  recall@10 {m['recall@10']:.4f}  "
+              f"match F1 {f1:.3f} at threshold {t * (1 if w in (0, 1) else 1):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""Debunk and stance commands: ``debunks import``, ``debunks search``, ``debunks list``, ``stance``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .app import app
+from .core import ConfigOpt, StoreOpt, open_store
+
+debunks_app = typer.Typer(help="Debunk databases: import checked claims, search them.", no_args_is_help=True)
+app.add_typer(debunks_app, name="debunks")
+
+
+class ImportFormat(str, Enum):
+    auto = "auto"
+    euvsdisinfo = "euvsdisinfo"
+    claimreview = "claimreview"
+    csv = "csv"
+
+
+class SearchFormat(str, Enum):
+    jsonl = "jsonl"
+    trec = "trec"
+    table = "table"
+
+
+class EmbedderChoice(str, Enum):
+    auto = "auto"
+    backend = "backend"
+    hash = "hash"
+
+
+class PairFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+@debunks_app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="EUvsDisinfo CSV export, ClaimReview JSON/JSON-LD/JSONL, or CSV with a 'claim' column.")],
+    fmt: Annotated[ImportFormat, typer.Option("--format", "-f", help="Input format (default: sniffed).")] = ImportFormat.auto,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> int:
+    """Import debunks into the store; re-importing a file adds nothing. Exit 2 when rows were rejected."""
+    from ..debunks.db import DebunkDB
+
+    rejected = 0
+    with open_store(config, store) as st:
+        db = DebunkDB(st)
+        for path in files:
+            report = db.import_file(path, None if fmt is ImportFormat.auto else fmt.value)
+            for rej in report.rejected:
+                print(f"rejected: {rej}", file=sys.stderr)
+            summary = report.to_dict()
+            summary.pop("rejections")
+            summary["total_in_store"] = db.count()
+            print(json.dumps(summary, ensure_ascii=False))
+            rejected += len(report.rejected)
+    return 2 if rejected else 0
+
+
+def read_queries(path: Path) -> list[tuple[str, str]]:
+    """``id<TAB>text`` lines (blank lines skipped); a line without a tab is an error."""
+    from ..errors import InputError
+
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        if "\t" not in line:
+            raise InputError(str(path), "expected id<TAB>text", kind="bad-tsv", line=n)
+        qid, text = line.split("\t", 1)
+        out.append((qid.strip(), text.strip()))
+    return out
+
+
+@debunks_app.command()
+def search(
+    text: Annotated[Optional[str], typer.Argument(help="A claim to look up.")] = None,
+    queries: Annotated[Optional[Path], typer.Option("--queries", "-q", help="TSV file: id<TAB>text per line.")] = None,
+    k: Annotated[int, typer.Option("--top", "-k", help="Matches per query.")] = 10,
+    fmt: Annotated[SearchFormat, typer.Option("--format", "-f", help="jsonl, trec (qid Q0 docid rank score tag) or table.")] = SearchFormat.jsonl,
+    tag: Annotated[str, typer.Option(help="Run tag in TREC output.")] = "propwatch",
+    embedder: Annotated[EmbedderChoice, typer.Option(help="Dense part: the shared embeddings backend, or the hashing fake.")] = EmbedderChoice.auto,
+    min_score: Annotated[Optional[float], typer.Option(help="Drop matches below this fused score.")] = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> int:
+    """Rank the imported debunks against one claim or a file of claims."""
+    from ..debunks.db import DebunkDB
+    from ..debunks.search import DebunkIndex
+    from ..debunks.vectors import get_embedder
+    from ..errors import ConfigError
+
+    if (text is None) == (queries is None):
+        raise ConfigError("give either TEXT or --queries FILE.tsv")
+    items = [("q1", text)] if text is not None else read_queries(queries)
+    with open_store(config, store) as st:
+        index = DebunkIndex.from_db(DebunkDB(st), embedder=get_embedder(embedder.value))
+    results = index.search_many([t for _, t in items], k=k, min_score=min_score)
+    if fmt is SearchFormat.table:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table()
+        for col in ("query", "rank", "score", "debunk", "claim", "verdict"):
+            table.add_column(col, overflow="fold")
+        for (qid, _), matches in zip(items, results):
+            for m in matches:
+                table.add_row(qid, str(m.rank), f"{m.score:.3f}", m.debunk.id, m.debunk.claim, m.debunk.verdict or "")
+        Console().print(table)
+        return 0
+    for (qid, _), matches in zip(items, results):
+        for m in matches:
+            if fmt is SearchFormat.trec:
+                print(f"{qid} Q0 {m.debunk.id} {m.rank} {m.score:.6f} {tag}")
+            else:
+                print(json.dumps({"query_id": qid, "match": index.is_match(m), **m.to_dict()}, ensure_ascii=False))
+    return 0
+
+
+@debunks_app.command("list")
+def list_debunks(
+    limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 20,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> int:
+    """Imported debunks as JSONL (id, claim, verdict, database) and the imports made."""
+    from ..debunks.db import DebunkDB
+
+    with open_store(config, store) as st:
+        db = DebunkDB(st)
+        for n, d in enumerate(db.all()):
+            if limit and n >= limit:
+                break
+            print(json.dumps({"id": d.id, "claim": d.claim, "verdict": d.verdict, "database": d.database, "url": d.url}, ensure_ascii=False))
+    return 0
+
+
+@app.command()
+def stance(
+    pairs: Annotated[Path, typer.Option("--pairs", "-p", help="CSV with columns claim, text, optional id.")],
+    fmt: Annotated[PairFormat, typer.Option("--format", "-f")] = PairFormat.jsonl,
+) -> int:
+    """Does each text support, deny, discuss a claim, or is it unrelated? One label and its scores per row."""
+    from ..errors import InputError
+    from ..stages.stance import StanceModel
+
+    with pairs.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = {f.strip().casefold() for f in reader.fieldnames or []}
+        if not {"claim", "text"} <= fields:
+            raise InputError(str(pairs), "needs columns 'claim' and 'text'", kind="no-text-column")
+        rows = [{k.strip().casefold(): v for k, v in r.items()} for r in reader]
+    model = StanceModel.load()
+    results = model.predict([(r["claim"] or "", r["text"] or "") for r in rows])
+    out_rows = [
+        {"id": r.get("id") or str(n), "label": res.label, **{f"p_{k}": round(v, 4) for k, v in res.scores.items()}}
+        for n, (r, res) in enumerate(zip(rows, results), 1)
+    ]
+    if fmt is PairFormat.jsonl:
+        for row in out_rows:
+            print(json.dumps(row, ensure_ascii=False))
+    elif fmt is PairFormat.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(out_rows[0]) if out_rows else ["id", "label"])
+        writer.writeheader()
+        writer.writerows(out_rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table()
+        for col in (out_rows[0] if out_rows else {"id": 0, "label": 0}):
+            table.add_column(col)
+        for row in out_rows:
+            table.add_row(*[str(v) for v in row.values()])
+        Console().print(table)
+    return 0

@@ -1,0 +1,131 @@
+"""Hybrid retrieval of known (debunked) claims: BM25 + dense cosine, fused.
+
+``score = w_dense * cosine + w_bm25 * bm25 / bm25_max(query)``, where
+``bm25_max`` is the score a document matching every query term at
+saturation would get, so both parts lie in about [0, 1] and one threshold
+means the same for every query. Weights and the decision threshold were
+tuned on the CLEF-2020 CheckThat! Task 2 training queries
+(``eval/debunks.py --tune``); see :data:`DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bm25 import BM25
+from .importers import Debunk
+from .vectors import Embedder, get_embedder
+
+DEFAULTS = {
+    "w_dense": 0.5,
+    "w_bm25": 0.5,
+    "threshold": 0.45,
+    "candidates": 100,
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One retrieved debunk for a query, with its scores."""
+
+    debunk: Debunk
+    score: float
+    bm25: float
+    dense: float
+    rank: int
+
+    def to_dict(self) -> dict:
+        d = self.debunk
+        return {
+            "debunk_id": d.id, "rank": self.rank, "score": round(self.score, 4),
+            "bm25": round(self.bm25, 4), "dense": round(self.dense, 4),
+            "claim": d.claim, "verdict": d.verdict, "explanation": d.explanation, "url": d.url,
+            "date": d.date, "claimant": d.claimant, "reviewer": d.reviewer,
+            "database": d.database, "attribution": d.attribution,
+        }
+
+
+def document_text(d: Debunk) -> str:
+    """What is indexed for one debunk: its claim and title."""
+    return d.claim if not d.title or d.title in d.claim else f"{d.title}. {d.claim}"
+
+
+class DebunkIndex:
+    """An in-memory hybrid index over a list of debunks."""
+
+    def __init__(
+        self,
+        debunks: Sequence[Debunk],
+        embedder: Embedder | None = None,
+        vectors: np.ndarray | None = None,
+        w_dense: float = DEFAULTS["w_dense"],
+        w_bm25: float = DEFAULTS["w_bm25"],
+        threshold: float = DEFAULTS["threshold"],
+        candidates: int = DEFAULTS["candidates"],
+    ):
+        self.debunks = list(debunks)
+        self.texts = [document_text(d) for d in self.debunks]
+        self.bm25 = BM25(self.texts)
+        self.embedder = embedder if embedder is not None else get_embedder("auto")
+        self.w_dense, self.w_bm25, self.threshold, self.candidates = w_dense, w_bm25, threshold, candidates
+        if vectors is None and self.w_dense > 0 and self.debunks:
+            vectors = self.embedder.embed(self.texts)
+        self.vectors = vectors
+
+    @classmethod
+    def from_db(cls, db, embedder: Embedder | None = None, **options) -> "DebunkIndex":
+        """Build from a :class:`~propwatch.debunks.db.DebunkDB`, caching vectors in it."""
+        debunks = db.all()
+        embedder = embedder if embedder is not None else get_embedder("auto")
+        vectors = None
+        if options.get("w_dense", DEFAULTS["w_dense"]) > 0 and debunks:
+            cached = db.vectors(embedder.name, [d.id for d in debunks])
+            missing = [d for d in debunks if d.id not in cached]
+            if missing:
+                fresh = embedder.embed([document_text(d) for d in missing])
+                new = {d.id: v for d, v in zip(missing, fresh)}
+                db.save_vectors(embedder.name, new)
+                cached.update(new)
+            vectors = np.stack([cached[d.id] for d in debunks]).astype(np.float32)
+        return cls(debunks, embedder=embedder, vectors=vectors, **options)
+
+    def __len__(self) -> int:
+        return len(self.debunks)
+
+    def score_all(self, queries: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fused, bm25_normalised, dense) matrices of shape (queries, debunks)."""
+        n = len(self.debunks)
+        bm = np.zeros((len(queries), n), dtype=np.float32)
+        for i, q in enumerate(queries):
+            bm[i] = self.bm25.scores(q) / self.bm25.max_score(q)
+        dense = np.zeros_like(bm)
+        if self.vectors is not None and self.w_dense > 0 and n:
+            dense = self.embedder.embed(list(queries)) @ self.vectors.T
+        return self.w_dense * dense + self.w_bm25 * bm, bm, dense
+
+    def search(self, query: str, k: int = 10, min_score: float | None = None) -> list[Match]:
+        return self.search_many([query], k=k, min_score=min_score)[0]
+
+    def search_many(self, queries: Sequence[str], k: int = 10, min_score: float | None = None, batch: int = 64) -> list[list[Match]]:
+        out: list[list[Match]] = []
+        for lo in range(0, len(queries), batch):
+            fused, bm, dense = self.score_all(queries[lo:lo + batch])
+            for row in range(fused.shape[0]):
+                top = np.argsort(-fused[row], kind="stable")[:k]
+                matches = [
+                    Match(self.debunks[j], float(fused[row, j]), float(bm[row, j]), float(dense[row, j]), rank + 1)
+                    for rank, j in enumerate(top)
+                ]
+                if min_score is not None:
+                    matches = [m for m in matches if m.score >= min_score]
+                out.append(matches)
+        return out
+
+    def is_match(self, match: Match) -> bool:
+        return match.score >= self.threshold
+
+
+__all__ = ["DEFAULTS", "DebunkIndex", "Match", "document_text"]

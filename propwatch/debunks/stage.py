@@ -1,0 +1,122 @@
+"""Stage ``debunk_matches``: each claim of a story matched against the debunk database.
+
+The stage reads the ``claims`` layer (records with start/end/text and
+``checkworthiness``) when the claims stage ran; otherwise, or with
+``source = "sentences"``, it matches every sentence long enough to carry a
+claim. Each claim keeps its top matches whose fused score reaches the
+threshold (tuned on CLEF-2020 train, see :mod:`propwatch.debunks.search`).
+
+The database is the ``debunks`` table of a propwatch store: ``database``
+names its DuckDB file ("" = the configured ``store.path``). Stored outputs
+are fingerprinted by the stage config, not by the database contents: after
+importing more debunks, re-run with ``propwatch analyze`` after bumping
+``[stages.debunk_matches] database_version`` (any new value) to recompute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..records import Document, Span, layer_record
+from ..stages.base import LayerStage, register_stage
+from .search import DEFAULTS, DebunkIndex
+
+
+@layer_record("debunk_matches")
+@dataclass(frozen=True, slots=True)
+class DebunkMatch(Span):
+    """A claim span of the story and the known (debunked) claim it matches."""
+
+    layer_name: ClassVar[str]
+    debunk_id: str = ""
+    debunk_claim: str = ""
+    verdict: str | None = None
+    explanation: str | None = None
+    url: str | None = None
+    database: str = ""
+    attribution: str | None = None
+    score: float = 0.0
+    bm25: float = 0.0
+    dense: float = 0.0
+    rank: int = 1
+    claim_source: str = "sentences"  # "claims" or "sentences"
+
+
+def claim_spans(doc: Document, source: str, min_checkworthiness: float, min_words: int) -> tuple[str, list[Span]]:
+    """The spans to match: claims (above the check-worthiness floor) or sentences."""
+    claims = doc.layer("claims")
+    if source == "claims" or (source == "auto" and claims):
+        picked = [c for c in claims if float(getattr(c, "checkworthiness", 1.0) or 0.0) >= min_checkworthiness]
+        return "claims", picked
+    return "sentences", [s for s in doc.layer("sentences") if len(s.text.split()) >= min_words]
+
+
+@register_stage("debunk_matches", version=1)
+class DebunkMatchStage(LayerStage):
+    requires = ("sentences",)
+    assigns = ("debunk_matches",)
+    layer = "debunk_matches"
+    defaults: ClassVar[dict[str, Any]] = {
+        "database": "",
+        "database_version": "",
+        "source": "auto",  # auto | claims | sentences
+        "min_checkworthiness": 0.5,
+        "min_words": 6,
+        "top_k": 3,
+        "threshold": DEFAULTS["threshold"],
+        "w_dense": DEFAULTS["w_dense"],
+        "w_bm25": DEFAULTS["w_bm25"],
+        "embedder": "auto",  # auto | backend | hash
+    }
+
+    def __init__(self, config=None, index: DebunkIndex | None = None):
+        merged = dict(self.defaults)
+        merged.update(config or {})
+        super().__init__(merged)
+        self._index = index
+
+    @property
+    def index(self) -> DebunkIndex:
+        if self._index is None:
+            from ..store import Store
+            from .db import DebunkDB
+            from .vectors import get_embedder
+
+            path = self.config["database"]
+            if not path:
+                from ..config import load_config
+
+                path = str(load_config().store_path)
+            store = Store(path)
+            self._index = DebunkIndex.from_db(
+                DebunkDB(store), embedder=get_embedder(self.config["embedder"]),
+                w_dense=float(self.config["w_dense"]), w_bm25=float(self.config["w_bm25"]),
+                threshold=float(self.config["threshold"]),
+            )
+            store.close()
+        return self._index
+
+    def predict(self, docs: Sequence[Document]) -> list[list[DebunkMatch]]:
+        jobs: list[tuple[int, str, Span]] = []
+        for i, doc in enumerate(docs):
+            source, spans = claim_spans(doc, self.config["source"], float(self.config["min_checkworthiness"]), int(self.config["min_words"]))
+            jobs.extend((i, source, s) for s in spans)
+        out: list[list[DebunkMatch]] = [[] for _ in docs]
+        if not jobs or len(self.index) == 0:
+            return out
+        results = self.index.search_many([s.text for _, _, s in jobs], k=int(self.config["top_k"]), min_score=float(self.config["threshold"]))
+        for (i, source, span), matches in zip(jobs, results):
+            for m in matches:
+                d = m.debunk
+                out[i].append(DebunkMatch(
+                    start=span.start, end=span.end, text=span.text, debunk_id=d.id, debunk_claim=d.claim,
+                    verdict=d.verdict, explanation=d.explanation, url=d.url, database=d.database,
+                    attribution=d.attribution, score=round(m.score, 4), bm25=round(m.bm25, 4),
+                    dense=round(m.dense, 4), rank=m.rank, claim_source=source,
+                ))
+        return out
+
+
+__all__ = ["DebunkMatch", "DebunkMatchStage", "claim_spans"]

@@ -1,0 +1,85 @@
+"""Dense vectors for debunk retrieval: the shared embeddings backend, or a fake.
+
+``get_embedder("auto")`` uses the project's embeddings backend (registered
+as ``embeddings`` in :data:`propwatch.registry.backends`, an ONNX MiniLM)
+when it is installed, else the deterministic hashing embedder below.
+The hashing embedder (character 3-5-grams hashed into 1,024 dimensions)
+is a lexical stand-in: it serves tests and keeps hybrid retrieval working
+without the model, but it is not semantic.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from .text import normalize
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One L2-normalised float32 row per text."""
+
+
+class HashingEmbedder:
+    """Character n-gram hashing vectors (deterministic, no model)."""
+
+    def __init__(self, dims: int = 1024):
+        self.dims = dims
+        self.name = f"hash-crc-char345-{dims}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for i, text in enumerate(texts):
+            t = " " + re.sub(r"\s+", " ", normalize(text).casefold()) + " "
+            for n in (3, 4, 5):
+                for k in range(len(t) - n + 1):
+                    h = zlib.crc32(t[k:k + n].encode())
+                    out[i, h % self.dims] += 1.0 if h & 0x80000000 else -1.0
+            norm = np.linalg.norm(out[i])
+            if norm > 0:
+                out[i] /= norm
+        return out
+
+
+class BackendEmbedder:
+    """Adapter over the shared embeddings backend (whatever its method is called)."""
+
+    def __init__(self, backend: object, name: str):
+        self.backend = backend
+        self.name = name
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        fn = getattr(self.backend, "embed", None) or getattr(self.backend, "encode", None) or self.backend
+        vecs = np.asarray(fn(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.maximum(norms, 1e-12)
+
+
+def get_embedder(kind: str = "auto") -> Embedder:
+    """``"hash"``: the fake; ``"backend"``: the shared backend (error if absent); ``"auto"``: backend else fake."""
+    if kind == "hash":
+        return HashingEmbedder()
+    from ..errors import MissingExtraError, UnknownStageError
+    from ..registry import backends
+
+    try:
+        factory = backends.get("embeddings")
+    except UnknownStageError:
+        if kind == "backend":
+            raise
+        return HashingEmbedder()
+    try:
+        backend = factory() if isinstance(factory, type) or callable(factory) and not hasattr(factory, "embed") else factory
+    except (MissingExtraError, FileNotFoundError, OSError):
+        if kind == "backend":
+            raise
+        return HashingEmbedder()
+    name = getattr(backend, "name", None) or getattr(factory, "__name__", "embeddings")
+    return BackendEmbedder(backend, str(name))
