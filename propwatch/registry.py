@@ -67,6 +67,7 @@ backends = Registry("backend")
 BUILTIN_MODULES = [
     "propwatch.stages.ingest",
     "propwatch.stages.sentences",
+    "propwatch.debunks.stage",
 ]
 
 _loaded = False

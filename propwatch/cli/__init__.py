@@ -15,6 +15,7 @@ from .app import app
 
 COMMAND_MODULES = [
     "propwatch.cli.core",
+    "propwatch.cli.debunks",
 ]
 
 
