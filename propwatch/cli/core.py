@@ -339,3 +339,40 @@ def stages(fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListForm
         })
     _print_rows(rows, fmt.value, ("stage", "kind", "requires", "assigns", "settings"))
     return 0
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; pages open without a token only on loopback.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8765,
+    token: Annotated[Optional[str], typer.Option(envvar="PROPWATCH_API_TOKEN", help="API token (default: a new random one, printed).")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse POST /api/analyze.")] = False,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> int:
+    """Serve the web workbench and the HTTP API over the store."""
+    import ipaddress
+
+    from ..pipeline import Pipeline
+    from ..server import Workbench, new_token
+    from ..server import serve as start
+    from ..store import Store
+
+    cfg = load(config, store)
+    st = Store(cfg.store_path)
+    token = token or new_token()
+    loopback = host == "localhost" or (host.replace(".", "").isdigit() and ipaddress.ip_address(host).is_loopback)
+    factory = None if read_only else (lambda: Pipeline(cfg, store=st))
+    bench = Workbench(st, token, pipeline_factory=factory, open_pages=loopback)
+    httpd = start(bench, host, port)
+    bound = httpd.server_address[1]
+    print(f"propwatch workbench on http://{host}:{bound}/  (store {st.path})", file=sys.stderr)
+    print(f"API token: {token}", file=sys.stderr, flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+        st.close()
+    return 0

@@ -167,6 +167,56 @@ class ReportResult:
     stories: int
 
 
+def _base(nav: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return {"generated": generated, "nav": [{"href": "index.html", "label": "Stories"}, *(nav or [])]}
+
+
+def render_story(doc: Document, sources: list[dict[str, Any]], nav: list[dict[str, str]] | None = None) -> str:
+    """One story's page (links are relative to a ``stories/`` folder)."""
+    return _env().get_template("story.html").render(root="../", **_base(nav), **_story_context(doc, sources))
+
+
+def _index_row(doc: Document) -> dict[str, Any]:
+    record = document_record(doc)
+    assessment = record.get("assessment") or []
+    risk = float(assessment[0].get("score", 0.0)) if assessment else None
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "source_name": Path(doc.source).name or doc.source,
+        "story_index": doc.story_index,
+        "glued": "glued-page" in doc.flags,
+        "outlet": doc.outlet,
+        "affiliation": (record.get("outlet_info") or {}).get("affiliation"),
+        "language": doc.language,
+        "published": doc.published,
+        "flags": [f for f in doc.flags if f != "glued-page"],
+        "counts": {layer: len(record.get(layer) or []) for layer, _ in COUNT_COLUMNS},
+        "risk": risk,
+        "risk_band": _band(risk) if risk is not None else 0,
+    }
+
+
+def render_index(
+    docs: Sequence[Document], rejections: Sequence[Rejection] = (), nav: list[dict[str, str]] | None = None,
+    story_href: str = "stories/{id}.html",
+) -> str:
+    """The index page: one row per story, then the rejected inputs."""
+    rows = [_index_row(doc) for doc in docs]
+    count_columns = [
+        {"layer": layer, "label": label} for layer, label in COUNT_COLUMNS if any(r["counts"][layer] for r in rows)
+    ]
+    return _env().get_template("index.html").render(
+        root="", **_base(nav), stories=rows, count_columns=count_columns,
+        has_risk=any(r["risk"] is not None for r in rows),
+        sources=len({d.source for d in docs}),
+        outlets=sorted({d.outlet for d in docs if d.outlet}),
+        rejections=list(rejections),
+        story_href=story_href,
+    )
+
+
 def write_report(
     docs: Iterable[Document],
     out_dir: str | Path,
@@ -176,54 +226,18 @@ def write_report(
     """Write ``index.html``, ``stories/<id>.html`` and assets into ``out_dir``."""
     out = Path(out_dir)
     (out / "stories").mkdir(parents=True, exist_ok=True)
-    env = _env()
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    base = {"generated": generated, "nav": [{"href": "index.html", "label": "Stories"}]}
-    context: dict[str, Any] = {}
+    nav: list[dict[str, str]] = []
     if store is not None:
-        for name, page in EXTRA_PAGES.items():
-            link = page(store, out, {**base, "env": env})
+        for page in EXTRA_PAGES.values():
+            link = page(store, out, {"env": _env(), **_base()})
             if link:
-                base["nav"].append(link)
-    rows = []
-    story_tpl = env.get_template("story.html")
+                nav.append(link)
     docs = list(docs)
     for doc in docs:
         sources = store.sources_of(doc.id) if store is not None else []
-        ctx = _story_context(doc, sources)
-        html = story_tpl.render(root="../", **base, **ctx)
-        (out / "stories" / f"{doc.id}.html").write_text(html, "utf-8")
-        record = ctx["s"]
-        risk = next((a["score"] for a in ctx["assessment"]), None)
-        rows.append({
-            "id": doc.id,
-            "title": doc.title,
-            "source_name": Path(doc.source).name or doc.source,
-            "story_index": doc.story_index,
-            "glued": "glued-page" in doc.flags,
-            "outlet": doc.outlet,
-            "affiliation": (record.get("outlet_info") or {}).get("affiliation"),
-            "language": doc.language,
-            "published": doc.published,
-            "flags": [f for f in doc.flags if f != "glued-page"],
-            "counts": {layer: len(record.get(layer) or []) for layer, _ in COUNT_COLUMNS},
-            "risk": risk,
-            "risk_band": _band(risk) if risk is not None else 0,
-        })
-    count_columns = [
-        {"layer": layer, "label": label} for layer, label in COUNT_COLUMNS if any(r["counts"][layer] for r in rows)
-    ]
-    index = env.get_template("index.html").render(
-        root="", **base, stories=rows, count_columns=count_columns,
-        has_risk=any(r["risk"] is not None for r in rows),
-        sources=len({d.source for d in docs}),
-        outlets=sorted({d.outlet for d in docs if d.outlet}),
-        rejections=list(rejections),
-        **context,
-    )
-    (out / "index.html").write_text(index, "utf-8")
+        (out / "stories" / f"{doc.id}.html").write_text(render_story(doc, sources, nav), "utf-8")
+    (out / "index.html").write_text(render_index(docs, rejections, nav), "utf-8")
     assets = resources.files("propwatch").joinpath("output/templates")
     for asset in ("style.css", "report.js"):
         (out / asset).write_text(assets.joinpath(asset).read_text("utf-8"), "utf-8")
-    (out / "stories.json").write_text(json.dumps([r["id"] for r in rows]), "utf-8")
-    return ReportResult(index=out / "index.html", stories=len(rows))
+    return ReportResult(index=out / "index.html", stories=len(docs))
