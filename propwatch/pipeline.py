@@ -167,8 +167,16 @@ class Pipeline:
         existing = self.store.existing_ids(ids)
         stored = self.store.stored_layers(ids)
         if existing:
+            # a stored story keeps its stored metadata and flags; its layers come along
             loaded = {d.id: d for d in self.store.load(sorted(existing))}
-            docs = [d.replace(layers=loaded[d.id].layers) if d.id in loaded else d for d in docs]
+            docs = [loaded.get(d.id, d) for d in docs]
+        minhashes, near = self._near_duplicates([d for d in docs if d.id not in existing])
+        docs = [
+            d.with_flag("near-duplicate").replace(
+                meta={**d.meta, "near_duplicate_of": near[d.id][0], "near_duplicate_similarity": near[d.id][1]}
+            ) if d.id in near else d
+            for d in docs
+        ]
 
         fps: dict[str, dict[str, str]] = {d.id: {} for d in docs}
         to_write: list[tuple[str, str, str, str, Sequence[Any]]] = []
@@ -197,16 +205,6 @@ class Pipeline:
                 for layer in stage.assigns:
                     fps[doc.id][layer] = want[doc.id]
 
-        new_docs = [d for d in docs if d.id not in existing]
-        minhashes, near = self._near_duplicates(new_docs)
-        flagged = []
-        for doc in docs:
-            if doc.id in near:
-                doc = doc.with_flag("near-duplicate").replace(
-                    meta={**doc.meta, "near_duplicate_of": near[doc.id][0], "near_duplicate_similarity": near[doc.id][1]}
-                )
-            flagged.append(doc)
-        docs = flagged
         new_docs = [d for d in docs if d.id not in existing]
         live = {d.id for d in docs}
         self.store.write_batch(
