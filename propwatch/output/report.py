@@ -143,7 +143,11 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
     assessment = []
     for a in record.get("assessment", []):
         score = float(a.get("score", a.get("risk", 0.0)) or 0.0)
-        assessment.append({"score": score, "label": a.get("label"), "reasons": a.get("reasons", []), "band": _band(score)})
+        reasons = [
+            f"{r.get('detail', '')} (weight {float(r.get('weight', 0.0)):.2f})" if isinstance(r, Mapping) else str(r)
+            for r in a.get("reasons", [])
+        ]
+        assessment.append({"score": score, "label": a.get("label"), "reasons": reasons, "band": _band(score)})
     return {
         "s": record,
         "body": highlight(doc.text, spans),
