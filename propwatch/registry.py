@@ -67,6 +67,8 @@ backends = Registry("backend")
 BUILTIN_MODULES = [
     "propwatch.stages.ingest",
     "propwatch.stages.sentences",
+    "propwatch.stages.entities",
+    "propwatch.stages.quotes",
     "propwatch.debunks.stage",
 ]
 
