@@ -66,6 +66,9 @@ class PageSignals:
     footer_outlets: list[str] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
+    # headlines with a photo caption (or a repeat of themselves) under them:
+    # the mark of a story's start on a glued page
+    story_headlines: list[str] = field(default_factory=list)
 
 
 def words(line: str) -> list[str]:
@@ -127,8 +130,9 @@ def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
             signals.credits.append(line)
 
     _drop_title_duplicates(lines, content, drop, signals)
-    _drop_repeats(lines, content, drop)
-    _drop_captions_under_headlines(lines, content, drop)
+    _drop_recurring_teasers(lines, content, drop)
+    _drop_repeats(lines, content, drop, signals)
+    _drop_captions_under_headlines(lines, content, drop, signals)
     _drop_footers(lines, content, drop, signals, r)
     return drop, signals
 
@@ -153,7 +157,19 @@ def _drop_title_duplicates(lines, content, drop, signals) -> None:
             seen.append(line)
 
 
-def _drop_repeats(lines, content, drop) -> None:
+def _drop_recurring_teasers(lines, content, drop) -> None:
+    """A headline-like line printed three or more times on a page is an ad or teaser block."""
+    seen: dict[str, list[int]] = {}
+    for i in content:
+        if i not in drop and is_headline_like(lines[i]) and title_case_ratio(lines[i]) >= 0.75 and len(_norm(lines[i])) >= 12:
+            seen.setdefault(_norm(lines[i]), []).append(i)
+    for places in seen.values():
+        if len(places) >= 3:
+            for i in places:
+                drop[i] = "recurring teaser"
+
+
+def _drop_repeats(lines, content, drop, signals) -> None:
     """A line repeated within a few lines: a headline keeps its first copy; a caption goes."""
     kept = [i for i in content if i not in drop or drop[i] == "photo caption or credit"]
     for pos, i in enumerate(kept):
@@ -167,13 +183,18 @@ def _drop_repeats(lines, content, drop) -> None:
                 continue
             if is_headline_like(lines[i]):
                 drop[j] = "repeated headline"
+                signals.story_headlines.append(lines[i].strip())
             else:
                 drop[i] = drop[j] = "repeated photo caption"
             break
 
 
-def _drop_captions_under_headlines(lines, content, drop) -> None:
+def _drop_captions_under_headlines(lines, content, drop, signals) -> None:
     """A short non-sentence line right under a headline, before the body, is a caption."""
+    for pos, i in enumerate(content[:-1]):
+        j = content[pos + 1]
+        if i not in drop and is_headline_like(lines[i]) and drop.get(j) == "photo caption or credit":
+            signals.story_headlines.append(lines[i].strip())  # its caption went already
     alive = [i for i in content if i not in drop or drop[i] == "repeated headline"]
     for pos, i in enumerate(alive[:-2]):
         if i in drop or not is_headline_like(lines[i]):
@@ -187,6 +208,7 @@ def _drop_captions_under_headlines(lines, content, drop) -> None:
         follows_body = is_prose(lines[after]) or drop.get(after) == "repeated headline"
         if follows_body:
             drop[j] = "photo caption under headline"
+            signals.story_headlines.append(lines[i].strip())
 
 
 _FOOTER_NAME = re.compile(

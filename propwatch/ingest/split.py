@@ -22,11 +22,22 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 def is_story_headline(line: str) -> bool:
     n = len(words(line))
-    return "\n" not in line and 5 <= n <= 18 and is_headline_like(line) and title_case_ratio(line) >= 0.75
+    starts_like_a_title = line[:1].isalnum() or line[:1] in "\"'“‘«"
+    embedded = "@" in line or "http" in line or line.rstrip().endswith(":")
+    return (
+        "\n" not in line and 5 <= n <= 18 and starts_like_a_title and not embedded
+        and is_headline_like(line) and title_case_ratio(line) >= 0.75
+    )
 
 
-def split_stories(text: str, min_words: int = 60) -> list[tuple[int, int]]:
-    """(start, end) offsets of each story in ``text``; one span when not glued."""
+def split_stories(text: str, min_words: int = 60, marked: list[str] | None = None) -> list[tuple[int, int]]:
+    """(start, end) offsets of each story in ``text``; one span when not glued.
+
+    With ``marked`` (headlines that had a photo caption or a repeat of
+    themselves under them on the page), only those start a story: a plain
+    title-case line inside an essay is a subheading.
+    """
+    marked_set = None if marked is None else {m.strip() for m in marked}
     paras = paragraphs(text)
     if not paras:
         return []
@@ -34,6 +45,8 @@ def split_stories(text: str, min_words: int = 60) -> list[tuple[int, int]]:
     for k in range(1, len(paras)):
         s, e = paras[k]
         prev = text[paras[k - 1][0]:paras[k - 1][1]]
+        if marked_set is not None and text[s:e].strip() not in marked_set:
+            continue
         if is_story_headline(text[s:e]) and is_prose(prev.split("\n")[-1]):
             starts.append(k)
     # keep only boundaries where both sides are long enough

@@ -48,6 +48,7 @@ class CleanStage(Stage):
                 footer_outlets=signals.footer_outlets,
                 credits=signals.credits,
                 page_dates=signals.dates,
+                story_headlines=signals.story_headlines,
             )
             flags = doc.flags
             if html_meta:
@@ -79,14 +80,15 @@ class SplitStage(Stage):
     kind = "ingest"
     requires = ("text", "cleaning")
     assigns = ("story",)
-    defaults = {"enabled": True, "min_story_words": 60}
+    defaults = {"enabled": True, "min_story_words": 60, "require_caption": True}
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         enabled = self.config.get("enabled", True)
         min_words = int(self.config.get("min_story_words", 60))
         out: list[Document] = []
         for doc in docs:
-            spans = split_stories(doc.text, min_words) if enabled else [(0, len(doc.text))]
+            marked = doc.meta.get("story_headlines", []) if self.config.get("require_caption", True) else None
+            spans = split_stories(doc.text, min_words, marked) if enabled else [(0, len(doc.text))]
             if len(spans) <= 1:
                 out.append(doc)
                 continue

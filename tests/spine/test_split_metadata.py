@@ -88,3 +88,23 @@ def test_language_of_stories_and_too_short_text():
     docs = run("Der Bürgermeister sagte am Montag, dass die neue Brücke im Frühjahr eröffnet werde und die Kosten gestiegen seien.")
     assert docs[0].language == "de"
     assert run("Ok.")[0].language == "und"
+
+
+def test_title_case_subheadings_without_captions_do_not_split_an_essay():
+    sections = [STORY_A.split("\n\n", 1)[1], STORY_B.split("\n\n", 1)[1], STORY_C.split("\n\n", 1)[1]]
+    page = "An Essay On Ports And Roads And Bridges\n\n" + sections[0] + "\n\nWhat The Winter Storm Taught The Province\n\n" + sections[1] + "\n\nWhy The New Bridge Cost Twice The Estimate\n\n" + sections[2]
+    assert len(run(page)) == 1
+
+
+def test_teaser_printed_many_times_is_dropped():
+    teaser = "Doctors Hate This One Weird Trick For Better Sleep"
+    page = STORY_A + "".join(f"\n\n{teaser}\n\nSponsored" for _ in range(3))
+    [doc] = run(page)
+    assert teaser not in doc.text
+
+
+def test_embedded_post_attribution_is_not_a_headline():
+    from propwatch.ingest.split import is_story_headline
+
+    assert not is_story_headline("— Some Person (@handle) January 11, 2018")
+    assert is_story_headline("Storm Closes Mountain Passes Across the Northern Province")
