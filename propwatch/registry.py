@@ -71,6 +71,7 @@ BUILTIN_MODULES = [
     "propwatch.stages.quotes",
     "propwatch.debunks.stage",
     "propwatch.backends.embeddings",
+    "propwatch.stages.techniques",
 ]
 
 _loaded = False

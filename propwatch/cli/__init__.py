@@ -16,6 +16,7 @@ from .app import app
 COMMAND_MODULES = [
     "propwatch.cli.core",
     "propwatch.cli.debunks",
+    "propwatch.cli.techniques",
 ]
 
 

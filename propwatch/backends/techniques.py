@@ -1,0 +1,305 @@
+"""Technique tagging backends: one protocol, three implementations.
+
+Every backend has one method, ``score(texts) -> list[TokenScores]``: for
+each text, its tokens as char offsets into that text, the probability that
+each token lies in a propaganda span (``si``), and the probability of each
+technique given that it does (``tech``, columns in ``labels`` order).
+The stage (:mod:`propwatch.stages.techniques`) turns these into spans.
+Backends register in :data:`propwatch.registry.backends`:
+
+- ``techniques_onnx`` (default): an ONNX token tagger with its
+  ``tokenizer.json`` and ``techniques.json`` in one directory; the shipped
+  one is ``propwatch/models/techniques/`` (MiniLM-L6 + BiLSTM head, int8).
+  onnxruntime + tokenizers only: no torch, no download.
+- ``techniques_hf``: a Hugging Face token-classification model (a local
+  directory or a hub id, downloaded by transformers when online); needs the
+  ``train`` extra. Its ``config.id2label`` must name ``propaganda`` and the
+  technique labels; outputs are read as independent sigmoids.
+- ``techniques_fake``: a deterministic word lexicon; for tests and demos.
+
+Long texts are cut into windows of ``max_length`` tokens that overlap by
+half; a token's probabilities are the mean over the windows that hold it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import ConfigError, MissingExtraError
+from ..registry import backends
+from ..techniques_inventory import PTC_TECHNIQUES
+
+DEFAULT_BACKEND = "techniques_onnx"
+META_FILE = "techniques.json"
+
+
+@dataclass(frozen=True)
+class TokenScores:
+    """Per-token scores of one text: ``offsets[i] = (start, end)`` chars into it."""
+
+    offsets: np.ndarray  # (n, 2) int64
+    si: np.ndarray  # (n,) float32: P(token in a propaganda span)
+    tech: np.ndarray  # (n, k) float32: P(technique | token in a span)
+    labels: tuple[str, ...]
+
+    @classmethod
+    def empty(cls, labels: tuple[str, ...]) -> "TokenScores":
+        return cls(
+            np.zeros((0, 2), np.int64), np.zeros(0, np.float32), np.zeros((0, len(labels)), np.float32), labels
+        )
+
+
+@runtime_checkable
+class TechniqueBackend(Protocol):
+    """A token tagger: ``score(texts)`` gives one :class:`TokenScores` per text."""
+
+    labels: tuple[str, ...]
+
+    def score(self, texts: list[str]) -> list[TokenScores]: ...
+
+
+def shipped_model_dir() -> Path:
+    return Path(str(resources.files("propwatch").joinpath("models/techniques")))
+
+
+def windows(n: int, size: int, stride: int) -> list[tuple[int, int]]:
+    """Token ranges of ``size`` (the last may be shorter) every ``stride`` tokens, covering ``0..n``."""
+    if n <= size:
+        return [(0, n)]
+    out = []
+    start = 0
+    while True:
+        end = min(start + size, n)
+        out.append((start, end))
+        if end == n:
+            return out
+        start += stride
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))).astype(np.float32)
+
+
+def _average_windows(n: int, spans: list[tuple[int, int]], outs: list[np.ndarray], width: int) -> np.ndarray:
+    acc = np.zeros((n, width), np.float32)
+    cnt = np.zeros((n, 1), np.float32)
+    for (s, e), out in zip(spans, outs):
+        acc[s:e] += out[: e - s]
+        cnt[s:e] += 1
+    return acc / np.maximum(cnt, 1)
+
+
+@backends.register("techniques_onnx", version=1)
+class OnnxTechniqueTagger:
+    """An ONNX token tagger; loads on first use.
+
+    The model directory holds ``tokenizer.json`` (Hugging Face tokenizers),
+    ``techniques.json`` (``labels``, ``max_length``, ``cls_id``, ``sep_id``,
+    optional ``decode`` settings) and the ONNX file, whose input is
+    ``input_ids`` and ``attention_mask`` (int64, batch x seq) and whose
+    output is logits (batch x seq x (1 + labels)): column 0 propaganda,
+    then one per technique.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        file: str = "model.int8.onnx",
+        batch_size: int = 8,
+        threads: int = 0,
+    ):
+        self.model_dir = Path(model) if model else shipped_model_dir()
+        meta_path = self.model_dir / META_FILE
+        if not meta_path.is_file():
+            raise ConfigError(f"stages.techniques.model: {self.model_dir} has no {META_FILE}")
+        self.meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8"))
+        self.labels = tuple(self.meta.get("labels", PTC_TECHNIQUES))
+        self.max_length = int(self.meta.get("max_length", 256))
+        self.file = file
+        self.batch_size = int(batch_size)
+        self.threads = int(threads)
+        self._session = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise MissingExtraError("onnxruntime", "models", "the ONNX technique tagger") from None
+        try:
+            from tokenizers import Tokenizer
+        except ImportError:
+            raise MissingExtraError("tokenizers", "models", "the ONNX technique tagger") from None
+        tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tok.no_truncation()
+        tok.no_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        path = self.model_dir / self.file
+        if not path.is_file():
+            raise ConfigError(f"stages.techniques.file: no {self.file} in {self.model_dir}")
+        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._tokenizer = tok
+
+    def score(self, texts: list[str]) -> list[TokenScores]:
+        with self._lock:
+            if self._session is None:
+                self._load()
+        inner = self.max_length - 2
+        cls_id, sep_id = int(self.meta.get("cls_id", 101)), int(self.meta.get("sep_id", 102))
+        encs = self._tokenizer.encode_batch([t for t in texts], add_special_tokens=False)
+        # every window of every text, run in length-sorted batches
+        jobs: list[tuple[int, int, int]] = []  # (text index, start, end)
+        plans: list[list[tuple[int, int]]] = []
+        for i, enc in enumerate(encs):
+            plan = windows(len(enc.ids), inner, max(1, inner // 2)) if enc.ids else []
+            plans.append(plan)
+            jobs.extend((i, s, e) for s, e in plan)
+        outs: dict[tuple[int, int], np.ndarray] = {}
+        order = sorted(range(len(jobs)), key=lambda j: jobs[j][2] - jobs[j][1])
+        width = 1 + len(self.labels)
+        for b in range(0, len(order), self.batch_size):
+            batch = [jobs[j] for j in order[b : b + self.batch_size]]
+            seq = max(e - s for _, s, e in batch) + 2
+            ids = np.zeros((len(batch), seq), np.int64)
+            mask = np.zeros((len(batch), seq), np.int64)
+            for row, (i, s, e) in enumerate(batch):
+                piece = encs[i].ids[s:e]
+                ids[row, : len(piece) + 2] = [cls_id, *piece, sep_id]
+                mask[row, : len(piece) + 2] = 1
+            logits = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            for row, (i, s, e) in enumerate(batch):
+                outs[(i, s)] = sigmoid(logits[row, 1 : 1 + e - s, :width])
+        result = []
+        for i, enc in enumerate(encs):
+            if not enc.ids:
+                result.append(TokenScores.empty(self.labels))
+                continue
+            probs = _average_windows(len(enc.ids), plans[i], [outs[(i, s)] for s, _ in plans[i]], width)
+            offsets = np.asarray(enc.offsets, np.int64).reshape(-1, 2)
+            result.append(TokenScores(offsets, probs[:, 0], probs[:, 1:], self.labels))
+        return result
+
+
+@backends.register("techniques_hf", version=1)
+class HfTechniqueTagger:
+    """A transformers token-classification model named by directory or hub id (lazy, torch)."""
+
+    def __init__(self, model: str, max_length: int = 256, batch_size: int = 8, device: str | None = None):
+        self.model_name = model
+        self.max_length = int(max_length)
+        self.batch_size = int(batch_size)
+        self.device = device
+        self._model = None
+        self._tokenizer = None
+        self.labels: tuple[str, ...] = ()
+
+    def _load(self) -> None:
+        try:
+            import torch  # noqa: F401
+            from transformers import AutoModelForTokenClassification, AutoTokenizer
+        except ImportError:
+            raise MissingExtraError("transformers", "train", "the transformers technique tagger") from None
+        self._tokenizer = AutoTokenizer.from_pretrained(self.model_name)
+        model = AutoModelForTokenClassification.from_pretrained(self.model_name)
+        id2label = {int(k): v for k, v in model.config.id2label.items()}
+        names = [id2label[i] for i in sorted(id2label)]
+        if "propaganda" not in names:
+            raise ConfigError(
+                f"stages.techniques.model: {self.model_name} has no 'propaganda' label (labels: {names})"
+            )
+        self._si_col = names.index("propaganda")
+        self._tech_cols = [i for i, n in enumerate(names) if n in PTC_TECHNIQUES]
+        self.labels = tuple(names[i] for i in self._tech_cols)
+        self._model = model.eval().to(self.device or "cpu")
+
+    def score(self, texts: list[str]) -> list[TokenScores]:
+        import torch
+
+        if self._model is None:
+            self._load()
+        tok = self._tokenizer
+        inner = self.max_length - 2
+        result = []
+        for text in texts:
+            enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+            ids = enc["input_ids"]
+            if not ids:
+                result.append(TokenScores.empty(self.labels))
+                continue
+            plan = windows(len(ids), inner, max(1, inner // 2))
+            outs = []
+            for s, e in plan:
+                piece = tok.build_inputs_with_special_tokens(ids[s:e])
+                with torch.no_grad():
+                    logits = self._model(input_ids=torch.tensor([piece], device=self._model.device)).logits
+                outs.append(sigmoid(logits[0, 1 : 1 + e - s].float().cpu().numpy()))
+            probs = _average_windows(len(ids), plan, outs, outs[0].shape[1])
+            offsets = np.asarray(enc["offset_mapping"], np.int64).reshape(-1, 2)
+            result.append(TokenScores(offsets, probs[:, self._si_col], probs[:, self._tech_cols], self.labels))
+        return result
+
+
+_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+FAKE_LEXICON = {
+    "disgraceful": "Loaded_Language",
+    "shameful": "Loaded_Language",
+    "outrageous": "Loaded_Language",
+    "traitor": "Name_Calling,Labeling",
+    "traitors": "Name_Calling,Labeling",
+    "puppet": "Name_Calling,Labeling",
+    "catastrophe": "Appeal_to_fear-prejudice",
+    "patriots": "Flag-Waving",
+    "never": "Exaggeration,Minimisation",
+}
+"""Words the fake backend marks, with the technique it gives them."""
+
+
+@backends.register("techniques_fake", version=1)
+class FakeTechniqueTagger:
+    """Deterministic fake: words in :data:`FAKE_LEXICON` score 0.9, others 0.05."""
+
+    def __init__(self, **_: Any):
+        self.labels = PTC_TECHNIQUES
+
+    def score(self, texts: list[str]) -> list[TokenScores]:
+        result = []
+        k = len(self.labels)
+        for text in texts:
+            toks = list(_WORD.finditer(text))
+            offsets = np.asarray([(m.start(), m.end()) for m in toks], np.int64).reshape(-1, 2)
+            si = np.full(len(toks), 0.05, np.float32)
+            tech = np.full((len(toks), k), 1.0 / k, np.float32)
+            for i, m in enumerate(toks):
+                hit = FAKE_LEXICON.get(m.group().casefold())
+                if hit:
+                    si[i] = 0.9
+                    tech[i] = 0.02
+                    tech[i, self.labels.index(hit)] = 0.8
+            result.append(TokenScores(offsets, si, tech, self.labels))
+        return result
+
+
+__all__ = [
+    "DEFAULT_BACKEND",
+    "FAKE_LEXICON",
+    "FakeTechniqueTagger",
+    "HfTechniqueTagger",
+    "OnnxTechniqueTagger",
+    "TechniqueBackend",
+    "TokenScores",
+    "shipped_model_dir",
+    "windows",
+]

