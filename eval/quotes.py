@@ -125,10 +125,10 @@ def score(rows: list[dict], verbose: bool = False) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--split", choices=("dev", "heldout", "all"), default=None)
+    ap.add_argument("--split", choices=("dev", "heldout", "heldout-hard", "all"), default=None)
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)
-    splits = [args.split] if args.split else ["dev", "heldout", "all"]
+    splits = [args.split] if args.split else ["dev", "heldout", "heldout-hard", "all"]
     print(f"{'split':8} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'speaker':>8}")
     for split in splits:
         if args.verbose:

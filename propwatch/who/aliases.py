@@ -61,7 +61,7 @@ class AliasTable:
             names = sorted(set(self.exact) | set(self.folded), key=len, reverse=True)
             parts = []
             for n in names:
-                body = re.escape(n).replace("'", "['’]").replace("’", "['’]")
+                body = re.sub("['’]", "['’]", re.escape(n))
                 if n in self.exact:
                     parts.append(f"(?-i:{body})")
                 else:

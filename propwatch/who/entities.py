@@ -213,6 +213,12 @@ FUNCTION_WORDS = {"to", "with", "against", "and", "for", "of", "in", "on", "says
 PLACE_NOUNS = re.compile(r"\s+(?:air ?base|airport|province|region|district|border|crossing|camp|port|village|city)\b", re.I)
 
 
+PERSON_APPOSITION = re.compile(
+    r",\s+(?:the\s+|a\s+)?(?:[\w-]+\s+){0,2}(?:director|head|chief|spokes\w+|minister|chairman|president|leader|"
+    r"expert|analyst|professor|member|advi[sc]er|founder|editor|commander|ambassador|deputy|secretary|mayor|governor)\b"
+)
+
+
 def _ner_mentions(text, sdoc, table):
     other_labels: dict[str, str] = {}
     for ent in sdoc.ents:
@@ -250,7 +256,9 @@ def _ner_mentions(text, sdoc, table):
             continue
         if label == "PERSON" and (surface.isupper() or ORG_WORDS.search(surface)):
             label = "ORG"
-        if label == "PERSON" and surface in other_labels:
+        if label == "ORG" and len(surface.split()) in (2, 3) and not ORG_WORDS.search(surface) and PERSON_APPOSITION.match(text, end):
+            label = "PERSON"  # "Fadil Lepaja, director of ..."
+        if ent.label_ == "PERSON" and surface in other_labels:
             label = other_labels[surface]
         if label == "PERSON" and len(surface.split()) == 1 and PLACE_NOUNS.match(text, end):
             label = "FAC"
@@ -276,7 +284,10 @@ def _consolidate_people(text, mentions, table, claim):
     by_part: dict[str, set[str]] = {}
     for pid, m in people.items():
         parts = m.name.replace("-", " ").split()
-        for part in {parts[-1], "-".join(m.name.split()[-1:])} | ({parts[-2] + " " + parts[-1]} if len(parts) > 2 else set()):
+        forms = {parts[-1], m.name.split()[-1], parts[0]}  # surname, hyphenated surname, given name
+        if len(parts) > 2:
+            forms.add(parts[-2] + " " + parts[-1])
+        for part in forms:
             if len(part) >= 3 and part[0].isupper():
                 by_part.setdefault(part, set()).add(pid)
     out = []

@@ -28,7 +28,7 @@ CUES = (
     r"argues|replied|replies|responded|continued|continues|wrote|writes|reported|reports|announced|confirmed|"
     r"denied|asserted|alleged|complained|recalled|concluded|acknowledged|reiterated|mentioned|asked|urged|"
     r"commented|remarked|suggested|pointed out|underlined|underscored|vowed|promised|threatened|boasted|"
-    r"recounted|shouted|exclaimed|assured|observed|conceded|cautioned|predicted|agreed|retorted|quoted|"
+    r"recounted|shouted|exclaimed|assured|observed|conceded|cautioned|predicted|retorted|quoted|"
     r"заявил|заявила|сказал|сказала|сообщил|сообщила|отметил|отметила|подчеркнул|подчеркнула|добавил|добавила|"
     r"a déclaré|a dit|a affirmé|sagte|erklärte|betonte"
 )
@@ -39,7 +39,7 @@ SPEECH_LEMMAS = {
     "stress", "emphasize", "emphasise", "argue", "reply", "respond", "write", "report", "announce", "confirm",
     "deny", "assert", "allege", "complain", "recall", "conclude", "acknowledge", "reiterate", "mention",
     "suggest", "reveal", "vow", "promise", "threaten", "assure", "observe", "concede", "caution", "predict",
-    "agree", "point", "underline", "stress", "testify", "indicate",
+    "point", "underline", "testify",
 }
 SCARE_MAX_WORDS = 4
 
@@ -119,8 +119,12 @@ _BEFORE_SPK_CUE = re.compile(
     rf"(?P<spk>[^.!?\"“”«»;]{{1,120}}?)\s+(?:\w+ly\s+)?(?P<cue>{CUE_RX})"
     rf"(?:\s+(?:to\s+)?[^.!?\"“”«»:]{{0,50}}?)?\s*(?:that\s*)?[:,]?\s*$"
 )
-_BEFORE_LABEL = re.compile(rf"\b(?P<cue>{LABEL_CUES})\b(?P<obj>[^.!?\"“”«»]{{0,80}}?)\s*(?:as\s+)?$")
+_BEFORE_LABEL = re.compile(rf"(?<![\w-])(?P<cue>{LABEL_CUES})\b(?P<obj>[^.!?\"“”«»]{{0,80}}?)\s*(?:as\s+)?$")
 _BEFORE_CUE_ONLY = re.compile(rf"\b(?P<cue>{CUE_RX})(?:\s+(?:on|in|at)\s+[^.!?\"“”«»]{{1,40}}?)?\s*(?:that)?\s*[:,]?\s*$")
+_BEFORE_POSSESSIVE = re.compile(
+    r"(?P<spk>[^.!?\"“”«»;,]{1,80}?)['’]s?\s+(?P<cue>words|remarks|comments|statement|message|reply|response|answer|verdict)"
+    r"\s*[—–:,-]?\s*$"
+)
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<spk>[^,.\"“”«»]{1,90}?)\s*[,:]\s*$")
 _ACCORDING_AFTER = re.compile(r"^[\s,]*[Aa]ccording to\s+(?P<spk>[^,.\"“”«»]{1,90})")
 
@@ -159,10 +163,10 @@ def attribute_direct(text, found: Found, close: int, prev_close: int, next_open:
     open_pos = found.start - 1
     before_start = max(para_start, prev_close + 1)
     before = text[before_start:open_pos]
-    for rx in (_ACCORDING, _BEFORE_SPK_CUE):
+    for rx in (_ACCORDING, _BEFORE_SPK_CUE, _BEFORE_POSSESSIVE):
         b = rx.search(before)
         if b:
-            if rx is _BEFORE_SPK_CUE:
+            if rx is not _ACCORDING:
                 found.cue = (before_start + b.start("cue"), before_start + b.end("cue"))
             else:
                 found.cue = (before_start + b.start(), before_start + b.start("spk") - 1)
@@ -196,6 +200,9 @@ def _subject_of(sdoc, cue_char: int, resolver) -> SpeakerGuess:
         subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
         if subj:
             s = subj[0]
+            if s.lower_ in ("which", "that", "who") and tok.dep_ == "relcl":
+                noun = tok.head  # "the report which says": the report speaks
+                return resolver.resolve(noun.left_edge.idx, noun.idx + len(noun))
             return resolver.resolve(s.left_edge.idx, s.right_edge.idx + len(s.right_edge))
         if tok.head is tok:
             break
@@ -246,6 +253,9 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
             if _DASH_ATTRIB.search(text, f.end - 2, nxt.start + 1):
                 f.cue, f.speaker = nxt.cue, nxt.speaker
     reported = _indirect(text, sdoc, direct, resolver) if indirect else []
+    if indirect:
+        taken = [(f.start, f.end) for f in direct + reported] + [f.cue for f in reported if f.cue]
+        reported += _trailing_attributions(text, sdoc, taken, resolver)
     quotes = _merge(text, direct, reported)
     _fill_continuations(text, quotes)
     quotes = [q for q in quotes if not _scare_quote(text, q)]
@@ -261,15 +271,24 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 def _scare_quote(text: str, q: Found) -> bool:
-    """A short quoted phrase inside a sentence, with no cue: «forgotten», "peace plan"."""
-    if not q.direct or q.cue is not None:
+    """A short quoted phrase inside a sentence, with no cue: «forgotten», "peace plan"; or a
+    short quoted name the sentence goes on after: «Russian Spring» continues ..."""
+    if not q.direct:
         return False
     content = text[q.start:q.end]
     if len(content.split()) > SCARE_MAX_WORDS:
         return False
+    after = text[q.end + 1:q.end + 30].lstrip(" \u00a0")
+    labelled = q.cue is not None and re.fullmatch(LABEL_CUES, text[q.cue[0]:q.cue[1]])
+    if not re.search(r"[.!?,…]$", content) and after[:1].islower() and not labelled:
+        return True
+    if q.cue is not None:
+        return False
     if re.search(r"[.!?,…]['’\"”»]*$", content) and content[:1].isupper():
         return False  # a sentence of speech
     before = text[max(0, q.start - 40):q.start - 1].rstrip(" \t")
+    if before.casefold().endswith("so-called"):
+        return True
     if not before or before.endswith(("\n", ":", "–", "—", "-")):
         return False  # starts a paragraph or follows a colon or dash
     return True
@@ -315,23 +334,41 @@ def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
             continue
         if tok.lemma_ not in SPEECH_LEMMAS or tok.pos_ not in ("VERB", "AUX"):
             continue
-        comp = [c for c in tok.children if c.dep_ == "ccomp"]
-        if not comp:
+        spans = []
+        for c in tok.children:
+            if c.dep_ != "ccomp":
+                continue
+            s, e = c.left_edge.idx, c.right_edge.idx + len(c.right_edge)
+            if s <= tok.idx < e:
+                continue
+            s, e = _strip_clause(text, *_clip_paragraph(text, tok.idx, s, e))
+            if len(text[s:e].split()) >= 3:
+                spans.append((min(abs(tok.idx - e), abs(s - tok.idx)), s, e))
+        if not spans and tok.dep_ == "parataxis":
+            # "X has an understanding ..., the diplomat said" / "Lavrov says X agree ...":
+            # the reported clause is the head's, less the verb's own subtree
+            head = tok.head
+            if head.i < tok.i:
+                s, e = head.left_edge.idx, tok.left_edge.idx
+            else:
+                s, e = tok.right_edge.idx + len(tok.right_edge), head.right_edge.idx + len(head.right_edge)
+            s, e = _strip_clause(text, *_clip_paragraph(text, tok.idx, s, e))
+            if len(text[s:e].split()) >= 3:
+                spans.append((0, s, e))
+        if not spans:
             continue
-        c = comp[0]
-        s, e = c.left_edge.idx, c.right_edge.idx + len(c.right_edge)
-        if s <= tok.idx < e:
-            continue
-        s, e = _strip_clause(text, s, e)
-        if len(text[s:e].split()) < 3:
-            continue
+        _, s, e = min(spans)
         cue_end = tok.idx + len(tok)
         if tok.lemma_ == "point" and not any(ch.lower_ == "out" for ch in tok.children):
             continue
         speaker = _subject_of(sdoc, tok.idx, resolver)
+        if speaker.name is None or (tok.text[:1].isupper() and tok.i > tok.sent.start):
+            continue  # no one says it, or a verb in a title-case headline
         resolver.remember(s, speaker)
         out.append(Found(s, e, False, (tok.idx, cue_end), speaker))
-    return out
+    # reported speech inside reported speech belongs to the outer quote
+    return [f for f in out
+            if not any(g is not f and g.start <= f.start and f.end <= g.end and g.start <= f.cue[0] < g.end for g in out)]
 
 
 def _according(text, sdoc, tok, resolver) -> Found | None:
@@ -347,10 +384,48 @@ def _according(text, sdoc, tok, resolver) -> Found | None:
         s, e = sp_e, s1
     else:  # "content, according to X."
         s, e = s0, tok.idx
-    s, e = _strip_clause(text, s, e)
+    s, e = _strip_clause(text, *_clip_paragraph(text, tok.idx, s, e))
     if len(text[s:e].split()) < 3:
         return None
     return Found(s, e, False, (tok.idx, to.idx + len(to)), resolver.resolve(sp_s, sp_e))
+
+
+_TRAILING_ATTRIBUTION = re.compile(
+    rf"(?P<content>.{{12,}}?),\s+(?P<spk>(?:[\w’'-]+\s+){{0,9}}?[\w’'-]+)\s+(?P<cue>{CUE_RX})"
+    rf"(?:\s+[\w’'-]+){{0,4}}\s*[.!]?$"
+)
+
+
+def _trailing_attributions(text, sdoc, taken, resolver) -> list[Found]:
+    """ "There are five camps ..., a source close to the services told Sputnik." """
+    out = []
+    pieces = []
+    for sent in sdoc.sents:  # the parser's sentences may run across paragraphs
+        for pm in re.finditer(r"[^\n]+", sent.text):
+            pieces.append((sent.start_char + pm.start(), sent.start_char + pm.end()))
+    for s0, s1 in pieces:
+        while s1 > s0 and text[s1 - 1].isspace():
+            s1 -= 1
+        if any(a < s1 and b > s0 for a, b in taken):
+            continue
+        m = _TRAILING_ATTRIBUTION.match(text, s0, s1)
+        if not m or re.search(r"[“”\"«»]", m.group("content")):
+            continue
+        spk = resolver.resolve(m.start("spk"), m.end("spk"))
+        if spk.kind == "unknown":
+            continue
+        cs, ce = _strip_clause(text, m.start("content"), m.end("content"))
+        resolver.remember(cs, spk)
+        out.append(Found(cs, ce, False, (m.start("cue"), m.end("cue")), spk))
+    return out
+
+
+def _clip_paragraph(text: str, anchor: int, s: int, e: int) -> tuple[int, int]:
+    """Cut a clause back to the paragraph of ``anchor`` (the parser may join paragraphs)."""
+    lo = text.rfind("\n", 0, anchor) + 1
+    hi = text.find("\n", anchor)
+    hi = len(text) if hi < 0 else hi
+    return max(s, lo), min(e, hi)
 
 
 def _strip_clause(text: str, s: int, e: int) -> tuple[int, int]:

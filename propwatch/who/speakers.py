@@ -37,6 +37,7 @@ PEOPLE = re.compile(
     r"\b(?:minister|president|spokes(?:man|woman|person)|commander|governor|mayor|chief|head|director|"
     r"leaders?|observers?|residents?|experts?|analysts?|witnesses|activists?|teacher|doctor|soldiers?|"
     r"fighters?|militants?|politicians?|lawmakers?|deputy|speaker|ambassador|envoy|general|colonel|"
+    r"owner|shopkeeper|workers?|employees?|volunteers?|judge|lawyers?|attorneys?|prosecutor|nurse|farmer|driver|student|priest|neighbou?r|mother|father|"
     r"officer|man|woman|men|women|locals?|citizens?|refugees?|victims?|survivors?|protesters?|"
     r"journalist|analyst|economist|scientist|politician|physician|historian|guardian|civilian|"
     r"губернатор|министр|президент)\b",
@@ -106,18 +107,21 @@ class SpeakerResolver:
         return SpeakerGuess(phrase, None, "unknown", start, end)
 
     def _pronoun(self, start: int, end: int, low: str) -> SpeakerGuess:
+        """The nearest earlier person (he, she) or speaker (they, it) the text names."""
         want_person = low in ("he", "she", "him", "her", "i")
-        for pos, sp in sorted(self.history, key=lambda h: h[0], reverse=True):
-            if pos > start or start - pos > 1500:
-                continue
-            if want_person and sp.kind != "person":
-                continue
-            return SpeakerGuess(sp.name, sp.entity_id, sp.kind, start, end)
+        candidates: list[tuple[int, SpeakerGuess]] = []
+        for pos, sp in self.history:
+            at = sp.start if sp.start is not None else pos
+            if at < start and start - at <= 1500 and (sp.kind == "person" or not want_person):
+                candidates.append((at, sp))
         if want_person:
-            for m in reversed(self.mentions):
-                if m.end <= start and m.label == "PERSON":
-                    return SpeakerGuess(m.name, m.entity_id, "person", start, end)
-        return SpeakerGuess(self.text[start:end], None, "unknown", start, end)
+            for m in self.mentions:
+                if m.end <= start and m.label == "PERSON" and start - m.start <= 1500:
+                    candidates.append((m.start, SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)))
+        if not candidates:
+            return SpeakerGuess(self.text[start:end], None, "unknown", start, end)
+        _, sp = max(candidates, key=lambda c: c[0])
+        return SpeakerGuess(sp.name, sp.entity_id, sp.kind, start, end)
 
     def _anonymous(self, start: int, end: int, phrase: str) -> SpeakerGuess:
         # "the source" refers back to the source the story introduced
