@@ -70,6 +70,8 @@ BUILTIN_MODULES = [
     "propwatch.stages.entities",
     "propwatch.stages.quotes",
     "propwatch.debunks.stage",
+    "propwatch.stages.denials",
+    "propwatch.stages.stance",
     "propwatch.backends.embeddings",
     "propwatch.stages.techniques",
 ]
