@@ -1,0 +1,388 @@
+"""Stage ``stance``: does a story support, deny, discuss a known claim, or is it unrelated?
+
+The model judges a (claim, text) pair the way FNC-1 judges (headline,
+body): ``agree`` -> ``supports``, ``disagree`` -> ``denies``, ``discuss`` ->
+``discusses``, ``unrelated``. It is a gradient-boosted tree ensemble over
+CPU-cheap features (TF-IDF cosines of the claim with the whole text, its
+lead and its most related sentences; term overlap; refuting, hedging,
+confirming and negation cue counts in the sentences that share the
+claim's words), shipped as numpy arrays in ``propwatch/models/stance/``
+and evaluated in numpy (no scikit-learn or torch at run time).
+``train/stance.py`` reproduces it; ``MODEL_CARD.md`` gives its scores.
+
+The stage labels each ``debunk_matches`` record of a story: the story's
+stance towards the matched known claim. :func:`stance_by_outlet` gives,
+for one claim and many stories, the counts per outlet (for
+``propwatch narrative``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..records import Document, Span, layer_record
+from .base import LayerStage, register_stage
+
+LABELS = ("agree", "disagree", "discuss", "unrelated")
+ANALYST_LABELS = {"agree": "supports", "disagree": "denies", "discuss": "discusses", "unrelated": "unrelated"}
+
+REFUTING = frozenset("""
+fake fraud hoax false deny denies denied denying debunk debunked debunks refute refutes refuted
+reject rejects rejected dismiss dismissed dismisses baseless fabricated fabrication lie lies lied
+lying untrue not no never nonsense absurd rumor rumour rumors rumours myth misleading wrong
+doubt doubts doubtful despite contrary contradict contradicts contradicted incorrect unfounded
+nothing hoaxes falsely bogus satire satirical unverified retract retracted retraction
+""".split())
+HEDGING = frozenset("""
+alleged allegedly apparently reportedly report reports reported rumored rumoured claim claims
+claimed claiming suggest suggests suggested suggesting may might could possibly possible perhaps
+likely unlikely unclear unconfirmed appear appears appeared seem seems seemed purported
+purportedly according speculate speculation believed believe thinks think suspect suspected
+""".split())
+CONFIRMING = frozenset("""
+confirm confirms confirmed confirming announce announced official officially revealed reveal
+reveals proof proved proven evidence verified indeed showed shows found discovered
+""".split())
+NEGATION = frozenset("not no never none nobody nothing neither nor n't cannot without".split())
+CUE_WORDS = tuple(sorted(REFUTING | HEDGING | CONFIRMING | NEGATION))
+_WORD = re.compile(r"[^\W_]+(?:n't|'[a-z]+)?", re.UNICODE)
+_SENT = re.compile(r"(?<=[.!?])[\"'”’)]*\s+|\n+")
+STOP = frozenset("""
+a an the and or but if of to in on at by for with from as into is are was were be been being do does
+did have has had will would shall should can could it its this that these those there what which who
+whom when where why how all any both each more most other some such so than too very s he him his she
+her they them their we our you your i me my said says say also about after before over up out just
+""".split())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold().replace("’", "'"))
+
+
+def content(ws: Iterable[str]) -> list[str]:
+    return [w for w in ws if w not in STOP and w not in NEGATION and len(w) > 1]
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in _SENT.split(text) if s and s.strip()]
+
+
+class TfIdf:
+    """IDF weights over content words (learned from the training bodies and claims)."""
+
+    def __init__(self, idf: dict[str, float], default: float):
+        self.idf = idf
+        self.default = default
+
+    def vec(self, ws: Sequence[str]) -> dict[str, float]:
+        counts = Counter(ws)
+        v = {w: (1 + math.log(c)) * self.idf.get(w, self.default) for w, c in counts.items()}
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        return {w: x / norm for w, x in v.items()}
+
+    @staticmethod
+    def cos(a: dict[str, float], b: dict[str, float]) -> float:
+        if len(a) > len(b):
+            a, b = b, a
+        return sum(x * b.get(w, 0.0) for w, x in a.items())
+
+
+@dataclass
+class _Text:
+    """A text prepared once: words, sentences and their vectors."""
+
+    words: list[str]
+    sents: list[list[str]]
+    vec: dict[str, float]
+    lead: dict[str, float]
+    sent_vecs: list[dict[str, float]] = field(default_factory=list)
+
+
+def prepare(text: str, tfidf: TfIdf) -> _Text:
+    ws = words(text)
+    sents = [words(s) for s in sentences(text)][:80] or [ws]
+    return _Text(
+        words=ws, sents=sents, vec=tfidf.vec(content(ws)),
+        lead=tfidf.vec(content([w for s in sents[:3] for w in s])),
+        sent_vecs=[tfidf.vec(content(s)) for s in sents],
+    )
+
+
+def feature_names() -> list[str]:
+    base = [
+        "cos_all", "cos_lead", "cos_max_sent", "cos_top3_mean", "overlap_all", "overlap_lead", "overlap_top3",
+        "bigram_overlap", "claim_len", "text_len_log", "n_sents_log", "claim_question", "claim_refuting",
+        "claim_hedging", "claim_negation", "refuting_all", "hedging_all", "confirming_all", "negation_all",
+        "refuting_top3", "hedging_top3", "confirming_top3", "negation_top3", "neg_near_overlap",
+        "refuting_lead", "hedging_lead", "top1_position",
+    ]
+    return base + [f"cue_{w}" for w in CUE_WORDS]
+
+
+def pair_features(claim: _Text, text: _Text) -> list[float]:
+    cws = set(content(claim.words))
+    sims = [TfIdf.cos(claim.vec, sv) for sv in text.sent_vecs] or [0.0]
+    order = sorted(range(len(sims)), key=lambda i: -sims[i])
+    top = order[:3]
+    top_words = [w for i in top for w in text.sents[i]]
+    lead_words = [w for s in text.sents[:3] for w in s]
+    n_all = max(len(text.words), 1)
+    n_top = max(len(top_words), 1)
+    n_lead = max(len(lead_words), 1)
+
+    def rate(ws: list[str], lex: frozenset, n: int) -> float:
+        return 100.0 * sum(w in lex for w in ws) / n
+
+    def overlap(ws: Iterable[str]) -> float:
+        return len(cws & set(ws)) / max(len(cws), 1)
+
+    cbig = set(zip(claim.words, claim.words[1:]))
+    tbig = set(zip(text.words, text.words[1:]))
+    neg_near = 0
+    for i in top:
+        s = text.sents[i]
+        for k, w in enumerate(s):
+            if w in NEGATION or w in REFUTING:
+                if cws & set(s[max(0, k - 5):k + 6]):
+                    neg_near += 1
+    top_counts = Counter(top_words)
+    feats = [
+        TfIdf.cos(claim.vec, text.vec), TfIdf.cos(claim.vec, text.lead), max(sims),
+        float(np.mean([sims[i] for i in top])), overlap(text.words), overlap(lead_words), overlap(top_words),
+        len(cbig & tbig) / max(len(cbig), 1), float(len(claim.words)), math.log1p(len(text.words)),
+        math.log1p(len(text.sents)), float("?" in " ".join(claim.words) or False),
+        float(sum(w in REFUTING for w in claim.words)), float(sum(w in HEDGING for w in claim.words)),
+        float(sum(w in NEGATION for w in claim.words)),
+        rate(text.words, REFUTING, n_all), rate(text.words, HEDGING, n_all), rate(text.words, CONFIRMING, n_all),
+        rate(text.words, NEGATION, n_all), rate(top_words, REFUTING, n_top), rate(top_words, HEDGING, n_top),
+        rate(top_words, CONFIRMING, n_top), rate(top_words, NEGATION, n_top), float(neg_near),
+        rate(lead_words, REFUTING, n_lead), rate(lead_words, HEDGING, n_lead),
+        order[0] / max(len(sims), 1),
+    ]
+    return feats + [float(top_counts.get(w, 0)) for w in CUE_WORDS]
+
+
+# ---------------------------------------------------------------- the model
+
+
+def default_model_dir() -> Path:
+    return Path(str(resources.files("propwatch").joinpath("models/stance")))
+
+
+@dataclass(frozen=True)
+class StanceResult:
+    """The label (FNC name), the analyst's word, and every class probability."""
+
+    label: str
+    scores: dict[str, float]
+
+    @property
+    def stance(self) -> str:
+        return ANALYST_LABELS[self.label]
+
+
+class TreeEnsemble:
+    """Gradient-boosted trees exported from scikit-learn, evaluated in numpy."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.feature = arrays["feature"]
+        self.threshold = arrays["threshold"]
+        self.left = arrays["left"]
+        self.right = arrays["right"]
+        self.is_leaf = arrays["is_leaf"].astype(bool)
+        self.value = arrays["value"]
+        self.missing_left = arrays["missing_left"].astype(bool)
+        self.roots = arrays["roots"]  # (iterations, classes): offset of each tree's node 0
+        self.baseline = arrays["baseline"]  # (classes,)
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        n = X.shape[0]
+        out = np.tile(self.baseline, (n, 1)).astype(np.float64)
+        rows = np.arange(n)
+        for it in range(self.roots.shape[0]):
+            for k in range(self.roots.shape[1]):
+                base = self.roots[it, k]
+                node = np.zeros(n, dtype=np.int64)
+                active = ~self.is_leaf[base + node]
+                while active.any():
+                    idx = base + node[active]
+                    x = X[rows[active], self.feature[idx]]
+                    go_left = np.where(np.isnan(x), self.missing_left[idx], x <= self.threshold[idx])
+                    node[active] = np.where(go_left, self.left[idx], self.right[idx])
+                    active = ~self.is_leaf[base + node]
+                out[:, k] += self.value[base + node]
+        return out
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        z = self.raw(X)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+class StanceModel:
+    """Features + tree ensemble; ``predict([(claim, text), ...])``."""
+
+    def __init__(self, trees: TreeEnsemble, tfidf: TfIdf, labels: Sequence[str], priors: np.ndarray | None = None):
+        self.trees = trees
+        self.tfidf = tfidf
+        self.labels = tuple(labels)
+        self.priors = priors if priors is not None else np.ones(len(labels))
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None) -> "StanceModel":
+        d = Path(model_dir) if model_dir else default_model_dir()
+        meta = json.loads((d / "model.json").read_text("utf-8"))
+        with np.load(d / "trees.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        vocab = json.loads((d / "idf.json").read_text("utf-8"))
+        return cls(TreeEnsemble(arrays), TfIdf(vocab["idf"], vocab["default"]), meta["labels"], np.asarray(meta.get("class_scale", [1.0] * len(meta["labels"]))))
+
+    def features(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        cache: dict[str, _Text] = {}
+
+        def prep(t: str) -> _Text:
+            if t not in cache:
+                cache[t] = prepare(t, self.tfidf)
+            return cache[t]
+
+        return np.asarray([pair_features(prep(c), prep(t)) for c, t in pairs], dtype=np.float64).reshape(len(pairs), -1)
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceResult]:
+        if not pairs:
+            return []
+        p = self.trees.proba(self.features(pairs)) * self.priors
+        p = p / p.sum(axis=1, keepdims=True)
+        return [
+            StanceResult(self.labels[int(np.argmax(row))], {lab: float(v) for lab, v in zip(self.labels, row)})
+            for row in p
+        ]
+
+
+_MODEL: StanceModel | None = None
+
+
+def shared_model() -> StanceModel:
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = StanceModel.load()
+    return _MODEL
+
+
+# ---------------------------------------------------------------- the stage
+
+
+@layer_record("stances")
+@dataclass(frozen=True, slots=True)
+class Stance(Span):
+    """The story's stance towards a known claim; the span is where the story states or meets it."""
+
+    layer_name: ClassVar[str]
+    target: str = ""  # "debunk:<id>" (or "narrative:<id>" from the narrative layer)
+    target_claim: str = ""
+    stance: str = "unrelated"  # supports | denies | discusses | unrelated
+    scores: dict[str, float] = field(default_factory=dict)
+    by: str = "model"  # "model" or "denial" (an explicit denial record overrides)
+
+
+@register_stage("stance", version=1)
+class StanceStage(LayerStage):
+    requires = ("debunk_matches",)
+    assigns = ("stances",)
+    layer = "stances"
+    defaults: ClassVar[dict[str, Any]] = {"model_dir": "", "use_denials": True}
+
+    def predict(self, docs: Sequence[Document]) -> list[list[Stance]]:
+        jobs: list[tuple[int, Any]] = []
+        for i, doc in enumerate(docs):
+            seen: set[str] = set()
+            for m in doc.layer("debunk_matches"):
+                if m.debunk_id not in seen:
+                    seen.add(m.debunk_id)
+                    jobs.append((i, m))
+        out: list[list[Stance]] = [[] for _ in docs]
+        if not jobs:
+            return out
+        model = StanceModel.load(self.config["model_dir"]) if self.config.get("model_dir") else shared_model()
+        results = model.predict([(m.debunk_claim, docs[i].text) for i, m in jobs])
+        for (i, m), res in zip(jobs, results):
+            stance, by = res.stance, "model"
+            if self.config.get("use_denials", True):
+                for d in docs[i].layer("denials"):
+                    if d.start < m.end and m.start < d.end:
+                        stance, by = "denies", "denial"
+                        break
+            out[i].append(Stance(
+                start=m.start, end=m.end, text=m.text, target=f"debunk:{m.debunk_id}", target_claim=m.debunk_claim,
+                stance=stance, scores={ANALYST_LABELS[k]: round(v, 4) for k, v in res.scores.items()}, by=by,
+            ))
+        return out
+
+
+# ---------------------------------------------------------------- per outlet
+
+
+@dataclass(frozen=True)
+class OutletStance:
+    """How one outlet's stories stand towards one claim."""
+
+    outlet: str
+    supports: int = 0
+    denies: int = 0
+    discusses: int = 0
+    unrelated: int = 0
+    stories: tuple[tuple[str, str], ...] = ()  # (doc id, stance)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outlet": self.outlet, "supports": self.supports, "denies": self.denies,
+                "discusses": self.discusses, "unrelated": self.unrelated,
+                "stories": [{"id": i, "stance": s} for i, s in self.stories]}
+
+
+def stance_by_outlet(claim: str, docs: Iterable[Document], model: StanceModel | None = None,
+                     include_unrelated: bool = False) -> list[OutletStance]:
+    """For one claim (e.g. a narrative's representative claim) and the stories that
+    mention it: per outlet, how many support, deny or discuss it.
+
+    An explicit denial (layer ``denials``) in a story counts as ``denies``
+    when the model says ``supports`` or ``discusses`` and a denial's
+    ``denied`` text shares words with the claim. Outlets are sorted by
+    number of stories; unknown outlets are grouped as ``"unknown"``.
+    """
+    docs = list(docs)
+    model = model or shared_model()
+    results = model.predict([(claim, d.text) for d in docs])
+    cwords = set(content(words(claim)))
+    per: dict[str, list[tuple[str, str]]] = {}
+    for doc, res in zip(docs, results):
+        stance = res.stance
+        if stance in ("supports", "discusses"):
+            for den in doc.layer("denials"):
+                target = getattr(den, "denied", "") or den.text
+                if len(cwords & set(content(words(target)))) >= 2:
+                    stance = "denies"
+                    break
+        if stance == "unrelated" and not include_unrelated:
+            continue
+        per.setdefault(doc.outlet or "unknown", []).append((doc.id, stance))
+    out = []
+    for outlet, items in per.items():
+        counts = Counter(s for _, s in items)
+        out.append(OutletStance(outlet, counts["supports"], counts["denies"], counts["discusses"], counts["unrelated"], tuple(items)))
+    return sorted(out, key=lambda o: (-len(o.stories), o.outlet))
+
+
+__all__ = [
+    "ANALYST_LABELS", "LABELS", "OutletStance", "Stance", "StanceModel", "StanceResult", "StanceStage",
+    "feature_names", "pair_features", "prepare", "shared_model", "stance_by_outlet",
+]
