@@ -69,6 +69,7 @@ BUILTIN_MODULES = [
     "propwatch.stages.sentences",
     "propwatch.stages.entities",
     "propwatch.stages.quotes",
+    "propwatch.stages.sourcing",
     "propwatch.debunks.stage",
     "propwatch.stages.denials",
     "propwatch.stages.stance",
