@@ -168,8 +168,8 @@ def _definitions(text, sdoc, table) -> dict[str, tuple[str, str, str]]:
     for m in _DEF.finditer(text):
         before = text[:m.start()].rstrip(" «»“”\"")
         long_name, label = _long_name_before(before, ents, table)
-        if not long_name:
-            continue
+        if not long_name or len(long_name.split()) < 2:
+            continue  # "Kosovo (KFOR)" is no definition
         actor = table.lookup(long_name)
         actor_id = actor.id if actor else table.entity_id(long_name, label)
         name = actor.name if actor else long_name

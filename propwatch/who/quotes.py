@@ -258,8 +258,25 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
         reported += _trailing_attributions(text, sdoc, taken, resolver)
     quotes = _merge(text, direct, reported)
     _fill_continuations(text, quotes)
+    _link_anonymous(quotes)
     quotes = [q for q in quotes if not _scare_quote(text, q)]
     return quotes
+
+
+def _link_anonymous(quotes: list[Found]) -> None:
+    """ "the source said" names the source the story introduced before ("a source close to ...")."""
+    introduced: dict[str, SpeakerGuess] = {}
+    for q in sorted(quotes, key=lambda q: q.start):
+        sp = q.speaker
+        if sp is None or sp.kind != "anonymous" or not sp.name:
+            continue
+        m = re.fullmatch(r"(?i)the (?:same )?(\w+?)s?", sp.name.strip())
+        if m and m.group(1).casefold() in introduced:
+            q.speaker = replace(sp, name=introduced[m.group(1).casefold()].name)
+            continue
+        head = re.search(r"(?i)\b(source|official|insider|diplomat|officer)s?\b", sp.name)
+        if head and not m:
+            introduced[head.group(1).casefold()] = sp
 
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:

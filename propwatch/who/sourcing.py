@@ -133,7 +133,7 @@ def find_flags(text: str, sentences, entities, quotes, outlet: str | None, table
         if any(a < end and b > start for a, b in seen):
             continue
         s, e = _sentence(sentences, start, text)
-        if not re.search(rf"\b(?:{CUES})\b|\baccording to\b", text[s:e], re.I):
+        if not re.search(rf"\b(?:{CUES})\b|\baccording to\b|\binterview", text[s:e], re.I):
             continue  # officials who are not speaking here are not sources
         flags.append(Flag(start, end, "anonymous_source", "mentioned", "", s, e))
         seen.append((start, end))
