@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "propwatch.cli.core",
     "propwatch.cli.debunks",
     "propwatch.cli.techniques",
+    "propwatch.cli.who",
 ]
 
 
