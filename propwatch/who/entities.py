@@ -250,6 +250,8 @@ def _ner_mentions(text, sdoc, table):
         surface = text[start:end]
         if not surface or not any(c.isalpha() for c in surface):
             continue
+        if surface in table.verify and not _plausible_acronym(text, sdoc, start, end):
+            continue
         actor = table.lookup(surface)
         if actor is not None:
             yield Mention(start, end, actor.label, actor.id, actor.name, "alias", actor.kind)
@@ -345,7 +347,7 @@ def _roles_of_people(text, mentions, patterns, table):
             hit = None
             for hit in rx.finditer(window):
                 pass
-            ok = hit is not None and len(window) - hit.end() <= 40
+            ok = hit is not None and re.fullmatch(r"[\s,]*(?:the\s+)?", window[hit.end():]) is not None
             if not ok:
                 hit = rx.search(after)
                 ok = hit is not None

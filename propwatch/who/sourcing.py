@@ -140,11 +140,14 @@ def find_flags(text: str, sentences, entities, quotes, outlet: str | None, table
     # self-citation: the story's own outlet as a source, or "as we reported"
     names = own_names(outlet, table)
     own_ids = {table.lookup(n).id for n in names if table.lookup(n) is not None}
-    for ent in entities:
-        if ent.kind != "media" and ent.label != "ORG":
-            continue
-        if not (ent.entity_id in own_ids or ent.name.casefold() in names or ent.text.casefold() in names):
-            continue
+    spots = {(e.start, e.end) for e in entities
+             if e.entity_id in own_ids or e.name.casefold() in names or e.text.casefold() in names}
+    for n in names:
+        for m in re.finditer(r"(?<!\w)" + re.escape(n) + r"(?!\w)", text, re.I):
+            if not any(a < m.end() and b > m.start() for a, b in spots):
+                spots.add((m.start(), m.end()))
+    for start, end in sorted(spots):
+        ent = Flag(start, end, "", "")
         before = text[max(0, ent.start - 25):ent.start]
         after = text[ent.end:ent.end + 40].lstrip("»”\" ")
         if re.search(r"\b(?:told|to|with)\s*[«“\"]?\s*$", before, re.I):
