@@ -74,6 +74,7 @@ BUILTIN_MODULES = [
     "propwatch.stages.denials",
     "propwatch.stages.stance",
     "propwatch.backends.embeddings",
+    "propwatch.stages.claims",
     "propwatch.stages.techniques",
 ]
 

@@ -91,6 +91,31 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # narratives (propwatch.narratives): claim vectors, claim -> narrative, linked stories
+        "0100_narratives",
+        """
+        CREATE TABLE claim_vectors (
+            claim_key VARCHAR PRIMARY KEY,
+            doc_id VARCHAR NOT NULL,
+            embedder VARCHAR NOT NULL,
+            vector FLOAT[] NOT NULL
+        );
+        CREATE TABLE narrative_members (
+            claim_key VARCHAR PRIMARY KEY,
+            narrative_id VARCHAR NOT NULL,
+            doc_id VARCHAR NOT NULL,
+            seq BIGINT NOT NULL,
+            linked_to VARCHAR,
+            score DOUBLE,
+            claim JSON NOT NULL
+        );
+        CREATE TABLE narrative_docs (
+            doc_id VARCHAR PRIMARY KEY,
+            linked_at TIMESTAMP NOT NULL
+        )
+        """,
+    ),
 ]
 
 _DOC_COLUMNS = (

@@ -1,0 +1,168 @@
+"""Normalized claim text for matching: aliases and pronouns resolved, attribution cut.
+
+"According to the report, Daesh sells its oil to Ankara" and "Turkey buys
+oil from the Islamic State" should look alike to the linker. So a claim's
+``normalized`` text:
+
+- drops a leading or trailing attribution ("According to X,", "X said
+  that", ", a report says") -- who said it is kept apart, in
+  ``Claim.attributed_to``;
+- replaces every known alias with its canonical name ("Daesh", "ISIL" ->
+  "Islamic State"; "Ankara", "Turkish authorities" -> "Turkey"), from the
+  ``entities`` layer when the story has one, else from the small alias map
+  below;
+- replaces a subject pronoun that opens the claim ("It", "They", "He")
+  with the last compatible entity named before it in the story, unless the
+  pronoun is an expletive ("It is clear that ...").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# entity id -> (canonical name, label, aliases). Ids follow the entities layer.
+ALIASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "org:islamic-state": ("Islamic State", "ORG", (
+        "Islamic State", "ISIS", "ISIL", "IS", "Daesh", "Da'esh", "Daish", "Islamic State of Iraq and the Levant",
+        "Islamic State of Iraq and Syria", "IS militants", "IS terrorists")),
+    "org:al-nusra-front": ("al-Nusra Front", "ORG", ("al-Nusra Front", "Nusra Front", "al-Nusra", "Jabhat al-Nusra")),
+    "gpe:turkey": ("Turkey", "GPE", ("Turkey", "Türkiye", "Ankara", "Turkish authorities", "Turkish government",
+                                     "Turkish leadership", "Turkish officials", "Turkish")),
+    "gpe:russia": ("Russia", "GPE", ("Russia", "Russian Federation", "Moscow", "the Kremlin", "Kremlin",
+                                     "Russian authorities", "Russian government", "Russian")),
+    "gpe:united-states": ("United States", "GPE", ("United States", "US", "U.S.", "USA", "U.S.A.", "America",
+                                                   "Washington", "American authorities", "US government")),
+    "gpe:syria": ("Syria", "GPE", ("Syria", "Damascus", "Syrian government", "Syrian authorities", "Syrian")),
+    "gpe:iraq": ("Iraq", "GPE", ("Iraq", "Baghdad", "Iraqi government", "Iraqi authorities")),
+    "gpe:iran": ("Iran", "GPE", ("Iran", "Tehran", "Iranian government", "Iranian authorities")),
+    "gpe:ukraine": ("Ukraine", "GPE", ("Ukraine", "Kiev", "Kyiv", "Ukrainian government", "Ukrainian authorities")),
+    "gpe:united-kingdom": ("United Kingdom", "GPE", ("United Kingdom", "UK", "U.K.", "Britain", "Great Britain", "London")),
+    "gpe:kosovo": ("Kosovo", "GPE", ("Kosovo", "Pristina", "Priština")),
+    "org:nato": ("NATO", "ORG", ("NATO", "the North Atlantic Alliance", "North Atlantic Treaty Organization")),
+    "org:european-union": ("European Union", "ORG", ("European Union", "EU", "Brussels")),
+}
+
+_EXPLETIVE = re.compile(
+    r"^(it)\s+(is|was|'s|has been|seems|seemed|appears|appeared|remains|would be|will be|may be|might be)\s+"
+    r"(\w+ly\s+)?(clear|obvious|likely|unlikely|possible|impossible|important|necessary|true|false|known|said|"
+    r"reported|believed|thought|expected|evident|time|not|no|a|an|the|hard|easy|difficult|worth|noteworthy|notable)\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"^(It|They|He|She|Its|Their|His|Her)\b")
+_PRONOUN_KIND = {"it": ("GPE", "ORG", "NORP", "LOC", "FAC"), "its": ("GPE", "ORG", "NORP", "LOC", "FAC"),
+                 "they": ("ORG", "NORP", "GPE"), "their": ("ORG", "NORP", "GPE"),
+                 "he": ("PERSON",), "his": ("PERSON",), "she": ("PERSON",), "her": ("PERSON",)}
+
+_SAY = r"(?:said|says|say|claimed|claims|claim|stated|states|reported|reports|told|tells|noted|notes|added|adds|alleged|alleges|insisted|insists|argued|argues|suggested|suggests|believes|believed|wrote|writes)"
+_LEAD_ATTR = [
+    re.compile(r"^(?:but\s+|and\s+|however,?\s+)?according to [^,]{2,120},\s*", re.IGNORECASE),
+    re.compile(r"^(?:but\s+|and\s+)?(?:[A-Z][\w.'’-]*\s*){1,8}(?:\([^)]*\)\s*)?" + _SAY + r"(?: on \w+)?(?: that|,)\s+", re.UNICODE),
+    re.compile(r"^(?:the|a|an)\s+[\w\s'’-]{2,60}?\s+" + _SAY + r"(?: on \w+)?(?: that|,)\s+", re.IGNORECASE),
+    re.compile(r"^(?:the|a|an)\s+(?:new\s+|recent\s+|secret\s+|leaked\s+)?(?:report|study|document|documents|"
+               r"investigation|analysis|source|sources|statement)\s+(?:says|said|claims|claimed|shows|showed|suggests|"
+               r"reveals|revealed|states|stated)\s+", re.IGNORECASE),
+    re.compile(r"^(?:he|she|they|it|we|i)\s+" + _SAY + r"(?: that|,)\s+", re.IGNORECASE),
+]
+_TRAIL_ATTR = [
+    re.compile(r",?\s+according to [^,.;]{2,120}(?=[.!?;]?\s*$)", re.IGNORECASE),
+    re.compile(r",\s+(?:[\w'’.-]+\s+){0,8}?" + _SAY + r"(?:\s+[\w'’.-]+){0,8}(?=[.!?]?\s*$)", re.IGNORECASE),
+]
+_QUOTES = re.compile(r"[\"“”«»„]")
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """An entity named in the story: where, which, and its canonical name."""
+
+    start: int
+    end: int
+    entity_id: str
+    name: str
+    label: str
+
+
+def _alias_pattern() -> tuple[re.Pattern, dict[str, str]]:
+    lookup: dict[str, str] = {}
+    for eid, (_, _, aliases) in ALIASES.items():
+        for a in aliases:
+            lookup[a.casefold() if len(a) > 4 and not a.isupper() else a] = eid
+    alts = sorted({a for a in lookup}, key=len, reverse=True)
+    # short or all-caps aliases match in exact case only ("IS" the acronym, not "is")
+    parts = []
+    for a in alts:
+        esc = re.escape(a).replace(r"\ ", r"\s+")
+        parts.append(esc if (len(a) <= 4 or a.isupper()) else f"(?i:{esc})")
+    return re.compile(r"(?<![\w.])(?:the\s+)?(" + "|".join(parts) + r")(?![\w])"), lookup
+
+
+_ALIAS_RE, _ALIAS_LOOKUP = _alias_pattern()
+
+
+def find_entities(text: str) -> list[EntityRef]:
+    """Entities from the built-in alias map (used when there is no entities layer)."""
+    out = []
+    for m in _ALIAS_RE.finditer(text):
+        alias = m.group(1)
+        eid = _ALIAS_LOOKUP.get(alias) or _ALIAS_LOOKUP.get(re.sub(r"\s+", " ", alias).casefold())
+        if eid is None:
+            continue
+        if alias == "IS" and not _is_acronym_context(text, m.start(1), m.end(1)):
+            continue
+        if alias == "US" and text[max(0, m.start(1) - 1):m.start(1)] == "" and False:
+            continue
+        name, label, _ = ALIASES[eid]
+        out.append(EntityRef(m.start(), m.end(), eid, name, label))
+    return out
+
+
+def _is_acronym_context(text: str, start: int, end: int) -> bool:
+    """'IS' the group, not 'IS' in an all-caps heading."""
+    window = text[max(0, start - 30): end + 30]
+    letters = [c for c in window if c.isalpha()]
+    return not letters or sum(c.isupper() for c in letters) / len(letters) < 0.6
+
+
+def strip_attribution(text: str) -> str:
+    s = text.strip()
+    for rx in _LEAD_ATTR:
+        m = rx.match(s)
+        if m and len(s) - m.end() > 15:
+            s = s[m.end():]
+            break
+    for rx in _TRAIL_ATTR:
+        m = rx.search(s)
+        if m and m.start() > 15:
+            s = s[: m.start()]
+            break
+    s = _QUOTES.sub("", s).strip()
+    return s[:1].upper() + s[1:] if s else s
+
+
+def normalize_claim(text: str, entities: list[EntityRef], antecedent: EntityRef | None = None,
+                    person_antecedent: EntityRef | None = None) -> str:
+    """The claim with aliases -> canonical names, an opening pronoun resolved, attribution cut.
+
+    ``entities`` are the mentions inside ``text`` (offsets relative to it).
+    """
+    pieces, pos = [], 0
+    for e in sorted(entities, key=lambda e: e.start):
+        if e.start < pos:
+            continue
+        pieces.append(text[pos:e.start])
+        pieces.append(e.name)
+        pos = e.end
+    pieces.append(text[pos:])
+    s = strip_attribution("".join(pieces))
+    m = _PRONOUN.match(s)
+    if m and not _EXPLETIVE.match(s):
+        word = m.group(1).casefold()
+        kinds = _PRONOUN_KIND[word]
+        ref = person_antecedent if "PERSON" in kinds else antecedent
+        if ref is not None and ref.label in kinds:
+            repl = ref.name + ("'s" if word in ("its", "their", "his", "her") else "")
+            s = repl + s[m.end():]
+    return re.sub(r"\s+", " ", s).strip()
+
+
+__all__ = ["ALIASES", "EntityRef", "find_entities", "normalize_claim", "strip_attribution"]

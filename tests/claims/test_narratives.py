@@ -1,0 +1,112 @@
+"""Narratives: seed-like stories (written for this test) group into the right narratives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from propwatch.backends.embeddings import shipped_model_dir
+from propwatch.narratives import ClaimItem, LinkParams, Linker, get_narrative, list_narratives, update_narratives
+from propwatch.narratives.index import ExactIndex, HnswIndex, usearch_available
+from propwatch.narratives.service import narrative_report_data
+from propwatch.store import Store
+
+from claims.helpers import analyzed, narrative_rows, write  # noqa: F401
+
+HAS_MODEL = (shipped_model_dir() / "model.int8.onnx").exists()
+
+
+def _groups(store):
+    return {n.id: sorted(c.normalized for c in n.claims) for n in list_narratives(store)}
+
+
+def _find(narratives, word):
+    return [n for n in narratives if any(word in c.normalized for c in n.claims)]
+
+
+@pytest.mark.skipif(not HAS_MODEL, reason="MiniLM model not shipped")
+def test_oil_and_border_narratives_span_outlets(narrative_rows):
+    docs = analyzed(narrative_rows)
+    with Store(":memory:") as store:
+        write(store, docs)
+        counts = update_narratives(store)
+        assert counts["stories"] == 5
+        narratives = list_narratives(store)
+        oil = _find(narratives, "oil")
+        border = _find(narratives, "border")
+        assert len(oil) == 1 and len(border) == 1 and oil[0].id != border[0].id
+        for n in (oil[0], border[0]):
+            assert set(n.outlets) == {"Spring News", "Iran Today", "Global Wire"}
+            assert n.first_seen == "2015-11-28" and n.last_seen == "2015-12-03"
+            assert sum(c for _, c in n.per_day) == n.n_claims == 3
+        assert "the deputy defence minister" in oil[0].sources
+        for n in (oil[0], border[0]):  # unrelated claims stay out
+            assert not any("Fallujah" in c.text or "Kosovo" in c.text or "bread" in c.text for c in n.claims)
+        kosovo = _find(narratives, "Kosovo")
+        assert len(kosovo) == 1 and set(kosovo[0].outlets) == {"Global Wire", "Balkan Voice"}
+        assert get_narrative(store, oil[0].id[:6]).id == oil[0].id
+        data = narrative_report_data(store)
+        assert data[0]["per_day"] and {"day", "count"} <= set(data[0]["per_day"][0])
+
+
+@pytest.mark.skipif(not HAS_MODEL, reason="MiniLM model not shipped")
+def test_incremental_equals_batch_and_is_deterministic(narrative_rows):
+    docs = analyzed(narrative_rows)
+    with Store(":memory:") as a, Store(":memory:") as b, Store(":memory:") as c:
+        write(a, docs)
+        update_narratives(a)
+        write(b, docs[:2])
+        update_narratives(b)
+        before = {k: v for k, v in b.con.execute("SELECT claim_key, narrative_id FROM narrative_members").fetchall()}
+        write(b, docs[2:])
+        counts = update_narratives(b)
+        assert counts["stories"] == 3  # only the new stories are linked
+        after = dict(b.con.execute("SELECT claim_key, narrative_id FROM narrative_members").fetchall())
+        assert all(after[k] == v for k, v in before.items())  # nothing decided moves
+        write(c, list(reversed(docs)))
+        update_narratives(c)
+        assert _groups(a) == _groups(b) == _groups(c)
+        assert update_narratives(a)["stories"] == 0
+
+
+def _items(n, dim, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(max(n // 5, 1), dim))
+    vecs = centres[np.arange(n) % len(centres)] + 0.05 * rng.normal(size=(n, dim))
+    vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+    items = [ClaimItem(key=f"d{i % 7}:{i}-{i + 1}", doc_id=f"d{i % 7}", text=f"c{i}", normalized=f"claim {i % len(centres)}",
+                       published=f"2020-01-{1 + i % 28:02d}") for i in range(n)]
+    return items, vecs
+
+
+def test_linker_groups_clusters_with_exact_index():
+    items, vecs = _items(60, 32)
+    lk = Linker(dim=32, params=LinkParams(index="exact"))
+    out = lk.add(items, vecs)
+    assert len(out) == 60 and len({a.narrative_id for a in out}) == 12
+
+
+@pytest.mark.skipif(not usearch_available(), reason="usearch not installed")
+def test_hnsw_matches_exact_neighbours():
+    _, vecs = _items(500, 32, seed=1)
+    ex, hn = ExactIndex(32), HnswIndex(32)
+    ex.add(vecs)
+    hn.add(vecs)
+    ids_e, _ = ex.search(vecs[:50], 5)
+    ids_h, _ = hn.search(vecs[:50], 5)
+    overlap = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(ids_e, ids_h)])
+    assert overlap > 0.95
+    hn2 = HnswIndex(32)
+    hn2.add(vecs)
+    assert np.array_equal(hn2.search(vecs[:50], 5)[0], ids_h)  # same input, same graph
+
+
+def test_fake_embedder_end_to_end(narrative_rows):
+    docs = analyzed(narrative_rows)
+    with Store(":memory:") as store:
+        write(store, docs)
+        update_narratives(store, embedder="embeddings_fake",
+                          params=LinkParams(candidate_min=0.2, link_threshold=0.55, centroid_min=0.3))
+        assert list_narratives(store, min_stories=1)
+        with pytest.raises(LookupError):
+            get_narrative(store, "nope")

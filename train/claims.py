@@ -1,0 +1,178 @@
+"""Train the check-worthiness model shipped in propwatch/models/checkworthiness/.
+
+    pip install 'propwatch[train]'
+    python train/claims.py              # fit, pick C/threshold on tune, write the model
+    python train/claims.py --dry-run    # fit and print figures only
+
+Data: ../shared/data/claimbuster/ (train.json + kfold_25ncs.json, deduplicated
+by sentence id; label 1 = check-worthy factual sentence). ClaimBuster carries
+no debate name, but sentence ids run in debate order, so blocks of 1,000
+consecutive ids stand in for the source: the split is by block (about one
+debate each): 70 % train, 10 % tune (C, embedding scale, threshold), 20 %
+validation (reported, never used to choose anything). The final model is
+refit on train + tune.
+
+Features: the MiniLM-L6 int8 sentence embedding (scaled) next to sublinear
+TF-IDF word uni/bigrams (numbers folded to 0), one logistic regression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data" / "claimbuster"
+CACHE = ROOT / "train" / "_cache"
+OUT = ROOT / "propwatch" / "models" / "checkworthiness"
+
+from propwatch.backends.embeddings import get_embedder  # noqa: E402
+from propwatch.claims.checkworthiness import ngram_tokens, tfidf_rows  # noqa: E402
+
+BLOCK = 1000
+
+
+def load_claimbuster() -> list[dict]:
+    rows: dict[int, dict] = {}
+    for name in ("train.json", "kfold_25ncs.json"):
+        for r in json.loads((DATA / name).read_text("utf-8")):
+            rows.setdefault(int(r["sentence_id"]), {"id": int(r["sentence_id"]), "text": r["text"], "label": int(r["label"])})
+    return [rows[k] for k in sorted(rows)]
+
+
+def split_of(sentence_id: int) -> str:
+    """Deterministic split by block of ids (a stand-in for the debate)."""
+    h = int(hashlib.sha256(str(sentence_id // BLOCK).encode()).hexdigest(), 16) % 10
+    return "val" if h < 2 else "tune" if h == 2 else "train"
+
+
+def embed_cached(texts: list[str], tag: str) -> np.ndarray:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    path = CACHE / f"{tag}-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    vecs = get_embedder().embed(texts)
+    np.save(path, vecs)
+    return vecs
+
+
+def build_vocab(texts: list[str], min_df: int = 2, max_terms: int = 30000):
+    df: dict[str, int] = {}
+    for t in texts:
+        for tok in set(ngram_tokens(t)):
+            df[tok] = df.get(tok, 0) + 1
+    terms = sorted((t for t, c in df.items() if c >= min_df), key=lambda t: (-df[t], t))[:max_terms]
+    terms.sort()
+    n = len(texts)
+    idf = np.array([np.log((1 + n) / (1 + df[t])) + 1.0 for t in terms])
+    return terms, idf
+
+
+def features(texts, emb, vocab, idf, emb_scale):
+    from scipy.sparse import csr_matrix, hstack
+
+    indptr, indices, data = tfidf_rows(texts, vocab, idf)
+    lex = csr_matrix((data, indices, indptr), shape=(len(texts), len(vocab)))
+    return hstack([csr_matrix(emb * emb_scale), lex]).tocsr()
+
+
+def fit(texts, y, emb, c, emb_scale, terms=None, idf=None):
+    from sklearn.linear_model import LogisticRegression
+
+    if terms is None:
+        terms, idf = build_vocab(texts)
+    vocab = {t: i for i, t in enumerate(terms)}
+    clf = LogisticRegression(C=c, max_iter=3000, solver="liblinear")
+    clf.fit(features(texts, emb, vocab, idf, emb_scale), y)
+    return clf, terms, idf, vocab
+
+
+def prf(y, pred):
+    tp = int(np.sum((pred == 1) & (y == 1)))
+    p = tp / max(int(pred.sum()), 1)
+    r = tp / max(int(y.sum()), 1)
+    return (2 * p * r / (p + r) if p + r else 0.0), p, r
+
+
+def average_precision(y, scores):
+    order = np.argsort(-scores, kind="stable")
+    ys = y[order]
+    hits = np.cumsum(ys)
+    return float(np.sum((hits / np.arange(1, len(ys) + 1)) * ys) / max(ys.sum(), 1))
+
+
+def best_threshold(y, scores):
+    grid = np.linspace(0.2, 0.8, 61)
+    f1s = [prf(y, (scores >= t).astype(int))[0] for t in grid]
+    return float(grid[int(np.argmax(f1s))])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dry-run", action="store_true")
+    args = ap.parse_args()
+    if not DATA.exists():
+        sys.exit(f"no data at {DATA}")
+    t0 = time.time()
+    rows = load_claimbuster()
+    texts = [r["text"] for r in rows]
+    y = np.array([r["label"] for r in rows])
+    split = np.array([split_of(r["id"]) for r in rows])
+    emb = embed_cached(texts, "claimbuster-minilm-int8")
+    print(f"{len(rows)} sentences ({int(y.sum())} check-worthy); embedded in {time.time() - t0:.0f} s")
+    for s in ("train", "tune", "val"):
+        print(f"  {s}: {int((split == s).sum())} sentences, {int(y[split == s].sum())} positive")
+    tr, tu, va = split == "train", split == "tune", split == "val"
+    tr_texts = [t for t, m in zip(texts, tr) if m]
+    best = None
+    for emb_scale in (0.0, 1.0, 2.0, 3.0):
+        for c in (0.5, 1.0, 2.0, 4.0, 8.0):
+            clf, terms, idf, vocab = fit(tr_texts, y[tr], emb[tr], c, emb_scale)
+            tu_texts = [t for t, m in zip(texts, tu) if m]
+            s = clf.predict_proba(features(tu_texts, emb[tu], vocab, idf, emb_scale))[:, 1]
+            th = best_threshold(y[tu], s)
+            f1 = prf(y[tu], (s >= th).astype(int))[0]
+            print(f"emb_scale {emb_scale} C {c}: tune F1 {f1:.4f} (threshold {th:.2f}) AP {average_precision(y[tu], s):.4f}")
+            if best is None or f1 > best[0]:
+                best = (f1, emb_scale, c, th)
+    _, emb_scale, c, th = best
+    # validation: fitted on train only, threshold from tune
+    clf, terms, idf, vocab = fit(tr_texts, y[tr], emb[tr], c, emb_scale)
+    va_texts = [t for t, m in zip(texts, va) if m]
+    s = clf.predict_proba(features(va_texts, emb[va], vocab, idf, emb_scale))[:, 1]
+    f1, p, r = prf(y[va], (s >= th).astype(int))
+    print(f"chosen emb_scale {emb_scale} C {c} threshold {th:.2f}")
+    print(f"VALIDATION (by source block): F1 {f1:.4f} P {p:.4f} R {r:.4f} AP {average_precision(y[va], s):.4f}")
+    if args.dry_run:
+        return
+    fin = tr | tu
+    fin_texts = [t for t, m in zip(texts, fin) if m]
+    clf, terms, idf, vocab = fit(fin_texts, y[fin], emb[fin], c, emb_scale)
+    OUT.mkdir(parents=True, exist_ok=True)
+    coef = clf.coef_[0]
+    np.savez_compressed(
+        OUT / "weights.npz",
+        idf=idf.astype(np.float32),
+        w_emb=(coef[:384]).astype(np.float64),
+        w_tfidf=(coef[384:]).astype(np.float32),
+        bias=np.float64(clf.intercept_[0]),
+        emb_scale=np.float64(emb_scale),
+        threshold=np.float64(th),
+    )
+    (OUT / "vocab.json").write_text(
+        json.dumps({"embedder": "embeddings_onnx", "terms": terms, "C": c, "split_block": BLOCK}, ensure_ascii=False),
+        "utf-8",
+    )
+    print(f"wrote {OUT} ({sum(p.stat().st_size for p in OUT.glob('*')) / 1e6:.1f} MB) in {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
