@@ -164,7 +164,7 @@ def stance(
     model = StanceModel.load()
     results = model.predict([(r["claim"] or "", r["text"] or "") for r in rows])
     out_rows = [
-        {"id": r.get("id") or str(n), "label": res.label, **{f"p_{k}": round(v, 4) for k, v in res.scores.items()}}
+        {"id": r.get("id") or str(n), "label": res.label, "stance": res.stance, **{f"p_{k}": round(v, 4) for k, v in res.scores.items()}}
         for n, (r, res) in enumerate(zip(rows, results), 1)
     ]
     if fmt is PairFormat.jsonl:

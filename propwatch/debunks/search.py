@@ -1,9 +1,11 @@
 """Hybrid retrieval of known (debunked) claims: BM25 + dense cosine, fused.
 
-``score = w_dense * cosine + w_bm25 * bm25 / bm25_max(query)``, where
+First ``fused = w_dense * cosine + w_bm25 * bm25 / bm25_max(query)``, where
 ``bm25_max`` is the score a document matching every query term at
 saturation would get, so both parts lie in about [0, 1] and one threshold
-means the same for every query. Weights and the decision threshold were
+means the same for every query. Then, when the shipped reranker
+(:mod:`.rerank`) matches the embedder, the top candidates are reordered by
+its match probability, which becomes the score. Weights and thresholds were
 tuned on the CLEF-2020 CheckThat! Task 2 training queries
 (``eval/debunks.py --tune``); see :data:`DEFAULTS`.
 """
@@ -17,13 +19,14 @@ import numpy as np
 
 from .bm25 import BM25
 from .importers import Debunk
+from .rerank import Reranker, candidate_features
 from .vectors import Embedder, get_embedder
 
 DEFAULTS = {
-    "w_dense": 0.5,
-    "w_bm25": 0.5,
-    "threshold": 0.45,
-    "candidates": 100,
+    "w_dense": 0.3,
+    "w_bm25": 0.7,
+    "threshold": 0.22,  # on the fused score; the reranker has its own (a probability)
+    "candidates": 30,
 }
 
 
@@ -65,6 +68,7 @@ class DebunkIndex:
         w_bm25: float = DEFAULTS["w_bm25"],
         threshold: float = DEFAULTS["threshold"],
         candidates: int = DEFAULTS["candidates"],
+        reranker: "Reranker | str | None" = "auto",
     ):
         self.debunks = list(debunks)
         self.texts = [document_text(d) for d in self.debunks]
@@ -74,6 +78,14 @@ class DebunkIndex:
         if vectors is None and self.w_dense > 0 and self.debunks:
             vectors = self.embedder.embed(self.texts)
         self.vectors = vectors
+        if reranker == "auto":
+            reranker = Reranker.load()
+        # the reranker's features assume the embedder and fusion it was trained with
+        if isinstance(reranker, Reranker) and reranker.embedder == self.embedder.name and self.w_dense > 0:
+            self.reranker: Reranker | None = reranker
+            self.threshold = reranker.threshold if threshold == DEFAULTS["threshold"] else threshold
+        else:
+            self.reranker = None
 
     @classmethod
     def from_db(cls, db, embedder: Embedder | None = None, **options) -> "DebunkIndex":
@@ -112,12 +124,21 @@ class DebunkIndex:
     def search_many(self, queries: Sequence[str], k: int = 10, min_score: float | None = None, batch: int = 64) -> list[list[Match]]:
         out: list[list[Match]] = []
         for lo in range(0, len(queries), batch):
-            fused, bm, dense = self.score_all(queries[lo:lo + batch])
+            chunk = queries[lo:lo + batch]
+            fused, bm, dense = self.score_all(chunk)
             for row in range(fused.shape[0]):
-                top = np.argsort(-fused[row], kind="stable")[:k]
+                if self.reranker is not None:
+                    cands = np.argsort(-fused[row], kind="stable")[: max(self.reranker.candidates, k)]
+                    X = candidate_features(chunk[row], [self.texts[j] for j in cands], fused[row, cands], bm[row, cands], dense[row, cands])
+                    prob = self.reranker.probabilities(X)
+                    order = np.argsort(-prob, kind="stable")[:k]
+                    top, scores = cands[order], prob[order]
+                else:
+                    top = np.argsort(-fused[row], kind="stable")[:k]
+                    scores = fused[row, top]
                 matches = [
-                    Match(self.debunks[j], float(fused[row, j]), float(bm[row, j]), float(dense[row, j]), rank + 1)
-                    for rank, j in enumerate(top)
+                    Match(self.debunks[j], float(sc), float(bm[row, j]), float(dense[row, j]), rank + 1)
+                    for rank, (j, sc) in enumerate(zip(top, scores))
                 ]
                 if min_score is not None:
                     matches = [m for m in matches if m.score >= min_score]
