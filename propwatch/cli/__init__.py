@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "propwatch.cli.debunks",
     "propwatch.cli.techniques",
     "propwatch.cli.who",
+    "propwatch.cli.narratives",
 ]
 
 
