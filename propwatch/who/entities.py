@@ -10,6 +10,7 @@ president"), and "<demonym> authorities" as the state.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -322,7 +323,35 @@ def _canonical(m: Mention, table) -> str:
 
 
 # ------------------------------------------------------------ title-only
+_ROLE_CACHE: dict[int, dict[str, re.Pattern]] = {}
+ROLE_WORDS = re.compile(
+    r"(?i)president|minister|premier|diplomat|spokes|secretary|chancellor|mayor|governor|ambassador|commander|\bfm\b"
+)
+
+
 def role_patterns(table) -> dict[str, re.Pattern]:
+    """role -> one regex of its titles (cached per table)."""
+    if id(table) not in _ROLE_CACHE:
+        _ROLE_CACHE[id(table)] = _role_patterns(table)
+    return _ROLE_CACHE[id(table)]
+
+
+_ROLE_KEYS: dict[tuple[int, str], set[str]] = {}
+
+
+def _role_keys(table, role: str) -> set[str]:
+    """Plain words of a role's title patterns ("president", "diplomat"), to skip roles fast."""
+    key = (id(table), role)
+    if key not in _ROLE_KEYS:
+        words = set()
+        for p in table.roles.get(role, []):
+            plain = re.sub(r"\{\w+\}|\(\?:[^)]*\)\??|\[[^]]*\]|[^a-z ]", " ", p.casefold())
+            words |= {w for w in plain.split() if len(w) >= 4 and w not in ("head", "the", "of")}
+        _ROLE_KEYS[key] = words or {role.replace("_", " ")}
+    return _ROLE_KEYS[key]
+
+
+def _role_patterns(table) -> dict[str, re.Pattern]:
     nat_words = sorted(set(table.demonyms) | {c for c in table.countries if " " not in c or len(c) > 6}, key=len, reverse=True)
     nat = "(?:(?:" + "|".join(re.escape(w) for w in nat_words) + r")(?:['’]s)?\s+)"
     country = "(?:the )?(?:" + "|".join(re.escape(c) for c in sorted(table.countries, key=len, reverse=True)) + ")"
@@ -336,14 +365,22 @@ def role_patterns(table) -> dict[str, re.Pattern]:
 def _roles_of_people(text, mentions, patterns, table):
     """role -> [(person id, name, country id or None)] from titles next to names."""
     found: dict[str, list[tuple[str, str, str | None]]] = {}
+    seen: Counter[str] = Counter()
     for m in mentions:
-        if m.label != "PERSON" or m.source not in ("alias", "ner"):
+        if m.label != "PERSON" or m.source not in ("alias", "ner") or seen[m.entity_id] >= 3:
             continue
-        sent_start = max(text.rfind(". ", 0, m.start), text.rfind("\n", 0, m.start)) + 1
-        window = text[max(sent_start, m.start - 90):m.start]
+        seen[m.entity_id] += 1
+        lo = max(0, m.start - 90)
+        sent_start = max(text.rfind(". ", lo, m.start), text.rfind("\n", lo, m.start)) + 1
+        window = text[max(sent_start, lo):m.start]
         after = text[m.end:m.end + 70].split(".")[0]
         after = after if after.startswith(",") else ""
+        if not ROLE_WORDS.search(window) and not ROLE_WORDS.search(after):
+            continue
+        low = (window + after).casefold()
         for role, rx in patterns.items():
+            if not any(k in low for k in _role_keys(table, role)):
+                continue
             hit = None
             for hit in rx.finditer(window):
                 pass
@@ -378,8 +415,10 @@ def _title_mentions(text, mentions, table):
     roles = _roles_of_people(text, mentions, patterns, table)
     if not roles:
         return
+    starts = [m for m in re.finditer(r"\b(?:the|The)\s+(?:head of the\s+)?", text)
+              if ROLE_WORDS.search(text, m.end(), m.end() + 60)]
     for role, rx in patterns.items():
-        for m in re.finditer(r"\b(?:the|The)\s+(?:head of the\s+)?", text):
+        for m in starts:
             hit = rx.match(text, m.end())
             if hit is None and "head of the" not in m.group():
                 continue
