@@ -55,8 +55,8 @@ class QuotesStage(LayerStage):
     assigns = ("quotes",)
     layer = "quotes"
     defaults = {
-        # the spaCy pipeline (the same as [stages.entities] model)
-        "model": "auto",
+        # the spaCy pipeline; "" reuses the parse the entities stage made
+        "model": "",
         # quoted phrases this short with no cue are scare quotes, not speech
         "scare_max_words": 4,
         # also report indirect speech ("X said that ...", "according to X")

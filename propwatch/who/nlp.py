@@ -54,9 +54,19 @@ def _is_installed(spacy: Any, name: str) -> bool:
 _PARSES: OrderedDict[tuple[str, str], Any] = OrderedDict()
 
 
-def parse(text: str, model: str = "auto") -> Any:
-    """The spaCy ``Doc`` of ``text`` (cached for the stages that follow)."""
-    key = (model, hashlib.sha1(text.encode("utf-8")).hexdigest())
+def parse(text: str, model: str = "") -> Any:
+    """The spaCy ``Doc`` of ``text`` (cached for the stages that follow).
+
+    ``model`` "" takes the cached parse of whichever model parsed ``text``
+    last (the ``entities`` stage's), else parses with "auto".
+    """
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
+    if not model:
+        for (m, d), doc in reversed(_PARSES.items()):
+            if d == digest and doc.text == text:
+                return doc
+        model = "auto"
+    key = (model, digest)
     doc = _PARSES.get(key)
     if doc is not None and doc.text == text:
         _PARSES.move_to_end(key)
@@ -68,8 +78,13 @@ def parse(text: str, model: str = "auto") -> Any:
     return doc
 
 
-def parse_many(texts: list[str], model: str = "auto") -> list[Any]:
-    """Parses of ``texts``, batched through ``nlp.pipe`` where not cached."""
+def parse_many(texts: list[str], model: str = "") -> list[Any]:
+    """Parses of ``texts``, batched through ``nlp.pipe`` where not cached (``model`` as in :func:`parse`)."""
+    if not model:
+        cached = {d for (_, d) in _PARSES}
+        if all(hashlib.sha1(t.encode("utf-8")).hexdigest() in cached for t in texts):
+            return [parse(t, "") for t in texts]
+        model = "auto"
     nlp = load_pipeline(model)
     todo = [t for t in texts if (model, hashlib.sha1(t.encode("utf-8")).hexdigest()) not in _PARSES]
     for text, doc in zip(todo, nlp.pipe(todo, batch_size=16)):
