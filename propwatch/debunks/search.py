@@ -35,16 +35,17 @@ class Match:
     """One retrieved debunk for a query, with its scores."""
 
     debunk: Debunk
-    score: float
+    score: float  # the reranker's match probability, or the fused score without a reranker
     bm25: float
     dense: float
     rank: int
+    fused: float = 0.0
 
     def to_dict(self) -> dict:
         d = self.debunk
         return {
             "debunk_id": d.id, "rank": self.rank, "score": round(self.score, 4),
-            "bm25": round(self.bm25, 4), "dense": round(self.dense, 4),
+            "fused": round(self.fused, 4), "bm25": round(self.bm25, 4), "dense": round(self.dense, 4),
             "claim": d.claim, "verdict": d.verdict, "explanation": d.explanation, "url": d.url,
             "date": d.date, "claimant": d.claimant, "reviewer": d.reviewer,
             "database": d.database, "attribution": d.attribution,
@@ -137,7 +138,7 @@ class DebunkIndex:
                     top = np.argsort(-fused[row], kind="stable")[:k]
                     scores = fused[row, top]
                 matches = [
-                    Match(self.debunks[j], float(sc), float(bm[row, j]), float(dense[row, j]), rank + 1)
+                    Match(self.debunks[j], float(sc), float(bm[row, j]), float(dense[row, j]), rank + 1, float(fused[row, j]))
                     for rank, (j, sc) in enumerate(zip(top, scores))
                 ]
                 if min_score is not None:

@@ -4,7 +4,9 @@ The stage reads the ``claims`` layer (records with start/end/text and
 ``checkworthiness``) when the claims stage ran; otherwise, or with
 ``source = "sentences"``, it matches every sentence long enough to carry a
 claim. Each claim keeps its top matches whose fused score reaches the
-threshold (tuned on CLEF-2020 train, see :mod:`propwatch.debunks.search`).
+threshold (tuned on CLEF-2020 train, see :mod:`propwatch.debunks.search`;
+``threshold = -1`` takes the index's own: 0.68 on the reranker's match
+probability with the shipped MiniLM, 0.22 on the fused score otherwise).
 
 The database is the ``debunks`` table of a propwatch store: ``database``
 names its DuckDB file ("" = the configured ``store.path``). Stored outputs
@@ -37,7 +39,8 @@ class DebunkMatch(Span):
     url: str | None = None
     database: str = ""
     attribution: str | None = None
-    score: float = 0.0
+    score: float = 0.0  # match probability (reranker) or fused score
+    fused: float = 0.0
     bm25: float = 0.0
     dense: float = 0.0
     rank: int = 1
@@ -65,7 +68,7 @@ class DebunkMatchStage(LayerStage):
         "min_checkworthiness": 0.5,
         "min_words": 6,
         "top_k": 3,
-        "threshold": DEFAULTS["threshold"],
+        "threshold": -1.0,
         "w_dense": DEFAULTS["w_dense"],
         "w_bm25": DEFAULTS["w_bm25"],
         "embedder": "auto",  # auto | backend | hash
@@ -93,7 +96,6 @@ class DebunkMatchStage(LayerStage):
             self._index = DebunkIndex.from_db(
                 DebunkDB(store), embedder=get_embedder(self.config["embedder"]),
                 w_dense=float(self.config["w_dense"]), w_bm25=float(self.config["w_bm25"]),
-                threshold=float(self.config["threshold"]),
             )
             store.close()
         return self._index
@@ -106,14 +108,16 @@ class DebunkMatchStage(LayerStage):
         out: list[list[DebunkMatch]] = [[] for _ in docs]
         if not jobs or len(self.index) == 0:
             return out
-        results = self.index.search_many([s.text for _, _, s in jobs], k=int(self.config["top_k"]), min_score=float(self.config["threshold"]))
+        threshold = float(self.config["threshold"])
+        threshold = self.index.threshold if threshold < 0 else threshold
+        results = self.index.search_many([s.text for _, _, s in jobs], k=int(self.config["top_k"]), min_score=threshold)
         for (i, source, span), matches in zip(jobs, results):
             for m in matches:
                 d = m.debunk
                 out[i].append(DebunkMatch(
                     start=span.start, end=span.end, text=span.text, debunk_id=d.id, debunk_claim=d.claim,
                     verdict=d.verdict, explanation=d.explanation, url=d.url, database=d.database,
-                    attribution=d.attribution, score=round(m.score, 4), bm25=round(m.bm25, 4),
+                    attribution=d.attribution, score=round(m.score, 4), fused=round(m.fused, 4), bm25=round(m.bm25, 4),
                     dense=round(m.dense, 4), rank=m.rank, claim_source=source,
                 ))
         return out
