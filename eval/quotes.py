@@ -5,7 +5,10 @@
     python eval/quotes.py --split heldout
 
 Gold: ``tests/cases/quotes/*.jsonl`` (texts written for the project; the
-held-out file was never used to tune the rules). A predicted quote matches a
+held-out files were not used to tune the rules before their first run), and
+``eval/data/ptc-quotes.jsonl``: offsets of quotes in four real articles of
+the PTC training corpus, read from ``../shared/data/ptc-train`` (split
+``ptc``; skipped when the data is absent). A predicted quote matches a
 gold one when their overlap is at least 50 % of the longer of the two (one
 to one, best overlap first). Speaker accuracy is over matched quotes: the
 speaker kind must agree and the names must agree (same normalized name, one
@@ -32,7 +35,28 @@ CASES = ROOT / "tests" / "cases" / "quotes"
 STAGES = ("sentences", "entities", "quotes")
 
 
+PTC_GOLD = ROOT / "eval" / "data" / "ptc-quotes.jsonl"
+PTC_ARTICLES = ROOT.parent / "shared" / "data" / "ptc-train" / "articles"
+
+
+def load_ptc() -> list[dict]:
+    """Real articles: gold offsets from eval/data, texts from ../shared/data (never committed)."""
+    if not PTC_ARTICLES.is_dir():
+        return []
+    rows: dict[str, dict] = {}
+    for line in PTC_GOLD.read_text("utf-8").splitlines():
+        g = json.loads(line)
+        text = (PTC_ARTICLES / f"article{g['article']}.txt").read_text("utf-8")
+        row = rows.setdefault(g["article"], {"id": f"ptc{g['article']}", "text": text, "quotes": []})
+        row["quotes"].append({"start": g["start"], "end": g["end"], "content": text[g["start"]:g["end"]],
+                              "speaker": text[g["speaker_start"]:g["speaker_end"]], "kind": g["kind"],
+                              "direct": g["direct"]})
+    return list(rows.values())
+
+
 def load(split: str) -> list[dict]:
+    if split == "ptc":
+        return load_ptc()
     files = sorted(CASES.glob("*.jsonl")) if split == "all" else [CASES / f"{split}.jsonl"]
     rows = []
     for f in files:
@@ -93,7 +117,7 @@ def score(rows: list[dict], verbose: bool = False) -> dict:
         text = row["text"]
         gold = []
         for g in row["quotes"]:
-            s = text.find(g["content"])
+            s = g["start"] if "start" in g else text.find(g["content"])
             gold.append((s, s + len(g["content"]), g))
         preds = list(doc.layer("quotes"))
         pairs = match(gold, preds)
@@ -125,12 +149,15 @@ def score(rows: list[dict], verbose: bool = False) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--split", choices=("dev", "heldout", "heldout-hard", "all"), default=None)
+    ap.add_argument("--split", choices=("dev", "heldout", "heldout-hard", "all", "ptc"), default=None)
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)
-    splits = [args.split] if args.split else ["dev", "heldout", "heldout-hard", "all"]
+    splits = [args.split] if args.split else ["dev", "heldout", "heldout-hard", "all", "ptc"]
     print(f"{'split':8} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'speaker':>8}")
     for split in splits:
+        if split == "ptc" and not PTC_ARTICLES.is_dir():
+            print(f"{'ptc':12} skipped: {PTC_ARTICLES} not found")
+            continue
         if args.verbose:
             print(f"[{split}]")
         s = score(load(split), verbose=args.verbose and split != "all")

@@ -14,6 +14,7 @@ clausal complement ("X said (that) ...", "X told reporters ..."), and
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,7 +34,7 @@ CUES = (
     r"a déclaré|a dit|a affirmé|sagte|erklärte|betonte"
 )
 CUE_RX = rf"(?:{CUES})"
-LABEL_CUES = r"described|called|labell?ed|termed|dubbed|branded|characteri[sz]ed"
+LABEL_CUES = r"described|called|labell?ed|termed|dubbed|branded|characteri[sz]ed|referred to"
 SPEECH_LEMMAS = {
     "say", "tell", "state", "add", "note", "notice", "claim", "declare", "admit", "explain", "warn", "insist",
     "stress", "emphasize", "emphasise", "argue", "reply", "respond", "write", "report", "announce", "confirm",
@@ -57,11 +58,43 @@ class Found:
 
 # ------------------------------------------------------------ quote marks
 def quote_pairs(text: str) -> list[tuple[int, int, bool]]:
-    """(open, close, open_ended) of every top-level quote; content is text[open+1:close]."""
+    """(open, close, open_ended) of every top-level quote; content is text[open+1:close].
+
+    Lines are matched one by one; a quote left open at the end of a line goes
+    on into the next line when that line closes it before opening another
+    (a scrape that broke a quote across lines); otherwise it runs to the end
+    of its line.
+    """
     pairs: list[tuple[int, int, bool]] = []
-    for pm in re.finditer(r"[^\n]+", text):
-        pairs.extend(_pairs_in_paragraph(text, pm.start(), pm.end()))
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+    i = 0
+    while i < len(lines):
+        lo, hi = lines[i]
+        found = _pairs_in_paragraph(text, lo, hi)
+        if found and found[-1][2] and i + 1 < len(lines) and _closes_first(text, *lines[i + 1]):
+            joined = _pairs_in_paragraph(text, lo, lines[i + 1][1])
+            if joined and not joined[-1][2] and joined[-1][0] == found[-1][0]:
+                pairs.extend(joined)
+                i += 2
+                continue
+        pairs.extend(found)
+        i += 1
     return pairs
+
+
+def _closes_first(text: str, lo: int, hi: int) -> bool:
+    """The line holds a closing mark before any opening one (and does not start with one)."""
+    line = text[lo:hi]
+    if not line or line[0] in "“„«‘\"'":
+        return False
+    for k, c in enumerate(line):
+        if c in "“„«‘":
+            return False
+        if c in "”»":
+            return True
+        if c in "\"’" and k > 0 and not line[k - 1].isspace() and (k + 1 == len(line) or not line[k + 1].isalpha()):
+            return True
+    return False
 
 
 def _pairs_in_paragraph(text: str, lo: int, hi: int) -> list[tuple[int, int, bool]]:
@@ -111,7 +144,11 @@ def _split_dash_attribution(text: str, start: int, end: int):
 
 
 # ------------------------------------------------------------ attribution
-_AFTER_CUE_FIRST = re.compile(rf"^[\s,.!?]*[–—-]*\s*(?P<cue>{CUE_RX})\s+(?P<spk>[^.;:!?–—\"“”«»,]{{1,80}})")
+TITLE_ABBR = r"(?:Dr|Mr|Mrs|Ms|Prof|Gen|Col|Lt|Sgt|Capt|Maj|Adm|Rep|Sen|Gov|Sr|Jr|St)\.\s*"
+_ABBR_END = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|Gen|Col|Lt|Sgt|Capt|Maj|Adm|Rep|Sen|Gov|Sr|Jr|St)\.$")
+_AFTER_CUE_FIRST = re.compile(
+    rf"^[\s,.!?]*[–—-]*\s*(?P<cue>{CUE_RX})\s+(?P<spk>(?:{TITLE_ABBR}|[^.;:!?–—\"“”«»,]){{1,80}})"
+)
 _AFTER_SPK_FIRST = re.compile(
     rf"^[\s,.!?]*[–—-]*\s*(?P<spk>[^.!?\"“”«»;:]{{1,120}}?)\s+(?:\w+ly\s+)?(?P<cue>{CUE_RX})\b"
 )
@@ -142,8 +179,11 @@ def attribute_direct(text, found: Found, close: int, prev_close: int, next_open:
     para_end = text.find("\n", close)
     para_end = len(text) if para_end < 0 else para_end
     after_end = min(next_open if next_open > close else para_end, para_end)
-    m_end = re.search(r"(?<=[.!?])\s+(?=[A-Z“\"«])", text[close + 1:after_end])
-    after = text[close + 1: close + 1 + m_end.start()] if m_end else text[close + 1:after_end]
+    after = text[close + 1:after_end]
+    for m_end in re.finditer(r"(?<=[.!?])\s+(?=[A-Z“\"«])", after):
+        if not _ABBR_END.search(after, 0, m_end.start()):
+            after = after[:m_end.start()]
+            break
     base = close + 1
     # an attribution after a quote follows a comma, ?, ! inside it or a dash/comma after it
     joined = bool(re.search(r"[,!?…]\s*$", text[found.start:close])) or bool(re.match(r"\s*[,–—-]", after))
@@ -254,7 +294,8 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
                 f.cue, f.speaker = nxt.cue, nxt.speaker
     reported = _indirect(text, sdoc, direct, resolver) if indirect else []
     if indirect:
-        taken = [(f.start, f.end) for f in direct + reported] + [f.cue for f in reported if f.cue]
+        taken = [(f.start, f.end) for f in direct if len(text[f.start:f.end].split()) > SCARE_MAX_WORDS]
+        taken += [(f.start, f.end) for f in reported] + [f.cue for f in reported if f.cue]
         reported += _trailing_attributions(text, sdoc, taken, resolver)
     quotes = _merge(text, direct, reported)
     _fill_continuations(text, quotes)
@@ -311,19 +352,28 @@ def _scare_quote(text: str, q: Found) -> bool:
     return True
 
 
+def _same_sentence(text: str, a: int, b: int) -> bool:
+    between = text[a:b]
+    return "\n" not in between and not re.search(r"[.!?][\"”»’']*\s+[A-Z“\"«]", between)
+
+
 def _fill_continuations(text: str, quotes: list[Found]) -> None:
     """A direct quote with no cue takes the speaker of its neighbours."""
+    line_starts = [m.start() for m in re.finditer(r"[^\n]+", text)]
+
+    def para_of(x):  # paragraphs are lines of text, blank lines skipped
+        return bisect.bisect_right(line_starts, x.start)
+
     for i, q in enumerate(quotes):
         if q.speaker is not None or not q.direct:
             continue
-        para = text.count("\n\n", 0, q.start)
+        para = para_of(q)
         prev = quotes[i - 1] if i > 0 else None
         nxt = quotes[i + 1] if i + 1 < len(quotes) else None
 
-        def para_of(x):
-            return text.count("\n\n", 0, x.start)
-
-        if q.open_ended and nxt and nxt.speaker and para_of(nxt) <= para + 1:
+        if prev and prev.speaker and prev.direct and prev.cue and _same_sentence(text, prev.end, q.start):
+            q.cue, q.speaker = prev.cue, prev.speaker  # “...,” said X, the men “...”
+        elif q.open_ended and nxt and nxt.speaker and para_of(nxt) <= para + 1:
             q.speaker = nxt.speaker
         elif prev and prev.speaker and prev.direct and para_of(prev) == para:
             q.speaker = prev.speaker
@@ -426,7 +476,7 @@ def _trailing_attributions(text, sdoc, taken, resolver) -> list[Found]:
         if any(a < s1 and b > s0 for a, b in taken):
             continue
         m = _TRAILING_ATTRIBUTION.match(text, s0, s1)
-        if not m or re.search(r"[“”\"«»]", m.group("content")):
+        if not m:
             continue
         spk = resolver.resolve(m.start("spk"), m.end("spk"))
         if spk.kind == "unknown":
@@ -471,6 +521,8 @@ def _merge(text: str, direct: list[Found], indirect: list[Found]) -> list[Found]
         if not overl:
             result.append(f)
             continue
+        if any(d.cue is not None and d.cue == f.cue and d.end <= d.cue[0] for d in overl):
+            continue  # “...,” said X: the parse's view of a direct quote attributed after it
         d = max(overl, key=lambda d: min(d.end, f.end) - max(d.start, f.start))
         covered = (min(d.end, f.end) - max(d.start, f.start)) / max(1, f.end - f.start)
         if covered >= 0.6:

@@ -23,14 +23,14 @@ MEDIA = re.compile(
 DOCUMENT = re.compile(
     r"\b(?:report|statement|documents?|video|footage|article|study|letter|memo|paper|investigation|survey|"
     r"analysis|book|note|communiqu[eé]|leaflet|post|tweet|message|transcript|dossier|files?|records?|"
-    r"resolution|decree|photos?|images?|recording)\b",
+    r"resolution|decree|photos?|images?|recording|timeline|reports|findings|data)\b",
     re.I,
 )
 ORGANIZATION = re.compile(
     r"\b(?:company|firm|commission|committee|ministry|navy|army|embassy|government|police|council|"
     r"court|parliament|office|department|authorities|administration|military|party|group|organi[sz]ation|"
     r"agency|bank|foundation|institute|union|coalition|movement|side|command|headquarters|service|"
-    r"prosecutors?|prosecution)\b",
+    r"prosecutors?|prosecution|mission|consulate|delegation|secretariat)\b",
     re.I,
 )
 PEOPLE = re.compile(
@@ -42,6 +42,15 @@ PEOPLE = re.compile(
     r"journalist|analyst|economist|scientist|politician|physician|historian|guardian|civilian|"
     r"губернатор|министр|президент)\b",
     re.I,
+)
+STRIP = " ,.–—-:;\n\"“”«»()[]\u00a0"
+PREPOSITIONS = {"of", "for", "regarding", "about", "to", "with", "from", "on", "at", "by", "against", "in", "into", "over"}
+INSIDERS = re.compile(
+    r"(?i)(?:a|an|one|two|three|four|several|some|many)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:aides?|staffers?|insiders?|sources?|officials?|diplomats?|veterans?|operatives?)\b"
+)
+INTRO = re.compile(
+    r"(?:In|At|On|During|After|Before|Speaking|Earlier|Later|Meanwhile|However|Also|But|And|Separately)\b[^,]{0,60},\s*"
 )
 PRONOUNS = {"he": "m", "she": "f", "they": "p", "him": "m", "her": "f", "it": "n", "we": "p", "i": "s"}
 
@@ -68,42 +77,53 @@ class SpeakerResolver:
             self.history.append((pos, speaker))
 
     def resolve(self, start: int, end: int) -> SpeakerGuess:
+        """The speaker a phrase of ``text[start:end]`` names."""
         text = self.text
-        while start < end and text[start] in " ,.–—-:;\n\"“”«»":
+        nl = text.rfind("\n", start, end)
+        if nl >= 0:
+            start = nl + 1  # a speaker phrase never crosses a line
+        while start < end and text[start] in STRIP:
             start += 1
-        while end > start and text[end - 1] in " ,.–—-:;\n\"“”«»":
+        while end > start and text[end - 1] in STRIP:
             end -= 1
+        intro = INTRO.match(text, start, end)
+        if intro:
+            start = intro.end()
         phrase = text[start:end]
         if not phrase:
             return SpeakerGuess(None, None, "unknown")
         inside = [m for m in self.mentions if m.start < end and m.end > start]
-        people = [m for m in inside if m.label == "PERSON"]
+        people = [m for m in inside if m.label == "PERSON" and _heads_its_part(text, start, m.start)]
         if people:
-            m = people[-1]
+            m = people[0]
             return SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
         low = phrase.casefold()
         if low in PRONOUNS:
             return self._pronoun(start, end, low)
-        if ANONYMOUS.search(phrase):
+        if ANONYMOUS.search(phrase) or INSIDERS.match(phrase):
             return self._anonymous(start, end, phrase)
         media = [m for m in inside if m.kind == "media"]
         if media:
-            m = media[-1]
+            m = media[0]
             return SpeakerGuess(m.name, m.entity_id, "media", m.start, m.end)
         head = _head_phrase(phrase)
         hits = [(m.start(), kind) for kind, rx in (("media", MEDIA), ("document", DOCUMENT)) if (m := rx.search(head))]
         if hits:
             return SpeakerGuess(phrase, None, min(hits)[1], start, end)
         orgs = [m for m in inside if m.label in ("ORG", "GPE", "NORP", "FAC", "LOC")]
-        if ORGANIZATION.search(head) and not orgs:
+        head_orgs = [m for m in orgs if m.start < start + len(head)]
+        noun = ORGANIZATION.search(head)
+        if noun:
+            covering = [m for m in head_orgs if m.label == "ORG" and m.start <= start + noun.start() < m.end]
+            if covering:
+                m = covering[0]
+                return SpeakerGuess(m.name, m.entity_id, "organization", m.start, m.end)
             return SpeakerGuess(phrase, None, "organization", start, end)
-        if orgs and not PEOPLE.search(head):
-            m = orgs[-1]
-            return SpeakerGuess(m.name, m.entity_id, "organization", m.start, m.end)
         if PEOPLE.search(head):
             return SpeakerGuess(phrase, None, "person", start, end)
-        if ORGANIZATION.search(head):
-            return SpeakerGuess(phrase, None, "organization", start, end)
+        if head_orgs or orgs:
+            m = (head_orgs or orgs)[0]
+            return SpeakerGuess(m.name, m.entity_id, "organization", m.start, m.end)
         return SpeakerGuess(phrase, None, "unknown", start, end)
 
     def _pronoun(self, start: int, end: int, low: str) -> SpeakerGuess:
@@ -133,6 +153,13 @@ class SpeakerResolver:
         return SpeakerGuess(phrase, None, "anonymous", start, end)
 
 
+def _heads_its_part(text: str, start: int, at: int) -> bool:
+    """A name heads its phrase unless a preposition governs it ("a timeline regarding Campos")."""
+    before = text[start:at].split()
+    return not before or before[-1].casefold().strip(",") not in PREPOSITIONS
+
+
 def _head_phrase(phrase: str) -> str:
     """The phrase up to its first preposition or comma (its head noun phrase)."""
-    return re.split(r",|\b(?:of|in|at|from|for|with|close to|near|on|by|seen|published|obtained)\b", phrase, maxsplit=1)[0] or phrase
+    return re.split(r",|\b(?:of|in|at|from|for|with|close to|near|on|by|seen|published|obtained|regarding|about)\b",
+                    phrase, maxsplit=1)[0] or phrase
