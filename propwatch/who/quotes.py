@@ -352,6 +352,10 @@ def _scare_quote(text: str, q: Found) -> bool:
     return True
 
 
+def _starts_line(text: str, pos: int) -> bool:
+    return pos == 0 or text[:pos].rstrip(" \t").endswith("\n") or not text[:pos].strip()
+
+
 def _same_sentence(text: str, a: int, b: int) -> bool:
     between = text[a:b]
     return "\n" not in between and not re.search(r"[.!?][\"”»’']*\s+[A-Z“\"«]", between)
@@ -379,8 +383,9 @@ def _fill_continuations(text: str, quotes: list[Found]) -> None:
             q.speaker = prev.speaker
         elif nxt and nxt.speaker and nxt.direct and para_of(nxt) == para:
             q.speaker = nxt.speaker
-        elif prev and prev.speaker and prev.direct and para_of(prev) == para - 1 and prev.open_ended:
-            q.speaker = prev.speaker
+        elif prev and prev.speaker and prev.direct and para_of(prev) == para - 1 and (
+                prev.open_ended or _starts_line(text, q.start - 1)):
+            q.speaker = prev.speaker  # a quote paragraph goes on from the speaker of the one before
 
 
 # ------------------------------------------------------------ indirect speech
