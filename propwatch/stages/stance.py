@@ -349,12 +349,26 @@ class OutletStance:
                 "stories": [{"id": i, "stance": s} for i, s in self.stories]}
 
 
+def _denials_of(doc: Document) -> tuple:
+    """The story's denials layer, or denials found now when the stage has not run."""
+    if "denials" in doc.layers:
+        return doc.layer("denials")
+    from ..records import Sentence
+    from .denials import find_denials
+    from .sentences import split_sentences
+
+    if not doc.layer("sentences"):
+        doc = doc.with_layer("sentences", [Sentence.of(doc.text, s, e, paragraph=p) for s, e, p in split_sentences(doc.text)])
+    return tuple(find_denials(doc))
+
+
 def stance_by_outlet(claim: str, docs: Iterable[Document], model: StanceModel | None = None,
                      include_unrelated: bool = False) -> list[OutletStance]:
     """For one claim (e.g. a narrative's representative claim) and the stories that
     mention it: per outlet, how many support, deny or discuss it.
 
-    An explicit denial (layer ``denials``) in a story counts as ``denies``
+    An explicit denial (layer ``denials``, found on the fly when that stage
+    has not run) in a story counts as ``denies``
     when the model says ``supports`` or ``discusses`` and a denial's
     ``denied`` text shares words with the claim. Outlets are sorted by
     number of stories; unknown outlets are grouped as ``"unknown"``.
@@ -367,7 +381,7 @@ def stance_by_outlet(claim: str, docs: Iterable[Document], model: StanceModel | 
     for doc, res in zip(docs, results):
         stance = res.stance
         if stance in ("supports", "discusses"):
-            for den in doc.layer("denials"):
+            for den in _denials_of(doc):
                 target = getattr(den, "denied", "") or den.text
                 if len(cwords & set(content(words(target)))) >= 2:
                     stance = "denies"

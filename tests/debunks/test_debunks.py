@@ -156,3 +156,41 @@ def test_real_euvsdisinfo_import():
     with Store(":memory:") as st:
         report = DebunkDB(st).import_file(SHARED / "euvsdisinfo-cases" / "cases-2015-2017.csv")
     assert report.read > 3000 and len(report.rejected) < 10 and report.added > 2500
+
+
+def test_pipeline_end_to_end(tmp_path):
+    """analyze with debunk_matches, denials and stance: layers stored and reloaded."""
+    from texts import SPINE_STAGES
+
+    from propwatch.config import load_config
+    from propwatch.pipeline import Pipeline
+
+    store_path = str(tmp_path / "e2e.duckdb")
+    with Store(store_path) as st:
+        DebunkDB(st).import_file(FIX / "euvs_cases.csv")
+    story = tmp_path / "story.txt"
+    story.write_text(
+        "Velden harbour fire: navy blamed\n\n"
+        "The Harbour Herald wrote on Monday that the fire at the Port Velden grain harbour was set by the navy "
+        "itself to hide missing fuel. The navy rejected the report as fabricated. "
+        "Port officials said a faulty crane motor caused the fire, and the investigation continues this week.\n",
+        "utf-8",
+    )
+    cfg = load_config(overrides={
+        "store.path": store_path,
+        "pipeline.stages": list(SPINE_STAGES) + ["debunk_matches", "denials", "stance"],
+        "stages.debunk_matches.embedder": "hash",
+        "stages.debunk_matches.database": store_path,
+    })
+    pipe = Pipeline(cfg)
+    pipe.analyze([str(story)])
+    (doc,) = pipe.store.load()
+    pipe.close()
+    matches = doc.layer("debunk_matches")
+    assert matches and matches[0].debunk_claim.startswith("The fire at the Port Velden")
+    assert any(d.cue.casefold() == "rejected" and d.denier.name == "The navy" for d in doc.layer("denials"))
+    stances = doc.layer("stances")
+    assert stances and stances[0].target == f"debunk:{matches[0].debunk_id}"
+    for layer in ("debunk_matches", "denials", "stances"):
+        for rec in doc.layer(layer):
+            assert doc.text[rec.start:rec.end] == rec.text
