@@ -3,7 +3,7 @@
 ``get_embedder("auto")`` uses the project's embeddings backend (registered
 as ``embeddings`` in :data:`propwatch.registry.backends`, an ONNX MiniLM)
 when it is installed, else the deterministic hashing embedder below.
-The hashing embedder (character 3-5-grams hashed into 1,024 dimensions)
+The hashing embedder here (character 3-5-grams hashed into 1,024 dimensions)
 is a lexical stand-in: it serves tests and keeps hybrid retrieval working
 without the model, but it is not semantic.
 """
@@ -63,23 +63,22 @@ class BackendEmbedder:
 
 
 def get_embedder(kind: str = "auto") -> Embedder:
-    """``"hash"``: the fake; ``"backend"``: the shared backend (error if absent); ``"auto"``: backend else fake."""
+    """``"hash"``: the fake; ``"backend"``: the shared MiniLM backend (error if absent); ``"auto"``: backend else fake."""
     if kind == "hash":
         return HashingEmbedder()
-    from ..errors import MissingExtraError, UnknownStageError
-    from ..registry import backends
+    try:
+        from ..backends import embeddings as shared
+    except ImportError:
+        if kind == "backend":
+            raise
+        return HashingEmbedder()
+    backend = shared.get_embedder()
+    model_file = getattr(backend, "model_dir", None)
+    if model_file is not None and not (model_file / getattr(backend, "file", "")).exists():
+        if kind == "backend":
+            from ..errors import MissingExtraError
 
-    try:
-        factory = backends.get("embeddings")
-    except UnknownStageError:
-        if kind == "backend":
-            raise
+            raise MissingExtraError("propwatch models", "models", f"the embeddings model {model_file}")
         return HashingEmbedder()
-    try:
-        backend = factory() if isinstance(factory, type) or callable(factory) and not hasattr(factory, "embed") else factory
-    except (MissingExtraError, FileNotFoundError, OSError):
-        if kind == "backend":
-            raise
-        return HashingEmbedder()
-    name = getattr(backend, "name", None) or getattr(factory, "__name__", "embeddings")
-    return BackendEmbedder(backend, str(name))
+    name = f"{type(backend).__name__}-{getattr(backend, 'file', '')}".rstrip("-")
+    return BackendEmbedder(backend, name)
