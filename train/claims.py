@@ -8,7 +8,7 @@ Data: ../shared/data/claimbuster/ (train.json + kfold_25ncs.json, deduplicated
 by sentence id; label 1 = check-worthy factual sentence). ClaimBuster carries
 no debate name, but sentence ids run in debate order, so blocks of 1,000
 consecutive ids stand in for the source: the split is by block (about one
-debate each): 70 % train, 10 % tune (C, embedding scale, threshold), 20 %
+debate each): 70 % train, 10 % tune (C and embedding scale by average precision, threshold by F1), 20 %
 validation (reported, never used to choose anything). The final model is
 refit on train + tune.
 
@@ -133,16 +133,19 @@ def main() -> None:
     tr, tu, va = split == "train", split == "tune", split == "val"
     tr_texts = [t for t, m in zip(texts, tr) if m]
     best = None
-    for emb_scale in (0.0, 1.0, 2.0, 3.0):
-        for c in (0.5, 1.0, 2.0, 4.0, 8.0):
+    # the grid was wider (emb_scale 0-3, C 0.5-8); 0 = TF-IDF alone, best tune F1 0.778
+    for emb_scale in (1.0, 2.0):
+        for c in (2.0, 4.0, 8.0):
             clf, terms, idf, vocab = fit(tr_texts, y[tr], emb[tr], c, emb_scale)
             tu_texts = [t for t, m in zip(texts, tu) if m]
             s = clf.predict_proba(features(tu_texts, emb[tu], vocab, idf, emb_scale))[:, 1]
             th = best_threshold(y[tu], s)
             f1 = prf(y[tu], (s >= th).astype(int))[0]
-            print(f"emb_scale {emb_scale} C {c}: tune F1 {f1:.4f} (threshold {th:.2f}) AP {average_precision(y[tu], s):.4f}")
-            if best is None or f1 > best[0]:
-                best = (f1, emb_scale, c, th)
+            ap_tune = average_precision(y[tu], s)
+            print(f"emb_scale {emb_scale} C {c}: tune F1 {f1:.4f} (threshold {th:.2f}) AP {ap_tune:.4f}")
+            # choose by average precision (stabler than F1 on ~1,000 sentences), threshold by F1
+            if best is None or ap_tune > best[0]:
+                best = (ap_tune, emb_scale, c, th)
     _, emb_scale, c, th = best
     # validation: fitted on train only, threshold from tune
     clf, terms, idf, vocab = fit(tr_texts, y[tr], emb[tr], c, emb_scale)
