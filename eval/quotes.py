@@ -39,12 +39,12 @@ PTC_GOLD = ROOT / "eval" / "data" / "ptc-quotes.jsonl"
 PTC_ARTICLES = ROOT.parent / "shared" / "data" / "ptc-train" / "articles"
 
 
-def load_ptc() -> list[dict]:
+def load_ptc(gold: Path = PTC_GOLD) -> list[dict]:
     """Real articles: gold offsets from eval/data, texts from ../shared/data (never committed)."""
     if not PTC_ARTICLES.is_dir():
         return []
     rows: dict[str, dict] = {}
-    for line in PTC_GOLD.read_text("utf-8").splitlines():
+    for line in gold.read_text("utf-8").splitlines():
         g = json.loads(line)
         text = (PTC_ARTICLES / f"article{g['article']}.txt").read_text("utf-8")
         row = rows.setdefault(g["article"], {"id": f"ptc{g['article']}", "text": text, "quotes": []})
@@ -57,6 +57,8 @@ def load_ptc() -> list[dict]:
 def load(split: str) -> list[dict]:
     if split == "ptc":
         return load_ptc()
+    if split == "ptc-heldout":
+        return load_ptc(ROOT / "eval" / "data" / "ptc-quotes-heldout.jsonl")
     files = sorted(CASES.glob("*.jsonl")) if split == "all" else [CASES / f"{split}.jsonl"]
     rows = []
     for f in files:
@@ -78,13 +80,21 @@ def norm(name: str | None) -> str:
     return re.sub(r"^(?:a|an|the|one|two|three)\s+", "", name)
 
 
+def canonical(name: str | None) -> str | None:
+    """The alias table's name for ``name`` ("WHO" -> "World Health Organization")."""
+    from propwatch.who.aliases import load_table
+
+    actor = load_table().lookup(name) if name else None
+    return actor.name if actor else name
+
+
 def same_speaker(gold: dict, pred) -> bool:
     sp = pred.speaker
     if gold.get("speaker") is None:
         return sp.kind == "unknown" or sp.name is None
     if gold["kind"] != sp.kind:
         return False
-    g, p = norm(gold["speaker"]), norm(sp.name)
+    g, p = norm(canonical(gold["speaker"])), norm(canonical(sp.name))
     if not p:
         return False
     if g == p or g in p or p in g:
@@ -149,14 +159,14 @@ def score(rows: list[dict], verbose: bool = False) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--split", choices=("dev", "heldout", "heldout-hard", "all", "ptc"), default=None)
+    ap.add_argument("--split", choices=("dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout"), default=None)
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)
-    splits = [args.split] if args.split else ["dev", "heldout", "heldout-hard", "all", "ptc"]
+    splits = [args.split] if args.split else ["dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout"]
     print(f"{'split':8} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'speaker':>8}")
     for split in splits:
-        if split == "ptc" and not PTC_ARTICLES.is_dir():
-            print(f"{'ptc':12} skipped: {PTC_ARTICLES} not found")
+        if split.startswith("ptc") and not PTC_ARTICLES.is_dir():
+            print(f"{split:12} skipped: {PTC_ARTICLES} not found")
             continue
         if args.verbose:
             print(f"[{split}]")

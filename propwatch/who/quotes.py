@@ -22,7 +22,8 @@ from typing import Any
 from .entities import Mention
 from .speakers import SpeakerGuess, SpeakerResolver
 
-OPEN_CLOSE = {"“": "”", "„": "“”", "«": "»", "‘": "’", "‹": "›", '"': '"', "'": "'"}
+# opener -> the marks that may close it (scrapes mix straight and curly marks)
+OPEN_CLOSE = {"“": "”\"", "„": "“”", "«": "»", "‘": "’'", "‹": "›", '"': '"”', "'": "'’"}
 CUES = (
     r"said|says|say|told|tells|stated|states|added|adds|noted|notes|noticed|claimed|claims|declared|declares|"
     r"admitted|admits|explained|explains|warned|warns|insisted|insists|stressed|stresses|emphasi[sz]ed|argued|"
@@ -71,15 +72,32 @@ def quote_pairs(text: str) -> list[tuple[int, int, bool]]:
     while i < len(lines):
         lo, hi = lines[i]
         found = _pairs_in_paragraph(text, lo, hi)
-        if found and found[-1][2] and i + 1 < len(lines) and _closes_first(text, *lines[i + 1]):
-            joined = _pairs_in_paragraph(text, lo, lines[i + 1][1])
-            if joined and not joined[-1][2] and joined[-1][0] == found[-1][0]:
-                pairs.extend(joined)
-                i += 2
-                continue
+        if found and found[-1][2]:
+            j = _closing_line(text, lines, i)
+            if j is not None:
+                joined = _pairs_in_paragraph(text, lo, lines[j][1])
+                if joined and not joined[-1][2] and joined[-1][0] == found[-1][0]:
+                    pairs.extend(joined)
+                    i = j + 1
+                    continue
         pairs.extend(found)
         i += 1
     return pairs
+
+
+MAX_JOINED_LINES = 8
+
+
+def _closing_line(text: str, lines, i: int) -> int | None:
+    """The next line (within a few) that closes a quote left open on line ``i``, when the
+    lines between neither open nor close a quote and none starts a new one."""
+    for j in range(i + 1, min(len(lines), i + 1 + MAX_JOINED_LINES)):
+        lo, hi = lines[j]
+        if _closes_first(text, lo, hi):
+            return j
+        if re.search("[“”„«»\"]", text[lo:hi]) or (text[lo:hi] and text[lo] in "‘'"):
+            return None
+    return None
 
 
 def _closes_first(text: str, lo: int, hi: int) -> bool:
@@ -157,11 +175,19 @@ _BEFORE_SPK_CUE = re.compile(
     rf"(?:\s+(?:to\s+)?[^.!?\"“”«»:]{{0,50}}?)?\s*(?:that\s*)?[:,]?\s*$"
 )
 _BEFORE_LABEL = re.compile(rf"(?<![\w-])(?P<cue>{LABEL_CUES})\b(?P<obj>[^.!?\"“”«»]{{0,80}}?)\s*(?:as\s+)?$")
+JUDGE_CUES = (
+    r"describ(?:ed|ing|es)|call(?:ed|ing|s)|defend(?:ed|ing|s)|prais(?:ed|ing|es)|laud(?:ed|ing|s)|hail(?:ed|ing|s)|"
+    r"denounc(?:ed|ing|es)|dismiss(?:ed|ing|es)|slamm(?:ed|ing)|condemn(?:ed|ing|s)|critici[sz](?:ed|ing|es)|"
+    r"blast(?:ed|ing|s)|brand(?:ed|ing|s)|label(?:l?ed|l?ing|s)|depict(?:ed|ing|s)|portray(?:ed|ing|s)"
+)
+_BEFORE_AS = re.compile(rf"\b(?P<cue>{JUDGE_CUES})\b[^.!?\"“”«»]{{1,60}}?\s+as\s+(?:an?\s+|the\s+)?$")
 _BEFORE_CUE_ONLY = re.compile(rf"\b(?P<cue>{CUE_RX})(?:\s+(?:on|in|at)\s+[^.!?\"“”«»]{{1,40}}?)?\s*(?:that)?\s*[:,]?\s*$")
 _BEFORE_POSSESSIVE = re.compile(
     r"(?P<spk>[^.!?\"“”«»;,]{1,80}?)['’]s?\s+(?P<cue>words|remarks|comments|statement|message|reply|response|answer|verdict)"
     r"\s*[—–:,-]?\s*$"
 )
+_AFTER_DASH_NAME = re.compile(r"\s*(?P<dash>[–—]|--?)\s*(?P<spk>[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})\s*$")
+_BEFORE_COLON_NAME = re.compile(r"(?P<spk>[^:\n]{2,120}?)\s*(?P<cue>:)\s*$")
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?P<spk>[^,.\"“”«»]{1,90}?)\s*[,:]\s*$")
 _ACCORDING_AFTER = re.compile(r"^[\s,]*[Aa]ccording to\s+(?P<spk>[^,.\"“”«»]{1,90})")
 
@@ -211,14 +237,30 @@ def attribute_direct(text, found: Found, close: int, prev_close: int, next_open:
             else:
                 found.cue = (before_start + b.start(), before_start + b.start("spk") - 1)
             found.speaker = resolver.resolve(before_start + b.start("spk"), before_start + b.end("spk"))
+            if rx is _BEFORE_SPK_CUE:  # the parser knows the subject better than a long phrase
+                parsed = _subject_of(sdoc, found.cue[0], resolver)
+                if parsed.kind != "unknown":
+                    found.speaker = parsed
             return
-    for rx in (_BEFORE_LABEL, _BEFORE_CUE_ONLY):
+    c = _BEFORE_COLON_NAME.search(before)
+    if c:
+        sp = resolver.resolve(before_start + c.start("spk"), before_start + c.end("spk"))
+        if sp.kind == "person" and sp.entity_id:
+            found.cue = (before_start + c.start("cue"), before_start + c.end("cue"))
+            found.speaker = sp
+            return
+    for rx in (_BEFORE_LABEL, _BEFORE_AS, _BEFORE_CUE_ONLY):
         b = rx.search(before)
         if b:
             cue = (before_start + b.start("cue"), before_start + b.end("cue"))
             found.cue = cue
             found.speaker = _subject_of(sdoc, cue[0], resolver)
             return
+    d = _AFTER_DASH_NAME.match(after)
+    if d:
+        found.cue = (base + d.start("dash"), base + d.end("dash"))
+        found.speaker = resolver.resolve(base + d.start("spk"), base + d.end("spk"))
+        return
     a = _ACCORDING_AFTER.match(after)
     if a:
         found.cue = (base + a.start(), base + a.start("spk"))
@@ -261,7 +303,7 @@ def _token_at(sdoc, char: int):
 # ------------------------------------------------------------ main entry
 def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[tuple[int, int]], indirect: bool = True) -> list[Found]:
     """Every quote in ``text``, in order, with cue and speaker where the text gives them."""
-    resolver = SpeakerResolver(text, mentions)
+    resolver = SpeakerResolver(text, mentions, sdoc)
     pairs = quote_pairs(text)
     direct: list[Found] = []
     pieces = []
@@ -406,11 +448,18 @@ def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
             continue
         if tok.lemma_ not in SPEECH_LEMMAS or tok.pos_ not in ("VERB", "AUX"):
             continue
+        if tok.tag_ == "VBG" and tok.dep_ not in ("advcl", "xcomp", "conj", "ROOT", "ccomp") and tok.head.lower_ != "as":
+            continue  # "get away with saying that ...": a gerund, not a report
+        if tok.tag_ == "VBG" and tok.dep_ == "advcl" and tok.head.lemma_ in ("get", "go", "keep"):
+            continue
         spans = []
         for c in tok.children:
             if c.dep_ != "ccomp":
                 continue
-            s, e = c.left_edge.idx, c.right_edge.idx + len(c.right_edge)
+            if c.left_edge.lower_ in WH_WORDS or any(t.lower_ in WH_WORDS and t.dep_ in ("nsubj", "dobj", "advmod")
+                                                    and t.i < c.i and t.i == c.left_edge.i for t in c.lefts):
+                continue  # "said what is clearly ...": a wh-clause, not the content
+            s, e = c.left_edge.idx, _content_end(c)
             if s <= tok.idx < e:
                 continue
             s, e = _strip_clause(text, *_clip_paragraph(text, tok.idx, s, e))
@@ -441,6 +490,25 @@ def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
     # reported speech inside reported speech belongs to the outer quote
     return [f for f in out
             if not any(g is not f and g.start <= f.start and f.end <= g.end and g.start <= f.cue[0] < g.end for g in out)]
+
+
+WH_WORDS = {"what", "how", "why", "where", "when", "whether", "which", "who"}
+
+
+def _content_end(c) -> int:
+    """End of a clause's subtree, less a trailing conjoined verb with no subject of its own
+    ("saying X and praising Y": praising is the speaker's act, not the content)."""
+    cut = None
+    for child in c.rights:
+        if child.dep_ == "conj" and child.pos_ == "VERB" and not any(g.dep_ in ("nsubj", "nsubjpass") for g in child.children):
+            cut = child
+            break
+    if cut is None:
+        return c.right_edge.idx + len(c.right_edge)
+    left = cut.left_edge.i
+    toks = [t for t in c.subtree if t.i < left and not (t.dep_ == "cc" and t.head is c and t.i == left - 1)]
+    last = toks[-1]
+    return last.idx + len(last)
 
 
 def _according(text, sdoc, tok, resolver) -> Found | None:

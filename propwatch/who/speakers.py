@@ -52,6 +52,13 @@ INSIDERS = re.compile(
 INTRO = re.compile(
     r"(?:In|At|On|During|After|Before|Speaking|Earlier|Later|Meanwhile|However|Also|But|And|Separately)\b[^,]{0,60},\s*"
 )
+NAME_LIKE = re.compile(r"[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)?")
+HONORIFIC_WORDS = re.compile(
+    r"^(?:(?:Minister|Ministry|Health|Foreign|Defen[cs]e|Interior|Deputy|President|Prime|Secretary|Spokesman|"
+    r"Spokeswoman|Rep\.|Sen\.|Gov\.|Gen\.|Col\.|Dr\.|Mr\.|Mrs\.|Ms\.|Prof\.|Democratic|Republican|"
+    r"Chairman|Director|Chief|Judge|Mayor|Governor|Senator|Congressman|Congresswoman|of)\s+)+"
+)
+BARE_OFFICIALDOM = re.compile(r"(?i)(?:the\s+)?(?:authorities|officials|sources|insiders)$")
 PRONOUNS = {"he": "m", "she": "f", "they": "p", "him": "m", "her": "f", "it": "n", "we": "p", "i": "s"}
 
 
@@ -67,10 +74,16 @@ class SpeakerGuess:
 class SpeakerResolver:
     """Turns speaker phrases into speakers, remembering earlier ones in the story."""
 
-    def __init__(self, text: str, mentions: list[Mention]):
+    def __init__(self, text: str, mentions: list[Mention], sdoc=None, table=None):
         self.text = text
         self.mentions = mentions
         self.history: list[tuple[int, SpeakerGuess]] = []  # (position, speaker) of attributed quotes
+        self.table = table
+        # where sentence subjects are: a pronoun points back to a subject, not to any name
+        self.subjects = None
+        if sdoc is not None:
+            self.subjects = {t.idx for t in sdoc if t.dep_ in ("nsubj", "nsubjpass")
+                             or (t.dep_ in ("compound", "appos", "flat") and t.head.dep_ in ("nsubj", "nsubjpass"))}
 
     def remember(self, pos: int, speaker: SpeakerGuess) -> None:
         if speaker.kind != "unknown":
@@ -100,7 +113,10 @@ class SpeakerResolver:
         low = phrase.casefold()
         if low in PRONOUNS:
             return self._pronoun(start, end, low)
-        if ANONYMOUS.search(phrase) or INSIDERS.match(phrase):
+        named = self._complete_name(phrase, inside)
+        if named is not None:
+            return SpeakerGuess(named[0], named[1], "person", start, end)
+        if ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or BARE_OFFICIALDOM.match(phrase):
             return self._anonymous(start, end, phrase)
         media = [m for m in inside if m.kind == "media"]
         if media:
@@ -126,6 +142,26 @@ class SpeakerResolver:
             return SpeakerGuess(m.name, m.entity_id, "organization", m.start, m.end)
         return SpeakerGuess(phrase, None, "unknown", start, end)
 
+    def _complete_name(self, phrase: str, inside: list[Mention]) -> tuple[str, str] | None:
+        """A surname the tagger missed or mislabelled ("Lemon said") -> the full name the story uses."""
+        if not NAME_LIKE.fullmatch(phrase) or any(m.source == "alias" or m.label in ("GPE", "NORP") for m in inside):
+            return None
+        if any(m.start == self.text.find(phrase) for m in inside if m.label == "ORG" and len(m.text) > len(phrase)):
+            return None
+        best = ""
+        for m in re.finditer(r"((?:[A-Z][\w’'.-]+\s+){1,3})" + re.escape(phrase) + r"\b", self.text):
+            words = [w for w in m.group(1).split() if not re.search(r"['’]s$", w)]
+            full = " ".join(words + [phrase])
+            full = HONORIFIC_WORDS.sub("", full)
+            if len(full.split()) >= 2 and len(full) > len(best):
+                best = full
+        if not best:
+            return None
+        from .aliases import load_table
+
+        table = self.table or load_table()
+        return best, table.entity_id(best, "PERSON")
+
     def _pronoun(self, start: int, end: int, low: str) -> SpeakerGuess:
         """The nearest earlier person (he, she) or speaker (they, it) the text names."""
         want_person = low in ("he", "she", "him", "her", "i")
@@ -136,6 +172,8 @@ class SpeakerResolver:
                 candidates.append((at, sp))
         if want_person:
             for m in self.mentions:
+                if self.subjects is not None and not any(m.start <= i < m.end for i in self.subjects):
+                    continue
                 if m.end <= start and m.label == "PERSON" and start - m.start <= 1500:
                     candidates.append((m.start, SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)))
         if not candidates:
