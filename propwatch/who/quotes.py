@@ -379,7 +379,7 @@ def _scare_quote(text: str, q: Found) -> bool:
     if len(content.split()) > SCARE_MAX_WORDS:
         return False
     after = text[q.end + 1:q.end + 30].lstrip(" \u00a0")
-    labelled = q.cue is not None and re.fullmatch(LABEL_CUES, text[q.cue[0]:q.cue[1]])
+    labelled = q.cue is not None and re.fullmatch(f"{LABEL_CUES}|{JUDGE_CUES}", text[q.cue[0]:q.cue[1]])
     if not re.search(r"[.!?,…]$", content) and after[:1].islower() and not labelled:
         return True
     if q.cue is not None:

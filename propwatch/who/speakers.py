@@ -144,15 +144,21 @@ class SpeakerResolver:
 
     def _complete_name(self, phrase: str, inside: list[Mention]) -> tuple[str, str] | None:
         """A surname the tagger missed or mislabelled ("Lemon said") -> the full name the story uses."""
-        if not NAME_LIKE.fullmatch(phrase) or any(m.source == "alias" or m.label in ("GPE", "NORP") for m in inside):
+        if not NAME_LIKE.fullmatch(phrase) or any(m.source == "alias" for m in inside):
             return None
+        place_like = any(m.label in ("GPE", "NORP", "LOC") for m in inside)
         if any(m.start == self.text.find(phrase) for m in inside if m.label == "ORG" and len(m.text) > len(phrase)):
             return None
         best = ""
         for m in re.finditer(r"((?:[A-Z][\w’'.-]+\s+){1,3})" + re.escape(phrase) + r"\b", self.text):
             words = [w for w in m.group(1).split() if not re.search(r"['’]s$", w)]
             full = " ".join(words + [phrase])
+            titled = HONORIFIC_WORDS.match(full) or re.search(
+                r"(?:minister|president|spokes\w+|director|chief|head|leader|secretary|senator|rep\.)\s+(?:of\s+[\w ]+?\s+)?$",
+                self.text[max(0, m.start() - 40):m.start()], re.I)
             full = HONORIFIC_WORDS.sub("", full)
+            if place_like and not titled:
+                continue  # "Damascus said" stays the state unless a title marks a person
             if len(full.split()) >= 2 and len(full) > len(best):
                 best = full
         if not best:
