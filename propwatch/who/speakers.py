@@ -147,8 +147,8 @@ class SpeakerResolver:
         if not NAME_LIKE.fullmatch(phrase) or any(m.source == "alias" for m in inside):
             return None
         place_like = any(m.label in ("GPE", "NORP", "LOC") for m in inside)
-        if any(m.start == self.text.find(phrase) for m in inside if m.label == "ORG" and len(m.text) > len(phrase)):
-            return None
+        if any(m.label == "ORG" and m.end - m.start > len(phrase) for m in inside):
+            return None  # part of an organization's name
         best = ""
         for m in re.finditer(r"((?:[A-Z][\w’'.-]+\s+){1,3})" + re.escape(phrase) + r"\b", self.text):
             words = [w for w in m.group(1).split() if not re.search(r"['’]s$", w)]

@@ -93,3 +93,10 @@ def test_offsets_and_round_trip(analyse):
             if q.speaker.start is not None:
                 assert doc.text[q.speaker.start:q.speaker.end] == q.speaker.text
             assert record_from_dict(Quote, json.loads(json.dumps(record_to_dict(q)))) == q
+
+
+def test_surname_inside_an_organization_name_is_not_completed(analyse):
+    text = ("Anna Berg chairs the Berg Foundation.\n\n"
+            "According to the Berg Foundation, the grant was paid in May. “It was paid,” Berg said.")
+    quotes = analyse([text], upto="quotes")[0].layer("quotes")
+    assert [q.speaker.kind for q in quotes] == ["organization", "person"]
