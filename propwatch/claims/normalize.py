@@ -55,16 +55,21 @@ _PRONOUN_KIND = {"it": ("GPE", "ORG", "NORP", "LOC", "FAC"), "its": ("GPE", "ORG
                  "he": ("PERSON",), "his": ("PERSON",), "she": ("PERSON",), "her": ("PERSON",)}
 
 _SAY = r"(?:said|says|say|claimed|claims|claim|stated|states|reported|reports|told|tells|noted|notes|added|adds|alleged|alleges|insisted|insists|argued|argues|suggested|suggests|believes|believed|wrote|writes)"
+_PAREN = re.compile(r"\s*\([^)]{0,200}\)")
+_FILLER = re.compile(r"^(?:earlier|meanwhile|moreover|however|besides|furthermore|in addition|also|true|indeed|at the same time)\s*,\s*", re.IGNORECASE)
 _LEAD_ATTR = [
     re.compile(r"^(?:but\s+|and\s+|however,?\s+)?according to [^,]{2,120},\s*", re.IGNORECASE),
     re.compile(r"^(?:but\s+|and\s+)?(?:[A-Z][\w.'’-]*\s*){1,8}(?:\([^)]*\)\s*)?" + _SAY + r"(?: on \w+)?(?: that|,)\s+", re.UNICODE),
     re.compile(r"^(?:the|a|an)\s+[\w\s'’-]{2,60}?\s+" + _SAY + r"(?: on \w+)?(?: that|,)\s+", re.IGNORECASE),
+    re.compile(r"^[\w\s«»\"“”'’.-]{2,60}?\s(?:report|study|document|documents|investigation|analysis|statement)\s+"
+               r"(?:says|said|claims|claimed|shows|showed|suggests|reveals|revealed|states|stated)(?: that)?\s+", re.IGNORECASE),
     re.compile(r"^(?:the|a|an)\s+(?:new\s+|recent\s+|secret\s+|leaked\s+)?(?:report|study|document|documents|"
                r"investigation|analysis|source|sources|statement)\s+(?:says|said|claims|claimed|shows|showed|suggests|"
                r"reveals|revealed|states|stated)\s+", re.IGNORECASE),
     re.compile(r"^(?:he|she|they|it|we|i)\s+" + _SAY + r"(?: that|,)\s+", re.IGNORECASE),
 ]
 _TRAIL_ATTR = [
+    re.compile(r",\s+(?:[\w'’.-]+\s+){0,8}?" + _SAY + r"\b.*$", re.IGNORECASE),
     re.compile(r",?\s+according to [^,.;]{2,120}(?=[.!?;]?\s*$)", re.IGNORECASE),
     re.compile(r",\s+(?:[\w'’.-]+\s+){0,8}?" + _SAY + r"(?:\s+[\w'’.-]+){0,8}(?=[.!?]?\s*$)", re.IGNORECASE),
 ]
@@ -124,7 +129,8 @@ def _is_acronym_context(text: str, start: int, end: int) -> bool:
 
 
 def strip_attribution(text: str) -> str:
-    s = text.strip()
+    s = _PAREN.sub("", text.strip())
+    s = _FILLER.sub("", s)
     for rx in _LEAD_ATTR:
         m = rx.match(s)
         if m and len(s) - m.end() > 15:

@@ -9,9 +9,11 @@ on the *normalized* claim texts (aliases and pronouns resolved). The claim
 joins the narrative of its best link when that score reaches
 ``link_threshold`` and the claim is also close to the narrative's centroid
 (``centroid_min``), which stops chains from drifting A~B~C~D away from A;
-otherwise it founds a narrative of its own. Narratives are never merged or
-split afterwards, so adding stories only adds members and narratives:
-nothing already decided moves, and nothing is recomputed.
+otherwise it founds a narrative of its own. When one claim links strongly
+to two narratives whose centroids agree (``merge_min``), they are one
+narrative: the younger is folded into the older (its id survives). Apart
+from such merges, adding stories only adds members and narratives; nothing
+is recomputed.
 
 Why not BERTopic-style clustering: UMAP + HDBSCAN are stochastic (run-to-run
 drift) and HDBSCAN puts 30-50 % of documents in an outlier bin. Here every
@@ -62,8 +64,9 @@ class ClaimItem:
 class LinkParams:
     k: int = 10
     candidate_min: float = 0.45  # cosine below this is never a link
-    link_threshold: float = 0.80  # fused score needed to join
+    link_threshold: float = 0.70  # fused score needed to join
     centroid_min: float = 0.55  # cosine to the narrative centroid needed to join
+    merge_min: float = 0.60  # cosine between two narratives' centroids needed to merge them
     w_lexical: float = 0.25
     w_entities: float = 0.15
     index: str = "auto"  # auto | exact | hnsw
@@ -99,6 +102,7 @@ class Linker:
         self.df: Counter = Counter()
         self.index = make_index(self.dim, self.params.index)
         self._toks: list[frozenset[str]] = []
+        self.moved: dict[str, str] = {}  # claim key -> narrative id, for claims moved by a merge
 
     # ------------------------------------------------------------- state
 
@@ -171,23 +175,54 @@ class Linker:
                         if prev[t] >= p.candidate_min:
                             cands[base + int(t)] = float(prev[t])
                 toks = frozenset(tokens(item.normalized or item.text))
-                best: tuple[float, int] | None = None
+                per_narrative: dict[str, tuple[float, int]] = {}
                 for j, cos in sorted(cands.items()):
                     score = self.pair_score(cos, toks, item.entities, j)
-                    if score >= p.link_threshold and (best is None or score > best[0]):
-                        best = (score, j)
+                    if score < p.link_threshold:
+                        continue
+                    n_j = self.narrative_of[j]
+                    if n_j not in per_narrative or score > per_narrative[n_j][0]:
+                        per_narrative[n_j] = (score, j)
+                # narratives this claim may join: linked and close to their centroid
+                joinable = sorted(
+                    ((sc, j, n_j) for n_j, (sc, j) in per_narrative.items() if self._near_centroid(vec, n_j)),
+                    key=lambda t: (-t[0], t[1]),
+                )
                 nid, linked, score = None, None, 0.0
-                if best is not None:
-                    cand_nid = self.narrative_of[best[1]]
-                    c = self.centroid[cand_nid]
-                    if float(vec @ c) / max(float(np.linalg.norm(c)), 1e-9) >= p.centroid_min:
-                        nid, linked, score = cand_nid, self.items[best[1]].key, best[0]
+                if joinable:
+                    score, j, nid = joinable[0]
+                    linked = self.items[j].key
+                    # one claim strongly linked to two narratives: they are one, if their centroids agree
+                    for _, _, other in joinable[1:]:
+                        if other in self.members and nid in self.members and self._centroids_agree(nid, other):
+                            nid = self._merge(nid, other)
                 if nid is None:
                     nid = narrative_id_for(item.key)
                 self._append(item, vec, nid)
                 out.append(Assignment(item.key, nid, linked, round(float(score), 4)))
             self.index.add(bvec)
+        for a in out:  # later merges in this batch may have moved earlier claims
+            a.narrative_id = self.narrative_of[self.keys[a.key]]
         return out
+
+    def _near_centroid(self, vec: np.ndarray, nid: str) -> bool:
+        c = self.centroid[nid]
+        return float(vec @ c) / max(float(np.linalg.norm(c)), 1e-9) >= self.params.centroid_min
+
+    def _centroids_agree(self, a: str, b: str) -> bool:
+        ca, cb = self.centroid[a], self.centroid[b]
+        cos = float(ca @ cb) / max(float(np.linalg.norm(ca) * np.linalg.norm(cb)), 1e-9)
+        return cos >= self.params.merge_min
+
+    def _merge(self, a: str, b: str) -> str:
+        """Fold the younger narrative into the older (first claim seen first); returns the kept id."""
+        keep, drop = (a, b) if self.members[a][0] <= self.members[b][0] else (b, a)
+        for i in self.members[drop]:
+            self.narrative_of[i] = keep
+            self.moved[self.items[i].key] = keep
+        self.members[keep] = sorted(self.members[keep] + self.members.pop(drop))
+        self.centroid[keep] = self.centroid[keep] + self.centroid.pop(drop)
+        return keep
 
     # ------------------------------------------------------------- summaries
 

@@ -17,7 +17,8 @@ are computed from the members on read, so they are never stale.
 
 Incremental: a run loads the stored vectors into the index (no
 re-embedding), then embeds and links only the claims of stories not in
-``narrative_docs``. ``rebuild=True`` forgets everything and relinks the
+``narrative_docs``; earlier claims change narrative only when a new claim
+shows two narratives are one (a merge; the older id survives). ``rebuild=True`` forgets everything and relinks the
 whole store in canonical order (the same result as one run over all).
 """
 
@@ -164,6 +165,9 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
         ]
         if member_rows:
             store.con.executemany("INSERT OR REPLACE INTO narrative_members VALUES (?, ?, ?, ?, ?, ?, ?)", member_rows)
+        moved = [(nid, key) for key, nid in sorted(linker.moved.items()) if key not in by_key]
+        if moved:  # earlier claims whose narrative was merged into an older one
+            store.con.executemany("UPDATE narrative_members SET narrative_id = ? WHERE claim_key = ?", moved)
         stamp = now()
         if todo:
             store.con.executemany("INSERT OR REPLACE INTO narrative_docs VALUES (?, ?)", [(d, stamp) for d in todo])
