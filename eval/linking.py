@@ -2,6 +2,7 @@
 
     python eval/linking.py                       # dev: MAP@5, recall@k of dense, BM25, hybrid
     python eval/linking.py --tune                # grid-search the fusion weights on train
+    python eval/linking.py --rerank              # + a logistic re-ranker over the hybrid's top 30, fit on train
     python eval/linking.py --file model.fp32.onnx   # the unquantized export (if present)
     python eval/linking.py --embedder embeddings_fake
 
@@ -114,12 +115,65 @@ def report(name: str, scores: np.ndarray, ids, gold) -> None:
     )
 
 
+def candidate_features(dc, dt, bm, claims, titles, queries, top: int = 30):
+    """Per query: the top candidates of the hybrid and one feature row each (for the LR re-ranker)."""
+    from propwatch.narratives.matching import tokens
+
+    hybrid = score_matrix(dc, dt, bm, TITLE_W, FusionWeights())
+    cand = rank(hybrid, top)
+    d_rank = np.argsort(np.argsort(-dc, axis=1, kind="stable"), axis=1, kind="stable")
+    b_rank = np.argsort(np.argsort(-bm, axis=1, kind="stable"), axis=1, kind="stable")
+    feats = []
+    for q, row in enumerate(cand):
+        qt = set(tokens(queries[q]))
+        top_d, top_h = dc[q, row].max(), hybrid[q, row].max()
+        f = []
+        for r, d in enumerate(row):
+            ct = set(tokens(claims[d] + " " + titles[d]))
+            inter = len(qt & ct)
+            f.append([
+                dc[q, d], dt[q, d], bm[q, d], hybrid[q, d], dc[q, d] - top_d, hybrid[q, d] - top_h,
+                1.0 / (1 + d_rank[q, d]), 1.0 / (1 + b_rank[q, d]), 1.0 / (1 + r),
+                inter / max(len(ct), 1), inter / max(len(qt), 1),
+            ])
+        feats.append(np.asarray(f))
+    return cand, feats
+
+
+def rerank_eval(emb, tag: str) -> None:
+    """Fit a logistic re-ranker on train candidates, report it on dev."""
+    from sklearn.linear_model import LogisticRegression
+
+    data = {}
+    for split in ("train", "dev"):
+        ids, claims, titles, queries, gold = load(split)
+        _, _, dc, dt, bm = prepare(split, emb, tag)
+        cand, feats = candidate_features(dc, dt, bm, claims, titles, queries)
+        data[split] = (ids, gold, cand, feats)
+    ids, gold, cand, feats = data["train"]
+    X = np.concatenate(feats)
+    y = np.concatenate([[ids[d] in g for d in row] for row, g in zip(cand, gold)]).astype(int)
+    clf = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
+    ids, gold, cand, feats = data["dev"]
+    reranked = []
+    for row, f in zip(cand, feats):
+        s = clf.decision_function(f)
+        reranked.append(row[np.argsort(-s, kind="stable")])
+    r = np.asarray(reranked)
+    print(
+        f"{'hybrid + LR re-rank (top 30)':<28} MAP@1 {map_at(r, ids, gold, 1):.4f}  MAP@5 {map_at(r, ids, gold, 5):.4f}  "
+        f"R@1 {recall_at(r, ids, gold, 1):.4f}  R@5 {recall_at(r, ids, gold, 5):.4f}  "
+        f"R@10 {recall_at(r, ids, gold, 10):.4f}  R@20 {recall_at(r, ids, gold, 20):.4f}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="dev", choices=["train", "dev"])
     ap.add_argument("--embedder", default="embeddings_onnx")
     ap.add_argument("--file", default="model.int8.onnx", help="ONNX file (embeddings_onnx only)")
     ap.add_argument("--tune", action="store_true", help="grid-search fusion weights on train")
+    ap.add_argument("--rerank", action="store_true", help="also a logistic re-ranker fit on train (needs scikit-learn)")
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"no data at {DATA}")
@@ -146,6 +200,8 @@ def main() -> None:
     report("dense (claim)", dc, ids, gold)
     report(f"dense (claim+title {TITLE_W})", score_matrix(dc, dt, bm, TITLE_W, FusionWeights(lexical=0.0)), ids, gold)
     report(f"hybrid (lexical {w.lexical})", score_matrix(dc, dt, bm, TITLE_W, w), ids, gold)
+    if args.rerank and args.split == "dev":
+        rerank_eval(emb, tag)
     print(f"({time.time() - t0:.1f} s)")
 
 

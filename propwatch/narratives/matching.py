@@ -92,7 +92,7 @@ class FusionWeights:
     """Weights of the fused score (see the module docstring)."""
 
     dense: float = 1.0
-    lexical: float = 0.2
+    lexical: float = 0.3
     entities: float = 0.15
 
 
