@@ -325,7 +325,7 @@ def _canonical(m: Mention, table) -> str:
 # ------------------------------------------------------------ title-only
 _ROLE_CACHE: dict[int, dict[str, re.Pattern]] = {}
 ROLE_WORDS = re.compile(
-    r"(?i)president|minister|premier|diplomat|spokes|secretary|chancellor|mayor|governor|ambassador|commander|\bfm\b|"
+    r"(?i)president|minist|premier|diplomat|spokes|secretary|chancellor|mayor|governor|ambassador|commander|\bfm\b|"
     r"congress|\brep\.|representative|senator|lawmaker|\bmp\b"
 )
 

@@ -389,9 +389,9 @@ def _scare_quote(text: str, q: Found) -> bool:
     before = text[max(0, q.start - 40):q.start - 1].rstrip(" \t")
     if before.casefold().endswith("so-called"):
         return True
-    if not before or before.endswith(("\n", ":", "–", "—", "-")):
-        return False  # starts a paragraph or follows a colon or dash
-    return True
+    if before.endswith((":", "–", "—", "-")):
+        return False  # follows a colon or dash: speech
+    return True  # a quoted name or phrase: «Russian Spring», “Islamic state” (ISIS)
 
 
 def _starts_line(text: str, pos: int) -> bool:
