@@ -139,8 +139,9 @@ def reranked(claims, embedder, vectors, queries, gold) -> None:
     ranked = [[m.debunk.id for m in r] for r in results]
     m = metrics(ranked, gold)
     t = index.threshold
+    removed = index.search_many(queries, k=1, exclude=gold)  # the same queries when their claim is not in the database
     tp = sum(1 for r, g in zip(results, gold) if r and r[0].debunk.id in g and r[0].score >= t)
-    fp = sum(1 for r, g in zip(results, gold) if max((x.score for x in r if x.debunk.id not in g), default=0) >= t)
+    fp = sum(1 for r in removed if r and r[0].score >= t)
     f1 = 2 * tp / max(2 * tp + fp + (len(gold) - tp), 1)
     name = "fused+reranker" if index.reranker is not None else "fused (no reranker)"
     print(f"  {name:22s} MAP@1 {m['MAP@1']:.4f}  MAP@5 {m['MAP@5']:.4f}  recall@10 {m['recall@10']:.4f}  "

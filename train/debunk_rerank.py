@@ -7,7 +7,9 @@ Candidates are the top 30 of the fused BM25 + MiniLM score
 (propwatch.debunks.search.DEFAULTS); the threshold on the match
 probability is chosen on a held-out fifth of the train queries
 (F1 of "has a known match", negatives = the same queries with their gold
-claim removed from the database).
+claim removed from the database). Training rows include those gold-removed
+queries too (all negatives), so the probability is absolute, not relative to
+the other candidates.
 """
 
 from __future__ import annotations
@@ -35,37 +37,45 @@ N = 30
 
 
 def build(split, index, ids):
+    """Rows for each query twice: as is (group qi), and with its gold claims removed from the
+    database (group -1 - qi, all negatives), so that the probability means "this is the same
+    claim" in an open world and not "this is the best of the candidates"."""
     _, queries, gold = ev.load(split)
     fused, bm, dense = index.score_all(queries)
+    position = {d: j for j, d in enumerate(ids)}
     X, y, groups, cands = [], [], [], []
     for qi, q in enumerate(queries):
-        top = np.argsort(-fused[qi], kind="stable")[:N]
-        X.append(candidate_features(q, [index.texts[j] for j in top], fused[qi, top], bm[qi, top], dense[qi, top]))
-        y.extend(int(ids[j] in gold[qi]) for j in top)
-        groups.extend([qi] * len(top))
-        cands.append(top)
+        for removed in (False, True):
+            f = fused[qi].copy()
+            if removed:
+                f[[position[d] for d in gold[qi] if d in position]] = -np.inf
+            top = np.argsort(-f, kind="stable")[:N]
+            X.append(candidate_features(q, [index.texts[j] for j in top], f[top], bm[qi, top], dense[qi, top]))
+            y.extend(int(ids[j] in gold[qi]) for j in top)
+            groups.extend([-1 - qi if removed else qi] * len(top))
+            if not removed:
+                cands.append(top)
     return np.vstack(X), np.asarray(y), np.asarray(groups), cands, gold
 
 
 def evaluate(proba, groups, cands, gold, ids):
     ranked = []
-    for qi, top in enumerate(cands):
+    for qi, top in enumerate(cands):  # groups >= 0: the queries as they are
         p = proba[groups == qi]
         ranked.append([ids[top[j]] for j in np.argsort(-p, kind="stable")])
     return ev.metrics(ranked, gold)
 
 
-def sweep(proba, y, groups, n_queries):
-    """F1 of 'has a match': positives = top-1 correct; negatives = best remaining candidate without gold."""
+def sweep(proba, y, groups, qids):
+    """F1 of 'has a match': positives = top-1 correct; negatives = top-1 with the gold removed."""
     pos, neg = [], []
-    for qi in range(n_queries):
+    n_queries = len(qids)
+    for qi in qids:
         p, yy = proba[groups == qi], y[groups == qi]
-        if len(p) == 0:
-            continue
-        if yy[np.argmax(p)] == 1:
+        if len(p) and yy[np.argmax(p)] == 1:
             pos.append(p.max())
-        rest = p[yy == 0]
-        neg.append(rest.max() if len(rest) else 0.0)
+        p_removed = proba[groups == -1 - qi]
+        neg.append(p_removed.max() if len(p_removed) else 0.0)
     pos, neg = np.asarray(pos), np.asarray(neg)
     best = (0.0, 0.5)
     for t in np.linspace(0.02, 0.98, 97):
@@ -98,15 +108,15 @@ def main():
     # threshold on a held-out fifth of the train queries
     rng = np.random.default_rng(3)
     hold = set(rng.choice(len(goldtr), len(goldtr) // 5, replace=False).tolist())
-    mask = np.asarray([g in hold for g in gtr])
+    qid = np.where(gtr >= 0, gtr, -1 - gtr)
+    mask = np.asarray([q in hold for q in qid])
     part = fit(Xtr[~mask], ytr[~mask])
-    held_groups = np.asarray([sorted(hold).index(g) for g in gtr[mask]])
-    f1, threshold = sweep(part.predict_proba(Xtr[mask])[:, 1], ytr[mask], held_groups, len(hold))
+    f1, threshold = sweep(part.predict_proba(Xtr[mask])[:, 1], ytr[mask], gtr[mask], sorted(hold))
     print(f"threshold {threshold:.2f} (held-out train F1 {f1:.3f})")
     clf = fit(Xtr, ytr)
     base = evaluate(Xdv[:, 0], gdv, cdv, golddv, ids)
     rer = evaluate(clf.predict_proba(Xdv)[:, 1], gdv, cdv, golddv, ids)
-    dev_f1 = sweep(clf.predict_proba(Xdv)[:, 1], ydv, gdv, len(golddv))
+    dev_f1 = sweep(clf.predict_proba(Xdv)[:, 1], ydv, gdv, list(range(len(golddv))))
     print("dev fused    ", {k: round(v, 4) for k, v in base.items()})
     print("dev reranked ", {k: round(v, 4) for k, v in rer.items()}, f"match F1 at {threshold:.2f}: see eval/debunks.py; best dev F1 {dev_f1[0]:.3f} at {dev_f1[1]:.2f}")
     OUT.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ tuned on the CLEF-2020 CheckThat! Task 2 training queries
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,12 +122,20 @@ class DebunkIndex:
     def search(self, query: str, k: int = 10, min_score: float | None = None) -> list[Match]:
         return self.search_many([query], k=k, min_score=min_score)[0]
 
-    def search_many(self, queries: Sequence[str], k: int = 10, min_score: float | None = None, batch: int = 64) -> list[list[Match]]:
+    def search_many(
+        self, queries: Sequence[str], k: int = 10, min_score: float | None = None, batch: int = 64,
+        exclude: Sequence[Collection[str]] | None = None,
+    ) -> list[list[Match]]:
+        """Top ``k`` per query; ``exclude`` gives debunk ids to leave out per query (evaluation)."""
         out: list[list[Match]] = []
+        position = {d.id: j for j, d in enumerate(self.debunks)} if exclude is not None else {}
         for lo in range(0, len(queries), batch):
             chunk = queries[lo:lo + batch]
             fused, bm, dense = self.score_all(chunk)
             for row in range(fused.shape[0]):
+                if exclude is not None:
+                    gone = [position[i] for i in exclude[lo + row] if i in position]
+                    fused[row, gone] = -np.inf
                 if self.reranker is not None:
                     cands = np.argsort(-fused[row], kind="stable")[: max(self.reranker.candidates, k)]
                     X = candidate_features(chunk[row], [self.texts[j] for j in cands], fused[row, cands], bm[row, cands], dense[row, cands])
@@ -139,7 +147,7 @@ class DebunkIndex:
                     scores = fused[row, top]
                 matches = [
                     Match(self.debunks[j], float(sc), float(bm[row, j]), float(dense[row, j]), rank + 1, float(fused[row, j]))
-                    for rank, (j, sc) in enumerate(zip(top, scores))
+                    for rank, (j, sc) in enumerate(zip(top, scores)) if np.isfinite(fused[row, j])
                 ]
                 if min_score is not None:
                     matches = [m for m in matches if m.score >= min_score]

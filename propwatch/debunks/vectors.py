@@ -1,8 +1,9 @@
 """Dense vectors for debunk retrieval: the shared embeddings backend, or a fake.
 
-``get_embedder("auto")`` uses the project's embeddings backend (registered
-as ``embeddings`` in :data:`propwatch.registry.backends`, an ONNX MiniLM)
-when it is installed, else the deterministic hashing embedder below.
+``get_embedder("auto")`` uses the project's embeddings backend
+(:mod:`propwatch.backends.embeddings`, the shipped ONNX MiniLM-L6) when its
+model file is installed, else the deterministic hashing embedder below.
+Vectors are cached in the store under the embedder's ``name``.
 The hashing embedder here (character 3-5-grams hashed into 1,024 dimensions)
 is a lexical stand-in: it serves tests and keeps hybrid retrieval working
 without the model, but it is not semantic.
