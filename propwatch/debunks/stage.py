@@ -5,7 +5,7 @@ The stage reads the ``claims`` layer (records with start/end/text and
 ``source = "sentences"``, it matches every sentence long enough to carry a
 claim. Each claim keeps its top matches whose fused score reaches the
 threshold (tuned on CLEF-2020 train, see :mod:`propwatch.debunks.search`;
-``threshold = -1`` takes the index's own: 0.68 on the reranker's match
+``threshold = -1`` takes the index's own: 0.51 on the reranker's match
 probability with the shipped MiniLM, 0.22 on the fused score otherwise),
 and a fused score of at least ``min_fused`` (0.3): the CLEF threshold assumes
 half the queries have a known match, while most sentences of a story have none,
