@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .entities import Mention
-from .speakers import SpeakerGuess, SpeakerResolver
+from .speakers import PRONOUNS, SpeakerGuess, SpeakerResolver
 
 # opener -> the marks that may close it (scrapes mix straight and curly marks)
 OPEN_CLOSE = {"“": "”\"", "„": "“”", "«": "»", "‘": "’'", "‹": "›", '"': '"”', "'": "'’"}
@@ -340,10 +340,31 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
         taken += [(f.start, f.end) for f in reported] + [f.cue for f in reported if f.cue]
         reported += _trailing_attributions(text, sdoc, taken, resolver)
     quotes = _merge(text, direct, reported)
+    _resolve_pronouns_again(text, quotes, resolver)
     _fill_continuations(text, quotes)
     _link_anonymous(quotes)
+    _reporting_names_are_media(text, quotes)
     quotes = [q for q in quotes if not _scare_quote(text, q)]
     return quotes
+
+
+def _resolve_pronouns_again(text: str, quotes: list[Found], resolver) -> None:
+    """Pronoun speakers once every quote is known (indirect speech is found after direct quotes)."""
+    for q in quotes:
+        sp = q.speaker
+        if sp is not None and sp.start is not None and text[sp.start:sp.end].casefold() in PRONOUNS:
+            q.speaker = resolver.resolve(sp.start, sp.end)
+
+
+def _reporting_names_are_media(text: str, quotes: list[Found]) -> None:
+    """ "the Evening Star reported": an unknown name that reports or writes is an outlet."""
+    for q in quotes:
+        sp = q.speaker
+        if sp is None or sp.kind != "unknown" or not sp.name or q.cue is None:
+            continue
+        cue = text[q.cue[0]:q.cue[1]].casefold()
+        if cue in ("reported", "reports", "wrote", "writes", "published") and re.match(r"(?:the\s+)?[A-Z0-9]", sp.name):
+            q.speaker = replace(sp, kind="media")
 
 
 def _link_anonymous(quotes: list[Found]) -> None:

@@ -23,7 +23,8 @@ MEDIA = re.compile(
 DOCUMENT = re.compile(
     r"\b(?:report|statement|documents?|video|footage|article|study|letter|memo|paper|investigation|survey|"
     r"analysis|book|note|communiqu[eé]|leaflet|post|tweet|message|transcript|dossier|files?|records?|"
-    r"resolution|decree|photos?|images?|recording|timeline|reports|findings|data)\b",
+    r"resolution|decree|photos?|images?|recording|timeline|reports|findings|data|forecasts?|estimates?|polls?|"
+    r"surveys?|projections?|figures|statistics|lawsuit|complaint|indictment|filing|ruling|evaluation|assessment)\b",
     re.I,
 )
 ORGANIZATION = re.compile(
@@ -37,7 +38,8 @@ PEOPLE = re.compile(
     r"\b(?:minister|president|spokes(?:man|woman|person)|commander|governor|mayor|chief|head|director|"
     r"leaders?|observers?|residents?|experts?|analysts?|witnesses|activists?|teacher|doctor|soldiers?|"
     r"fighters?|militants?|politicians?|lawmakers?|deputy|speaker|ambassador|envoy|general|colonel|"
-    r"owner|shopkeeper|workers?|employees?|volunteers?|judge|lawyers?|attorneys?|prosecutor|nurse|farmer|driver|student|priest|neighbou?r|mother|father|"
+    r"owner|shopkeeper|workers?|employees?|volunteers?|critics?|supporters?|opponents?|researchers?|scientists?|"
+    r"doctors?|parents?|people|users?|voters?|fans?|guards?|dispatchers?|sailors?|pilots?|crew|congress(?:wo)?man|senators?|legislators?|representative|judge|lawyers?|attorneys?|prosecutor|nurse|farmer|driver|student|priest|neighbou?r|mother|father|"
     r"officer|man|woman|men|women|locals?|citizens?|refugees?|victims?|survivors?|protesters?|"
     r"journalist|analyst|economist|scientist|politician|physician|historian|guardian|civilian|"
     r"губернатор|министр|президент)\b",
@@ -58,6 +60,7 @@ HONORIFIC_WORDS = re.compile(
     r"Spokeswoman|Rep\.|Sen\.|Gov\.|Gen\.|Col\.|Dr\.|Mr\.|Mrs\.|Ms\.|Prof\.|Democratic|Republican|"
     r"Chairman|Director|Chief|Judge|Mayor|Governor|Senator|Congressman|Congresswoman|of)\s+)+"
 )
+ONE_OF_THEM = re.compile(r"(?i)(?:one|two|three|some|several|many|a few|most|none) of (?:the|them|those)\b")
 BARE_OFFICIALDOM = re.compile(r"(?i)(?:the\s+)?(?:authorities|officials|sources|insiders|some|others|many|some people)$")
 BARE_NAME = re.compile(r"(?:[A-Z][\w’'.-]*['’]s\s+)?(?P<name>[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+){1,2})")
 AGENT_NOUN = re.compile(r"(?i)(?:the|a|an)\s+(?:[\w-]+\s+){0,2}[a-z-]{3,}(?:er|or|ist|ant)s?")
@@ -124,7 +127,7 @@ class SpeakerResolver:
 
             name = bare.group("name")
             return SpeakerGuess(name, (self.table or load_table()).entity_id(name, "PERSON"), "person", start, end)
-        if ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or BARE_OFFICIALDOM.match(phrase):
+        if ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or BARE_OFFICIALDOM.match(phrase) or ONE_OF_THEM.match(phrase):
             return self._anonymous(start, end, phrase)
         media = [m for m in inside if m.kind == "media"]
         if media:

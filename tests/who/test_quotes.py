@@ -100,3 +100,16 @@ def test_surname_inside_an_organization_name_is_not_completed(analyse):
             "According to the Berg Foundation, the grant was paid in May. “It was paid,” Berg said.")
     quotes = analyse([text], upto="quotes")[0].layer("quotes")
     assert [q.speaker.kind for q in quotes] == ["organization", "person"]
+
+
+def test_speaker_kinds_of_unnamed_groups_outlets_and_documents(analyse):
+    texts = [
+        "During the drill, one of the guards is heard telling a visitor that the gates were locked.\n“The gates are shut,” he declared.",
+        "The plan was leaked on Friday, the Evening Star reported Wednesday.",
+        "Critics say the law is too vague. Forecasts now say the river will rise.",
+    ]
+    docs = analyse(texts, upto="quotes")
+    kinds = [[(q.speaker.name, q.speaker.kind) for q in d.layer("quotes")] for d in docs]
+    assert kinds[0] == [("one of the guards", "anonymous")] * 2
+    assert kinds[1] == [("the Evening Star", "media")]
+    assert kinds[2] == [("Critics", "person"), ("Forecasts", "document")]
