@@ -104,7 +104,8 @@ def test_surname_inside_an_organization_name_is_not_completed(analyse):
 
 def test_speaker_kinds_of_unnamed_groups_outlets_and_documents(analyse):
     texts = [
-        "During the drill, one of the guards is heard telling a visitor that the gates were locked.\n“The gates are shut,” he declared.",
+        ("During the drill, one of the guards is heard telling a visitor that entry might not be possible because "
+         "the gates were locked.\n“The gates are shut,” he declared."),
         "The plan was leaked on Friday, the Evening Star reported Wednesday.",
         "Critics say the law is too vague. Forecasts now say the river will rise.",
     ]
