@@ -42,20 +42,23 @@ CUES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:an?\s+|pure\s+|outright\s+)?(?P<verdict>" + _EVAL_WORDS + r")\b", re.I)),
     ("negated-speech", re.compile(
         r"\b(?P<cue>(?:did\s+not|didn[’']t|never|have\s+not|haven[’']t|has\s+not|hasn[’']t)\s+"
-        r"(?:ever\s+)?(?:say|said|state|stated|claim|claimed|tell|told|mention|mentioned|announce|announced|"
+        r"(?:ever\s+)?(?:say|said|state|stated|claim|claimed|tell|told|announce|announced|"
         r"promise|promised|order|ordered|authori[sz]e|authori[sz]ed|"
         r"(?:make|made|give|gave|issue|issued)(?=\s+(?:\w+\s+){0,2}(?:comments?|statements?|remarks?|claims?|"
         r"accusations?|allegations?|promises?|orders?|permission|instructions?|such))))\b(?P<obj>[^.;!?]{0,120})", re.I)),
     ("verb", re.compile(
         r"(?<!not )(?<!never )(?<!n't )\b(?P<cue>den(?:y|ies|ied|ying|ial)|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|"
-        r"dismiss(?:es|ed|ing)?|rebut(?:s|ted|ting)?|disput(?:e|es|ed|ing)|debunk(?:s|ed|ing)?|"
+        r"dismiss(?:es|ed|ing)?|rebut(?:s|ted|ting)?|disput(?:ed|ing)|disputes?(?=\s+(?:that|the|these|those|this|his|her|their|its|claims?|reports?|allegations?)\b)|debunk(?:s|ed|ing)?|"
         r"contradict(?:s|ed|ing)?|repudiat(?:e|es|ed|ing))\b(?P<obj>[^.;!?]{0,160})", re.I)),
     ("verdict", re.compile(
-        r"\b(?P<cue>no\s+evidence|not\s+true|baseless|groundless|fabricated|fabrication|fake\s+news|"
+        r"\b(?P<cue>no\s+evidence|not\s+true|baseless|groundless|fabricated|fabrication|(?:is|are|was|were|as|it)\s+fake\s+news|"
         r"(?:is|are|was|were)\s+(?:a\s+)?(?:lie|lies|false|untrue|nonsense|absurd)|"
         r"has\s+nothing\s+to\s+do\s+with|categorically)\b(?P<obj>[^.;!?]{0,120})", re.I)),
 ]
 _NEGATED_CUE = re.compile(r"\b(?:not|never|n[’']t|no one|nobody)\s+(?:\w+\s+)?$", re.I)
+_HYPOTHETICAL = re.compile(r"\b(?:can|could|would|should|might|may|must|cannot|will|(?:were|was|try|tries|tried|trying|wants?|wanted|seeks?|sought|seeking|order|used|able)\s+to)\s+(?:\w+ly\s+)?$", re.I)
+_WITHHOLD = re.compile(r"^\s*(?:\w+\s+){0,3}?(?:(?:his|her|their|its|them|him|me|us|you)\s+)?(?:(?:basic|constitutional|natural|civil|human|legal|\w+'s)\s+)*(?:rights?|access|entry|visas?|bail|permission|liberty|service|benefits?|dreams?)\b|^\s*of\b", re.I)
+_COPULA_CUE = re.compile(r"^(?:is|are|was|were)\b|^(?:baseless|groundless|fabricated)$", re.I)
 _ATTRIBUTIVE = re.compile(r"\b(?:a|an|the|this|that|its|their|his|her|undisputed|much|hotly)\s+$", re.I)
 _LEAD = re.compile(r"^(?:(?:but|and|however|meanwhile|later|earlier|yet|also|still|so|then|instead)[,\s]+)+", re.I)
 _PASSIVE = re.compile(r"\b(?:was|were|been|is|are|being)\s+(?:\w+ly\s+)?$", re.I)
@@ -101,13 +104,15 @@ def _get(rec: Any, name: str, default: Any = None) -> Any:
 
 def _subject(prefix: str) -> str | None:
     """The grammatical subject before the cue, roughly: the clause start up to the verb."""
-    clause = re.split(r"[;:]|\bthat\b|\bwhile\b|\bwhich\b|\bafter\b|\bbecause\b", prefix)[-1]
+    clause = re.split(r"[;:]|\b(?:that|while|which|after|because|when|if|although|though|since|where|who)\b|\band\b(?=\s+(?:i|we|he|she|they)\b)", prefix, flags=re.I)[-1]
     clause = re.sub(r",[^,]*,", " ", clause)  # drop ", however," and appositions
+    if "," in clause:  # "In a statement, Manafort"
+        clause = clause.rsplit(",", 1)[1]
     clause = _LEAD.sub("", clause.strip()).strip(" ,\"'“”")
     clause = re.sub(r"\s+(?:has|have|had|was|were|is|are|also|again|quickly|firmly|flatly|strongly|publicly|later|then|swiftly|categorically|has since|have since)\s*$", "", clause, flags=re.I)
-    clause = re.sub(r"\s+(?:has|have|had|also|again|flatly|firmly|strongly|publicly|later|categorically)$", "", clause, flags=re.I).strip()
+    clause = re.sub(r"(?:\s+(?:has|have|had|also|again|still|never|first|\w+ly))+$", "", clause, flags=re.I).strip()
     ws = clause.split()
-    if not ws or len(ws) > 10:
+    if not ws or len(ws) > 10 or clause.casefold() in ("there", "it", "this", "that"):
         return None
     return clause
 
@@ -134,6 +139,14 @@ def find_denials(doc: Document) -> list[Denial]:
                     continue  # "did not deny"
                 if kind == "verb" and _ATTRIBUTIVE.search(before):
                     continue  # "a disputed incursion"
+                if kind == "negated-speech" and re.match(r"\s*(?:whether|why|how|when|if|what|where|who)\b", m.group("obj") or "", re.I):
+                    continue  # "officials haven't said whether ...": silence, not denial
+                if re.search(r"\bneither\b[^.]*\bnor\b", before, re.I):
+                    continue  # "neither X nor Y have denied"
+                if kind == "verb" and _HYPOTHETICAL.search(before):
+                    continue  # "if he were to deny", "he can dismiss"
+                if kind == "verb" and m.group("cue").casefold().startswith("den") and _WITHHOLD.search(m.group("obj") or ""):
+                    continue  # "denied his right", "denial of due process": withholding, not denying
                 if kind == "verdict" and m.group("cue").casefold() == "categorically" and not re.search(r"\bden|reject|refut", stext, re.I):
                     continue
                 found = (kind, m)
@@ -161,10 +174,23 @@ def find_denials(doc: Document) -> list[Denial]:
         passive = _PASSIVE.search(stext[:m.start("cue")]) if kind in ("verb", "evaluation") else None
         if passive:  # "the claims were dismissed by X as baseless": the subject is what is denied
             obj = _subject(stext[:passive.start()]) or obj
-        if denier is None:
+        copula = kind == "verdict" and _COPULA_CUE.search(m.group("cue"))
+        if copula:  # "the report was false": the subject is what is denied; the denier is who says so
+            prefix = stext[:m.start("cue")]
+            speech = list(_SPEECH.finditer(prefix))
+            if speech:
+                obj = prefix[speech[-1].end():].strip(" ,\"'“”") or obj
+                obj = re.sub(r"^that\s+", "", obj or "") or None
+                if denier is None and _subject(prefix[:speech[-1].start()]):
+                    denier = Denier(name=_subject(prefix[:speech[-1].start()]), found_by="subject")
+            else:
+                obj = _subject(prefix) or obj
+        elif denier is None:
             agent = _BY.search(stext[m.end("cue"):m.end("cue") + 80]) if passive else None
             if agent:
                 denier = Denier(name=agent.group(1).strip(), found_by="agent")
+            elif passive:
+                denier = None
             else:
                 prefix = stext[:m.start("cue")]
                 speech = list(_SPEECH.finditer(prefix))
