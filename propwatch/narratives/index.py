@@ -87,6 +87,18 @@ class HnswIndex:
         self._index.add(keys, vectors, threads=1)
         self.n += len(vectors)
 
+    def save(self, path: str) -> None:
+        self._index.save(path)
+
+    def load(self, path: str, expected: int) -> bool:
+        """Load a saved graph if it holds exactly ``expected`` vectors (else keep this one empty)."""
+        probe = type(self._index)(ndim=self.dim, metric="cos", dtype="f32")
+        probe.load(path)
+        if len(probe) != expected:
+            return False
+        self._index, self.n = probe, expected
+        return True
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(np.asarray(queries, dtype=np.float32).reshape(-1, self.dim))
         k = min(k, self.n)

@@ -106,11 +106,26 @@ class Linker:
 
     # ------------------------------------------------------------- state
 
-    def restore(self, items: Sequence[ClaimItem], vectors: np.ndarray, narrative_ids: Sequence[str]) -> None:
-        """Load earlier results (from the store) without relinking them."""
+    def restore(self, items: Sequence[ClaimItem], vectors: np.ndarray, narrative_ids: Sequence[str],
+                index_file: str | None = None) -> None:
+        """Load earlier results (from the store) without relinking them.
+
+        ``index_file``: a saved HNSW graph of exactly these vectors (see
+        :meth:`save_index`); loading it skips rebuilding the graph, which is
+        the one cost of an incremental run that grows with the corpus.
+        """
         for item, vec, nid in zip(items, np.asarray(vectors, np.float32), narrative_ids):
             self._append(item, vec, nid)
+        import os
+
+        if index_file and hasattr(self.index, "load") and os.path.exists(index_file):
+            if self.index.load(index_file, len(items)):
+                return
         self.index.add(np.asarray(vectors, np.float32))
+
+    def save_index(self, index_file: str) -> None:
+        if hasattr(self.index, "save"):
+            self.index.save(index_file)
 
     def _append(self, item: ClaimItem, vec: np.ndarray, nid: str) -> None:
         i = len(self.items)

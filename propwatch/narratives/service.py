@@ -100,6 +100,11 @@ def claim_items(doc) -> list[ClaimItem]:
     return out
 
 
+def index_file(store) -> str | None:
+    """The saved HNSW graph beside a store file (none for an in-memory store)."""
+    return None if store.path == ":memory:" else store.path + ".claims.usearch"
+
+
 def _load_linker(store, dim: int, params: LinkParams, embedder_name: str) -> Linker:
     linker = Linker(dim=dim, params=params)
     rows = store.con.execute(
@@ -109,7 +114,7 @@ def _load_linker(store, dim: int, params: LinkParams, embedder_name: str) -> Lin
     if rows:
         items = [ClaimItem(**{**json.loads(c), "entities": tuple(json.loads(c).get("entities", ()))}) for c, _, _ in rows]
         vecs = np.asarray([v for _, _, v in rows], dtype=np.float32)
-        linker.restore(items, vecs, [nid for _, nid, _ in rows])
+        linker.restore(items, vecs, [nid for _, nid, _ in rows], index_file=index_file(store))
     return linker
 
 
@@ -123,6 +128,10 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
     emb = get_embedder(embedder)
     embedder_name = embedder or "embeddings_onnx"
     if rebuild:
+        import os
+
+        if index_file(store) and os.path.exists(index_file(store)):
+            os.remove(index_file(store))
         with store.transaction():
             for t in ("narrative_members", "narrative_docs", "claim_vectors"):
                 store.con.execute(f"DELETE FROM {t}")
@@ -153,24 +162,23 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
     from ..store import now
 
     with store.transaction():
-        if need:
-            store.con.executemany(
-                "INSERT OR REPLACE INTO claim_vectors VALUES (?, ?, ?, ?)",
-                [(it.key, it.doc_id, embedder_name, cached[it.key].tolist()) for it in need],
-            )
+        # one statement per table (DuckDB's executemany runs row by row)
+        store._insert("claim_vectors", "claim_key, doc_id, embedder, vector",
+                      [(it.key, it.doc_id, embedder_name, cached[it.key].tolist()) for it in need], replace=True)
         member_rows = [
             (a.key, a.narrative_id, by_key[a.key].doc_id, seq0 + n, a.linked_to, a.score,
              json.dumps(asdict(by_key[a.key]), ensure_ascii=False))
             for n, a in enumerate(assignments)
         ]
-        if member_rows:
-            store.con.executemany("INSERT OR REPLACE INTO narrative_members VALUES (?, ?, ?, ?, ?, ?, ?)", member_rows)
+        store._insert("narrative_members", "claim_key, narrative_id, doc_id, seq, linked_to, score, claim",
+                      member_rows, replace=True)
         moved = [(nid, key) for key, nid in sorted(linker.moved.items()) if key not in by_key]
         if moved:  # earlier claims whose narrative was merged into an older one
             store.con.executemany("UPDATE narrative_members SET narrative_id = ? WHERE claim_key = ?", moved)
         stamp = now()
-        if todo:
-            store.con.executemany("INSERT OR REPLACE INTO narrative_docs VALUES (?, ?)", [(d, stamp) for d in todo])
+        store._insert("narrative_docs", "doc_id, linked_at", [(d, stamp) for d in todo], replace=True)
+    if index_file(store) and items:
+        linker.save_index(index_file(store))
     return {"stories": len(todo), "claims": len(items), "embedded": len(need),
             "new_narratives": len({a.narrative_id for a in assignments if a.linked_to is None})}
 

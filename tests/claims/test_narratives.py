@@ -110,3 +110,22 @@ def test_fake_embedder_end_to_end(narrative_rows):
         assert list_narratives(store, min_stories=1)
         with pytest.raises(LookupError):
             get_narrative(store, "nope")
+
+
+@pytest.mark.skipif(not (HAS_MODEL and usearch_available()), reason="needs MiniLM and usearch")
+def test_saved_index_is_reused(tmp_path, narrative_rows):
+    from propwatch.narratives.service import index_file
+
+    docs = analyzed(narrative_rows)
+    path = tmp_path / "pw.duckdb"
+    with Store(path) as st:
+        write(st, docs[:3])
+        update_narratives(st)
+        assert (tmp_path / "pw.duckdb.claims.usearch").exists() and index_file(st).endswith(".claims.usearch")
+        write(st, docs[3:])
+        update_narratives(st)  # loads the saved graph instead of rebuilding it
+        incremental = _groups(st)
+    with Store(":memory:") as once:
+        write(once, docs)
+        update_narratives(once)
+        assert _groups(once) == incremental
