@@ -61,10 +61,43 @@ def fit_idf(texts):
     return idf, round(math.log((1 + n) / 2) + 1, 4)
 
 
-def featurize(pairs, bodies, tfidf):
-    heads = {h: S.prepare(h, tfidf) for h in {p[0] for p in pairs}}
-    prepped = {b: S.prepare(bodies[b], tfidf) for b in {p[1] for p in pairs}}
-    return np.asarray([S.pair_features(heads[h], prepped[b]) for h, b, _ in pairs], dtype=np.float64)
+class CachedEmbedder:
+    """The shared MiniLM with an on-disk cache (training reruns embed nothing twice)."""
+
+    def __init__(self, path=Path("/tmp/propwatch_stance_embeddings.npz")):
+        from propwatch.debunks.vectors import get_embedder
+
+        self.inner = get_embedder("backend")
+        self.path = path
+        self.cache = dict(np.load(path, allow_pickle=False)) if path.exists() else {}
+        self.dirty = False
+
+    def embed(self, texts):
+        import hashlib
+
+        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        missing = [t for t, k in zip(texts, keys) if k not in self.cache]
+        if missing:
+            for t, v in zip(missing, self.inner.embed(missing)):
+                self.cache[hashlib.sha1(t.encode()).hexdigest()] = v
+            self.dirty = True
+        return np.stack([self.cache[k] for k in keys])
+
+    def save(self):
+        if self.dirty:
+            np.savez(self.path, **self.cache)
+
+
+def featurize(pairs, bodies, tfidf, embedder=None):
+    heads = {h: S.prepare(h, tfidf, embedder) for h in {p[0] for p in pairs}}
+    prepped = {b: S.prepare(bodies[b], tfidf, embedder) for b in {p[1] for p in pairs}}
+    rows = []
+    for h, b, _ in pairs:
+        row = S.pair_features(heads[h], prepped[b])
+        if embedder is not None:
+            row += S.embedding_features(heads[h], prepped[b])
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float64)
 
 
 def fnc_score(gold, pred):
@@ -130,8 +163,9 @@ def calibrate(model, val, bodies):
     half = set(rng.choice(ids, size=len(ids) // 2, replace=False).tolist())
     part_a = [p for p in val if p[1] in half]
     part_b = [p for p in val if p[1] not in half]
-    pa = model.trees.proba(featurize(part_a, bodies, model.tfidf))
-    pb = model.trees.proba(featurize(part_b, bodies, model.tfidf))
+    embedder = CachedEmbedder() if model.uses_embeddings else None
+    pa = model.trees.proba(featurize(part_a, bodies, model.tfidf, embedder))
+    pb = model.trees.proba(featurize(part_b, bodies, model.tfidf, embedder))
     ya = [p[2] for p in part_a]
     scale = np.ones(4)
 
@@ -156,6 +190,8 @@ def main():
     ap.add_argument("--iterations", type=int, default=300)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--calibrate-only", action="store_true", help="only (re)tune class scales of the model in --out")
+    ap.add_argument("--embeddings", action=argparse.BooleanOptionalAction, default=True,
+                    help="add MiniLM cosine features (the shared embeddings backend)")
     args = ap.parse_args()
     if args.calibrate_only:
         bodies, pairs = load()
@@ -172,8 +208,11 @@ def main():
     train_bodies = {p[1] for p in train}
     idf, default = fit_idf([bodies[b] for b in train_bodies] + sorted({p[0] for p in train}))
     tfidf = S.TfIdf(idf, default)
-    Xtr = featurize(train, bodies, tfidf)
-    Xva = featurize(val, bodies, tfidf)
+    embedder = CachedEmbedder() if args.embeddings else None
+    Xtr = featurize(train, bodies, tfidf, embedder)
+    Xva = featurize(val, bodies, tfidf, embedder)
+    if embedder is not None:
+        embedder.save()
     ytr = np.asarray([S.LABELS.index(p[2]) for p in train])
     print(f"features: train {Xtr.shape}, val {Xva.shape} in {time.time() - t0:.0f} s", flush=True)
     counts = np.bincount(ytr, minlength=4)
@@ -192,7 +231,8 @@ def main():
     np.savez_compressed(args.out / "trees.npz", **arrays)
     (args.out / "idf.json").write_text(json.dumps({"idf": idf, "default": default}, ensure_ascii=False, sort_keys=True), "utf-8")
     meta = {
-        "labels": list(S.LABELS), "features": S.feature_names(), "class_scale": [1.0, 1.0, 1.0, 1.0],
+        "labels": list(S.LABELS), "features": S.feature_names() + (S.EMBEDDING_FEATURES if args.embeddings else []),
+        "class_scale": [1.0, 1.0, 1.0, 1.0], "embedder": embedder.inner.name if embedder is not None else None,
         "trained_on": "FNC-1 train_stances.csv, 80 % of bodies (seed 13)", "validation": plain,
         "iterations": args.iterations, "sample": args.sample,
     }

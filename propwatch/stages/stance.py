@@ -106,15 +106,25 @@ class _Text:
     vec: dict[str, float]
     lead: dict[str, float]
     sent_vecs: list[dict[str, float]] = field(default_factory=list)
+    emb_sents: np.ndarray | None = None  # one embedding per sentence (first 80)
+    emb_all: np.ndarray | None = None  # normalised mean of the sentence embeddings
 
 
-def prepare(text: str, tfidf: TfIdf) -> _Text:
+def prepare(text: str, tfidf: TfIdf, embedder: Any = None) -> _Text:
+    raw_sents = sentences(text)[:80] or [text]
     ws = words(text)
-    sents = [words(s) for s in sentences(text)][:80] or [ws]
+    sents = [words(s) for s in raw_sents]
+    if not any(sents):
+        sents = [ws]
+    emb_sents = emb_all = None
+    if embedder is not None:
+        emb_sents = np.asarray(embedder.embed(raw_sents), dtype=np.float32)
+        mean = emb_sents.mean(axis=0)
+        emb_all = mean / max(float(np.linalg.norm(mean)), 1e-9)
     return _Text(
         words=ws, sents=sents, vec=tfidf.vec(content(ws)),
         lead=tfidf.vec(content([w for s in sents[:3] for w in s])),
-        sent_vecs=[tfidf.vec(content(s)) for s in sents],
+        sent_vecs=[tfidf.vec(content(s)) for s in sents], emb_sents=emb_sents, emb_all=emb_all,
     )
 
 
@@ -127,6 +137,20 @@ def feature_names() -> list[str]:
         "refuting_lead", "hedging_lead", "top1_position",
     ]
     return base + [f"cue_{w}" for w in CUE_WORDS]
+
+
+EMBEDDING_FEATURES = ["emb_cos_all", "emb_cos_lead", "emb_cos_max_sent", "emb_cos_top3_mean"]
+
+
+def embedding_features(claim: _Text, text: _Text) -> list[float]:
+    """Cosines of the claim's embedding with the text (NaN when either has none)."""
+    if claim.emb_all is None or text.emb_sents is None or text.emb_all is None:
+        return [float("nan")] * len(EMBEDDING_FEATURES)
+    sims = text.emb_sents @ claim.emb_all
+    lead = text.emb_sents[:3].mean(axis=0)
+    lead = lead / max(float(np.linalg.norm(lead)), 1e-9)
+    top3 = np.sort(sims)[::-1][:3]
+    return [float(text.emb_all @ claim.emb_all), float(lead @ claim.emb_all), float(sims.max()), float(top3.mean())]
 
 
 def pair_features(claim: _Text, text: _Text) -> list[float]:
@@ -233,11 +257,24 @@ class TreeEnsemble:
 class StanceModel:
     """Features + tree ensemble; ``predict([(claim, text), ...])``."""
 
-    def __init__(self, trees: TreeEnsemble, tfidf: TfIdf, labels: Sequence[str], priors: np.ndarray | None = None):
+    def __init__(self, trees: TreeEnsemble, tfidf: TfIdf, labels: Sequence[str], priors: np.ndarray | None = None,
+                 features: Sequence[str] = (), embedder: Any = None):
         self.trees = trees
         self.tfidf = tfidf
         self.labels = tuple(labels)
         self.priors = priors if priors is not None else np.ones(len(labels))
+        self.uses_embeddings = EMBEDDING_FEATURES[0] in features
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Any:
+        """The shared MiniLM when the model was trained with embedding features (else None)."""
+        if self.uses_embeddings and self._embedder is None:
+            from ..debunks.vectors import HashingEmbedder, get_embedder
+
+            emb = get_embedder("auto")
+            self._embedder = False if isinstance(emb, HashingEmbedder) else emb  # no model: NaN features
+        return self._embedder or None
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None) -> "StanceModel":
@@ -246,17 +283,26 @@ class StanceModel:
         with np.load(d / "trees.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         vocab = json.loads((d / "idf.json").read_text("utf-8"))
-        return cls(TreeEnsemble(arrays), TfIdf(vocab["idf"], vocab["default"]), meta["labels"], np.asarray(meta.get("class_scale", [1.0] * len(meta["labels"]))))
+        return cls(TreeEnsemble(arrays), TfIdf(vocab["idf"], vocab["default"]), meta["labels"],
+                   np.asarray(meta.get("class_scale", [1.0] * len(meta["labels"]))), meta.get("features", ()))
 
     def features(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         cache: dict[str, _Text] = {}
+        embedder = self.embedder if self.uses_embeddings else None
 
         def prep(t: str) -> _Text:
             if t not in cache:
-                cache[t] = prepare(t, self.tfidf)
+                cache[t] = prepare(t, self.tfidf, embedder)
             return cache[t]
 
-        return np.asarray([pair_features(prep(c), prep(t)) for c, t in pairs], dtype=np.float64).reshape(len(pairs), -1)
+        rows = []
+        for c, t in pairs:
+            ct, tt = prep(c), prep(t)
+            row = pair_features(ct, tt)
+            if self.uses_embeddings:
+                row += embedding_features(ct, tt)
+            rows.append(row)
+        return np.asarray(rows, dtype=np.float64).reshape(len(pairs), -1)
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceResult]:
         if not pairs:
@@ -398,5 +444,6 @@ def stance_by_outlet(claim: str, docs: Iterable[Document], model: StanceModel | 
 
 __all__ = [
     "ANALYST_LABELS", "LABELS", "OutletStance", "Stance", "StanceModel", "StanceResult", "StanceStage",
-    "feature_names", "pair_features", "prepare", "shared_model", "stance_by_outlet",
+    "EMBEDDING_FEATURES", "embedding_features", "feature_names", "pair_features", "prepare", "shared_model",
+    "stance_by_outlet",
 ]
