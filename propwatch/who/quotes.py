@@ -31,7 +31,7 @@ CUES = (
     r"denied|asserted|alleged|complained|recalled|concluded|acknowledged|reiterated|mentioned|asked|urged|"
     r"commented|remarked|suggested|pointed out|underlined|underscored|vowed|promised|threatened|boasted|"
     r"recounted|shouted|exclaimed|assured|observed|conceded|cautioned|predicted|retorted|quoted|"
-    r"заявил|заявила|сказал|сказала|сообщил|сообщила|отметил|отметила|подчеркнул|подчеркнула|добавил|добавила|"
+    r"asks|shows|showed|заявил|заявила|сказал|сказала|сообщил|сообщила|отметил|отметила|подчеркнул|подчеркнула|добавил|добавила|"
     r"a déclaré|a dit|a affirmé|sagte|erklärte|betonte"
 )
 CUE_RX = rf"(?:{CUES})"
@@ -41,7 +41,7 @@ SPEECH_LEMMAS = {
     "stress", "emphasize", "emphasise", "argue", "reply", "respond", "write", "report", "announce", "confirm",
     "deny", "assert", "allege", "complain", "recall", "conclude", "acknowledge", "reiterate", "mention",
     "suggest", "reveal", "vow", "promise", "threaten", "assure", "observe", "concede", "caution", "predict",
-    "point", "underline", "testify",
+    "point", "underline", "testify", "show", "ask",
 }
 SCARE_MAX_WORDS = 4
 
@@ -428,8 +428,8 @@ def _fill_continuations(text: str, quotes: list[Found]) -> None:
     """A direct quote with no cue takes the speaker of its neighbours."""
     line_starts = [m.start() for m in re.finditer(r"[^\n]+", text)]
 
-    def para_of(x):  # paragraphs are lines of text, blank lines skipped
-        return bisect.bisect_right(line_starts, x.start)
+    def para_of(x, end=False):  # paragraphs are lines of text, blank lines skipped
+        return bisect.bisect_right(line_starts, x.end - 1 if end else x.start)
 
     for i, q in enumerate(quotes):
         if q.speaker is not None or not q.direct:
@@ -446,7 +446,7 @@ def _fill_continuations(text: str, quotes: list[Found]) -> None:
             q.speaker = prev.speaker
         elif nxt and nxt.speaker and nxt.direct and para_of(nxt) == para:
             q.speaker = nxt.speaker
-        elif prev and prev.speaker and prev.direct and para_of(prev) == para - 1 and (
+        elif prev and prev.speaker and prev.direct and para_of(prev, end=True) == para - 1 and (
                 prev.open_ended or _starts_line(text, q.start - 1)):
             q.speaker = prev.speaker  # a quote paragraph goes on from the speaker of the one before
 
@@ -521,8 +521,12 @@ def _content_end(c) -> int:
     ("saying X and praising Y": praising is the speaker's act, not the content)."""
     cut = None
     for child in c.rights:
-        if child.dep_ == "conj" and child.pos_ == "VERB" and not any(g.dep_ in ("nsubj", "nsubjpass") for g in child.children):
-            cut = child
+        own_subject = any(g.dep_ in ("nsubj", "nsubjpass") for g in child.children)
+        gerund = child.tag_ == "VBG" and child.dep_ in ("conj", "advcl")
+        # "he was wronged and cites ...": a present-tense act after a past-tense report
+        tense_shift = child.dep_ == "conj" and child.tag_ in ("VBZ", "VBP") and c.tag_ in ("VBD", "VBN")
+        if not own_subject and (gerund or tense_shift):
+            cut = child  # "..., linking to ...", "... and praising ..."
             break
     if cut is None:
         return c.right_edge.idx + len(c.right_edge)

@@ -39,7 +39,8 @@ PEOPLE = re.compile(
     r"leaders?|observers?|residents?|experts?|analysts?|witnesses|activists?|teacher|doctor|soldiers?|"
     r"fighters?|militants?|politicians?|lawmakers?|deputy|speaker|ambassador|envoy|general|colonel|"
     r"owner|shopkeeper|workers?|employees?|volunteers?|critics?|supporters?|opponents?|researchers?|scientists?|"
-    r"doctors?|parents?|people|users?|voters?|fans?|guards?|dispatchers?|sailors?|pilots?|crew|congress(?:wo)?man|senators?|legislators?|representative|judge|lawyers?|attorneys?|prosecutor|nurse|farmer|driver|student|priest|neighbou?r|mother|father|"
+    r"doctors?|parents?|people|users?|voters?|fans?|guards?|dispatchers?|sailors?|pilots?|crew|teens?|"
+    r"teenagers?|youths?|boys?|girls?|child|children|migrants?|immigrants?|professor|student|congress(?:wo)?man|senators?|legislators?|representative|judge|lawyers?|attorneys?|prosecutor|nurse|farmer|driver|student|priest|neighbou?r|mother|father|"
     r"officer|man|woman|men|women|locals?|citizens?|refugees?|victims?|survivors?|protesters?|"
     r"journalist|analyst|economist|scientist|politician|physician|historian|guardian|civilian|"
     r"губернатор|министр|президент)\b",
@@ -59,6 +60,12 @@ HONORIFIC_WORDS = re.compile(
     r"^(?:(?:Minister|Ministry|Health|Foreign|Defen[cs]e|Interior|Deputy|President|Prime|Secretary|Spokesman|"
     r"Spokeswoman|Rep\.|Sen\.|Gov\.|Gen\.|Col\.|Dr\.|Mr\.|Mrs\.|Ms\.|Prof\.|Democratic|Republican|"
     r"Chairman|Director|Chief|Judge|Mayor|Governor|Senator|Congressman|Congresswoman|of)\s+)+"
+)
+MEDIA_NAME = re.compile(
+    r"\b(?:News|Times|Post|Herald|Journal|Gazette|Tribune|Daily|Telegraph|Guardian|Mail|Star|Chronicle|Observer|"
+    r"Enquirer|Dispatch|Inquirer|Courier|Monitor|Review|Express|Independent|Insider|Wire|Agency|Radio|TV|"
+    r"Television|Channel|Broadcasting|Press|Magazine|Weekly|Standard|Sun|Mirror|Examiner|Bulletin|Register|"
+    r"Sentinel|Tribune|Reporter|Media)\b"
 )
 ONE_OF_THEM = re.compile(r"(?i)(?:one|two|three|some|several|many|a few|most|none) of (?:the|them|those)\b")
 BARE_OFFICIALDOM = re.compile(r"(?i)(?:the\s+)?(?:authorities|officials|sources|insiders|some|others|many|some people)$")
@@ -111,7 +118,8 @@ class SpeakerResolver:
         if not phrase:
             return SpeakerGuess(None, None, "unknown")
         inside = [m for m in self.mentions if m.start < end and m.end > start]
-        people = [m for m in inside if m.label == "PERSON" and _heads_its_part(text, start, m.start)]
+        people = [m for m in inside if m.label == "PERSON" and _heads_its_part(text, start, m.start)
+                  and not MEDIA_NAME.search(m.name)]
         if people:
             m = people[0]
             return SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
@@ -129,7 +137,7 @@ class SpeakerResolver:
             return SpeakerGuess(name, (self.table or load_table()).entity_id(name, "PERSON"), "person", start, end)
         if ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or BARE_OFFICIALDOM.match(phrase) or ONE_OF_THEM.match(phrase):
             return self._anonymous(start, end, phrase)
-        media = [m for m in inside if m.kind == "media"]
+        media = [m for m in inside if m.kind == "media" or (m.label in ("ORG", "PERSON", "GPE") and MEDIA_NAME.search(m.name))]
         if media:
             m = media[0]
             return SpeakerGuess(m.name, m.entity_id, "media", m.start, m.end)
@@ -187,11 +195,20 @@ class SpeakerResolver:
         candidates: list[tuple[int, SpeakerGuess]] = []
         for pos, sp in self.history:
             at = sp.start if sp.start is not None else pos
+            if low == "it" and sp.kind in ("person", "anonymous"):
+                continue
             if at < start and start - at <= 1500 and (sp.kind in ("person", "anonymous") or not want_person):
                 candidates.append((at, sp))
-        if want_person:
+        if low == "it":
             for m in self.mentions:
-                if self.subjects is not None and not any(m.start <= i < m.end for i in self.subjects):
+                if m.end <= start and m.label == "ORG" and start - m.start <= 1500:
+                    candidates.append((m.start, SpeakerGuess(m.name, m.entity_id, "media" if m.kind == "media" else "organization",
+                                                             m.start, m.end)))
+        if want_person:
+            sentence_start = max(self.text.rfind(". ", 0, start), self.text.rfind("\n", 0, start)) + 1
+            for m in self.mentions:
+                same_sentence = sentence_start <= m.start < start
+                if self.subjects is not None and not same_sentence and not any(m.start <= i < m.end for i in self.subjects):
                     continue
                 if m.end <= start and m.label == "PERSON" and start - m.start <= 1500:
                     candidates.append((m.start, SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)))
