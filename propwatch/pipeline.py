@@ -23,7 +23,7 @@ from typing import Any
 from . import dedupe
 from .config import Config, load_config
 from .errors import PipelineError
-from .ingest.readers import Item, Limits, iter_inputs
+from .ingest.readers import Limits, expand_inputs, read_entry
 from .records import Document, Rejection
 from .registry import stages as stage_registry
 from .stages.base import READER_FIELDS, Stage
@@ -36,6 +36,23 @@ class Outcome:
 
     document: Document
     status: str  # "new", "updated" or "unchanged"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """Marker in the item stream: a file already read, unchanged; its stories are stored."""
+
+    path: str
+    doc_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """Marker in the item stream: every item of this file came before it."""
+
+    path: str
+    size: int
+    mtime_ns: int
 
 
 @dataclass
@@ -82,6 +99,33 @@ class Pipeline:
         self.batch_size = int(self.config.get("pipeline.batch_size", 32))
         self.limits = Limits.from_config(self.config.get("ingest", {}))
         self.near_dup_threshold = float(self.config.get("ingest.near_duplicate_threshold", 0.7))
+        self.skip_unchanged_files = bool(self.config.get("ingest.skip_unchanged_files", True))
+        self._file_docs: dict[str, list[str]] = {}
+        self._file_failed: set[str] = set()
+
+    @property
+    def ingest_hash(self) -> str:
+        """What reading depends on: the ingest stages with their settings, and the limits."""
+        parts = [f"{s.ref}:{s.config_hash}" for s in self.ingest_stages] + [repr(self.limits)]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+    def _items(self, paths: Sequence[str | os.PathLike], stdin) -> Iterator[Any]:
+        """Reader items, with markers for files skipped as unchanged and files fully read."""
+        ingest_hash = self.ingest_hash
+        for entry in expand_inputs(paths, self.limits):
+            if isinstance(entry, Rejection):
+                yield entry
+                continue
+            kind, target = entry
+            stat = target.stat() if kind == "file" else None
+            if stat is not None and self.skip_unchanged_files:
+                known = self.store.ingested_file(str(target), stat.st_size, stat.st_mtime_ns, ingest_hash)
+                if known is not None:
+                    yield StoredFile(str(target), tuple(known))
+                    continue
+            yield from read_entry(kind, target, self.limits, stdin=stdin)
+            if stat is not None:
+                yield FileRead(str(target), stat.st_size, stat.st_mtime_ns)
 
     @property
     def store(self) -> Store:
@@ -135,7 +179,8 @@ class Pipeline:
         summary = RunSummary(run_id=run_id, inputs=inputs)
         started = time.perf_counter()
         self.store.start_run(run_id, inputs)
-        items = iter_inputs(paths, self.limits, stdin=stdin)
+        self._file_docs, self._file_failed = {}, set()
+        items = self._items(paths, stdin)
         for batch_no, batch in enumerate(_batches(items, self.batch_size), start=1):
             outcomes, rejected, near = self.process_batch(batch, run_id)
             summary.near_duplicates += near
@@ -154,7 +199,7 @@ class Pipeline:
         self.store.finish_run(run_id, summary.counts())
         return summary
 
-    def process_batch(self, batch: Sequence[Item], run_id: str | None = None) -> tuple[list[Outcome], list[Rejection], int]:
+    def process_batch(self, batch: Sequence[Any], run_id: str | None = None) -> tuple[list[Outcome], list[Rejection], int]:
         """Run one batch through every stage and commit it in one transaction."""
         rejected = [item for item in batch if isinstance(item, Rejection)]
         docs = [item for item in batch if isinstance(item, Document)]
@@ -162,6 +207,14 @@ class Pipeline:
             docs, failed = _apply(stage, docs)
             rejected.extend(failed)
         docs, sources = self._dedupe(docs)
+        stored_refs = [item for item in batch if isinstance(item, StoredFile)]
+        if stored_refs:
+            known = {d.id for d in docs}
+            wanted = [i for ref in stored_refs for i in ref.doc_ids if i not in known]
+            docs += self.store.load(list(dict.fromkeys(wanted)))
+        for doc in docs:
+            self._file_docs.setdefault(doc.source, []).append(doc.id)
+        self._file_failed.update(r.source for r in rejected if r.kind == "stage-error")
 
         ids = [d.id for d in docs]
         existing = self.store.existing_ids(ids)
@@ -207,6 +260,12 @@ class Pipeline:
 
         new_docs = [d for d in docs if d.id not in existing]
         live = {d.id for d in docs}
+        self._file_failed.update(r.source for r in rejected if r.kind == "stage-error")
+        files = [
+            (item.path, item.size, item.mtime_ns, self.ingest_hash, list(dict.fromkeys(self._file_docs.get(item.path, []))))
+            for item in batch
+            if isinstance(item, FileRead) and item.path not in self._file_failed
+        ]
         self.store.write_batch(
             new_docs,
             [row for row in to_write if row[0] in live],
@@ -215,6 +274,7 @@ class Pipeline:
             run_id=run_id,
             minhashes=minhashes,
             near_duplicates=near,
+            files=files,
         )
         outcomes = [
             Outcome(d, "new" if d.id not in existing else ("updated" if d.id in changed else "unchanged"))
@@ -289,12 +349,18 @@ def _split_outcomes(items: Iterable[Any]) -> tuple[list[Document], list[Rejectio
     return docs, rejections
 
 
-def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    batch: list[Item] = []
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Batches of ``size`` documents (markers and rejections ride along, uncounted)."""
+    batch: list[Any] = []
+    count = 0
     for item in items:
         batch.append(item)
-        if len(batch) >= size:
+        if isinstance(item, Document):
+            count += 1
+        elif isinstance(item, StoredFile):
+            count += len(item.doc_ids)
+        if count >= size:
             yield batch
-            batch = []
+            batch, count = [], 0
     if batch:
         yield batch

@@ -116,6 +116,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        "0002_ingested_files",
+        """
+        CREATE TABLE ingested_files (
+            path VARCHAR NOT NULL,
+            size BIGINT NOT NULL,
+            mtime_ns BIGINT NOT NULL,
+            ingest_hash VARCHAR NOT NULL,
+            doc_ids JSON NOT NULL,
+            ingested_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (path, ingest_hash)
+        );
+        """,
+    ),
 ]
 
 _DOC_COLUMNS = (
@@ -227,6 +241,7 @@ class Store:
         run_id: str | None = None,
         minhashes: dict[str, Any] | None = None,
         near_duplicates: dict[str, tuple[str, float]] | None = None,
+        files: Sequence[tuple[str, int, int, str, Sequence[str]]] = (),
     ) -> None:
         """One transaction: new documents, (re)computed layers, sources, rejections.
 
@@ -265,6 +280,16 @@ class Store:
             self._insert("document_sources", "doc_id, source, story_index, source_record, seen_at", source_rows, "ON CONFLICT DO NOTHING")
             self._insert("layers", "doc_id, layer, stage, fingerprint, records, created_at", layer_rows, "", replace=True)
             self._insert("rejections", "source, line, kind, reason, run_id, rejected_at", rejection_rows)
+            file_rows = [(path, size, mtime, ingest_hash, json.dumps(list(ids)), stamp) for path, size, mtime, ingest_hash, ids in files]
+            self._insert("ingested_files", "path, size, mtime_ns, ingest_hash, doc_ids, ingested_at", file_rows, "", replace=True)
+
+    def ingested_file(self, path: str, size: int, mtime_ns: int, ingest_hash: str) -> list[str] | None:
+        """The stories a file gave when it was last read unchanged with the same ingest stages."""
+        row = self.con.execute(
+            "SELECT doc_ids FROM ingested_files WHERE path = ? AND size = ? AND mtime_ns = ? AND ingest_hash = ?",
+            [path, size, mtime_ns, ingest_hash],
+        ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def _insert(self, table: str, columns: str, rows: Sequence[tuple], tail: str = "", replace: bool = False) -> None:
         """Insert many rows in one statement: one list parameter per column, unnested together."""

@@ -346,24 +346,41 @@ def reader_for(path: Path) -> Callable[[Path, Limits], Iterator[Item]] | None:
     return None
 
 
-def iter_inputs(paths: Iterable[str | os.PathLike], limits: Limits | None = None, stdin: BinaryIO | None = None) -> Iterator[Item]:
-    """Every raw document (or rejection) from files, folders and ``-``."""
-    limits = limits or Limits()
+def expand_inputs(paths: Iterable[str | os.PathLike], limits: Limits) -> Iterator[tuple[str, Any] | Rejection]:
+    """Each input as ("stdin", None), ("url", URL) or ("file", Path), folders expanded."""
     for entry in paths:
         if str(entry) == "-":
-            yield from read_stream(stdin or sys.stdin.buffer, "<stdin>", limits)
-            continue
-        if is_url(str(entry)):
-            yield from read_url(str(entry), limits)
-            continue
-        path = Path(entry)
-        if path.is_dir():
-            for file in _walk(path, limits):
-                yield from read_path(file, limits)
-        elif path.exists():
-            yield from read_path(path, limits)
+            yield ("stdin", None)
+        elif is_url(str(entry)):
+            yield ("url", str(entry))
         else:
-            yield Rejection(str(path), "not-found", "no such file or folder")
+            path = Path(entry)
+            if path.is_dir():
+                for file in _walk(path, limits):
+                    yield ("file", file)
+            elif path.exists():
+                yield ("file", path)
+            else:
+                yield Rejection(str(path), "not-found", "no such file or folder")
+
+
+def read_entry(kind: str, target: Any, limits: Limits, stdin: BinaryIO | None = None) -> Iterator[Item]:
+    if kind == "stdin":
+        yield from read_stream(stdin or sys.stdin.buffer, "<stdin>", limits)
+    elif kind == "url":
+        yield from read_url(target, limits)
+    else:
+        yield from read_path(target, limits)
+
+
+def iter_inputs(paths: Iterable[str | os.PathLike], limits: Limits | None = None, stdin: BinaryIO | None = None) -> Iterator[Item]:
+    """Every raw document (or rejection) from files, folders, URLs and ``-``."""
+    limits = limits or Limits()
+    for entry in expand_inputs(paths, limits):
+        if isinstance(entry, Rejection):
+            yield entry
+        else:
+            yield from read_entry(*entry, limits, stdin=stdin)
 
 
 def _walk(root: Path, limits: Limits) -> Iterator[Path]:

@@ -163,3 +163,28 @@ def test_unknown_stage_and_bad_settings_are_all_reported(tmp_path):
                      "no stage named 'nope'", "stages.language.min_chars: expected int", "stages.language.foo: unknown setting"]:
         assert expected in problems
     assert str(info.value).startswith("PW100 ")
+
+
+def test_unchanged_files_are_not_read_again(tmp_path, corpus, monkeypatch):
+    from propwatch import pipeline as pipeline_module
+
+    pipe = Pipeline(config(tmp_path))
+    pipe.analyze([corpus])
+    reads = []
+    real = pipeline_module.read_entry
+    monkeypatch.setattr(pipeline_module, "read_entry", lambda kind, target, *a, **k: (reads.append(target), *real(kind, target, *a, **k))[1:])
+    again = pipe.analyze([corpus])
+    assert reads == [] and (again.new, again.unchanged) == (0, 5)
+    changed = corpus / "pages" / "harbour.txt"
+    changed.write_text(changed.read_text("utf-8") + "\nOne more sentence was added to the story today.\n", "utf-8")
+    third = pipe.analyze([corpus])
+    assert [p.name for p in reads] == ["harbour.txt"]
+    assert (third.new, third.unchanged) == (1, 4)
+
+
+def test_changed_ingest_settings_read_files_again(tmp_path, corpus):
+    Pipeline(config(tmp_path)).analyze([corpus])
+    cfg = load_config(overrides={"store.path": str(tmp_path / "s.duckdb"), "pipeline.stages": SPINE_STAGES,
+                                 "stages": {"split": {"min_story_words": 500}}})
+    summary = Pipeline(cfg).analyze([corpus])
+    assert summary.new >= 1  # the glued page is no longer split: one new, longer story
