@@ -69,8 +69,9 @@ def main() -> None:
         n_files = args.articles // 2
         words = 0
         for i in range(n_files):
-            if i % 20 == 0:
-                body = "\n\n".join(article(rng, i * 100 + k) for k in range(3))
+            if i % 20 == 0:  # a glued front page: headline, photo caption, body; three times
+                parts = [article(rng, i * 100 + k).split("\n\n", 1) for k in range(3)]
+                body = "\n\n".join(f"{t}\n\nSoldiers near the checkpoint at dusk, seen from the road\n\n{b}" for t, b in parts)
             else:
                 body = page(rng, i)
             words += len(body.split())
