@@ -67,6 +67,10 @@ MEDIA_NAME = re.compile(
     r"Television|Channel|Broadcasting|Press|Magazine|Weekly|Standard|Sun|Mirror|Examiner|Bulletin|Register|"
     r"Sentinel|Tribune|Reporter|Media)\b"
 )
+FEMALE = re.compile(r"(?i)\b(?:woman|women|wife|mother|daughter|girl|sister|lady|widow|spokeswoman|congresswoman|"
+                    r"actress|grandmother|aunt|niece|queen|princess|mrs\.?|ms\.?|she)\b")
+MALE = re.compile(r"(?i)\b(?:man|men|husband|father|son|boy|brother|gentleman|widower|spokesman|congressman|"
+                  r"grandfather|uncle|nephew|king|prince|mr\.?|he)\b")
 ONE_OF_THEM = re.compile(r"(?i)(?:one|two|three|some|several|many|a few|most|none) of (?:the|them|those)\b")
 BARE_OFFICIALDOM = re.compile(r"(?i)(?:the\s+)?(?:authorities|officials|sources|insiders|some|others|many|some people)$")
 BARE_NAME = re.compile(r"(?:[A-Z][\w’'.-]*['’]s\s+)?(?P<name>[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+){1,2})")
@@ -91,6 +95,8 @@ class SpeakerResolver:
         self.mentions = mentions
         self.history: list[tuple[int, SpeakerGuess]] = []  # (position, speaker) of attributed quotes
         self.table = table
+        self.sdoc = sdoc
+        self._described: list[tuple[int, SpeakerGuess]] | None = None
         # where sentence subjects are: a pronoun points back to a subject, not to any name
         self.subjects = None
         if sdoc is not None:
@@ -137,7 +143,10 @@ class SpeakerResolver:
             return SpeakerGuess(name, (self.table or load_table()).entity_id(name, "PERSON"), "person", start, end)
         if ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or BARE_OFFICIALDOM.match(phrase) or ONE_OF_THEM.match(phrase):
             return self._anonymous(start, end, phrase)
+        head = _head_phrase(phrase)
         media = [m for m in inside if m.kind == "media" or (m.label in ("ORG", "PERSON", "GPE") and MEDIA_NAME.search(m.name))]
+        if DOCUMENT.search(head) and not any(m.start < start + len(head) for m in media):
+            media = []  # "records obtained by the Enquirer": the records speak
         if media:
             m = media[0]
             return SpeakerGuess(m.name, m.entity_id, "media", m.start, m.end)
@@ -167,6 +176,8 @@ class SpeakerResolver:
         """A surname the tagger missed or mislabelled ("Lemon said") -> the full name the story uses."""
         if not NAME_LIKE.fullmatch(phrase) or any(m.source == "alias" for m in inside):
             return None
+        if any(rx.search(phrase) for rx in (ORGANIZATION, PEOPLE, MEDIA, DOCUMENT)):
+            return None  # "Police said" is not a surname
         place_like = any(m.label in ("GPE", "NORP", "LOC") for m in inside)
         if any(m.label == "ORG" and m.end - m.start > len(phrase) for m in inside):
             return None  # part of an organization's name
@@ -212,10 +223,36 @@ class SpeakerResolver:
                     continue
                 if m.end <= start and m.label == "PERSON" and start - m.start <= 1500:
                     candidates.append((m.start, SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)))
+            candidates += [c for c in self.described_subjects if c[0] < start and start - c[0] <= 1500]
+        if low in ("she", "her"):
+            candidates = [c for c in candidates if not MALE.search(c[1].name or "")]
+        elif low in ("he", "him"):
+            candidates = [c for c in candidates if not FEMALE.search(c[1].name or "")]
         if not candidates:
             return SpeakerGuess(self.text[start:end], None, "unknown", start, end)
         _, sp = max(candidates, key=lambda c: c[0])
         return SpeakerGuess(sp.name, sp.entity_id, sp.kind, start, end)
+
+    @property
+    def described_subjects(self) -> list[tuple[int, SpeakerGuess]]:
+        """Subjects that describe a person without naming one ("the woman", "one of the
+        dispatchers"): antecedents for he and she."""
+        if self._described is None:
+            self._described = []
+            for t in self.sdoc or ():
+                if t.dep_ not in ("nsubj", "nsubjpass") or t.pos_ not in ("NOUN", "PRON", "NUM"):
+                    continue
+                s0, s1 = t.left_edge.idx, t.right_edge.idx + len(t.right_edge)
+                if t.pos_ == "PRON" or s1 - s0 > 80 or "\n" in self.text[s0:s1]:
+                    continue
+                phrase = self.text[s0:s1]
+                if any(m.start < s1 and m.end > s0 and m.label == "PERSON" for m in self.mentions):
+                    continue  # a named person is a candidate already
+                if ONE_OF_THEM.match(phrase) or INSIDERS.match(phrase):
+                    self._described.append((s0, SpeakerGuess(phrase, None, "anonymous", s0, s1)))
+                elif PEOPLE.search(_head_phrase(phrase)) and re.match(r"(?i)(?:the|a|an|this|that)\s", phrase):
+                    self._described.append((s0, SpeakerGuess(phrase, None, "person", s0, s1)))
+        return self._described
 
     def _anonymous(self, start: int, end: int, phrase: str) -> SpeakerGuess:
         # "the source" refers back to the source the story introduced

@@ -114,3 +114,13 @@ def test_speaker_kinds_of_unnamed_groups_outlets_and_documents(analyse):
     assert kinds[0] == [("one of the guards", "anonymous")] * 2
     assert kinds[1] == [("the Evening Star", "media")]
     assert kinds[2] == [("Critics", "person"), ("Forecasts", "document")]
+
+
+def test_pronouns_point_to_described_people_of_the_right_gender(analyse):
+    text = ("Officer Tom Reyes arrived after noon. In the next call, the woman pleads for help.\n"
+            "“Please hurry,” she asks the operator.\n"
+            "During the tape, one of the controllers is heard warning a pilot about the danger.\n"
+            "“Do not land now,” he declared.")
+    quotes = analyse([text], upto="quotes")[0].layer("quotes")
+    assert [(q.speaker.name, q.speaker.kind) for q in quotes] == [
+        ("the woman", "person"), ("one of the controllers", "anonymous")]
