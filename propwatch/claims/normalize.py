@@ -69,7 +69,7 @@ _LEAD_ATTR = [
     re.compile(r"^(?:he|she|they|it|we|i)\s+" + _SAY + r"(?: that|,)\s+", re.IGNORECASE),
 ]
 _TRAIL_ATTR = [
-    re.compile(r",\s+(?:[\w'’.-]+\s+){0,8}?" + _SAY + r"\b.*$", re.IGNORECASE),
+    re.compile(r",[\"”»’']?\s+(?:[\w'’.-]+\s+){0,8}?" + _SAY + r"\b.*$", re.IGNORECASE),
     re.compile(r",?\s+according to [^,.;]{2,120}(?=[.!?;]?\s*$)", re.IGNORECASE),
     re.compile(r",\s+(?:[\w'’.-]+\s+){0,8}?" + _SAY + r"(?:\s+[\w'’.-]+){0,8}(?=[.!?]?\s*$)", re.IGNORECASE),
 ]

@@ -218,7 +218,7 @@ def _attribution(text: str, start: int, end: int, quotes: list, inside) -> Attri
     m = _ACCORDING.search(sent) or _SAID_BY.search(sent) or _SAID_AFTER.search(sent)
     if not m:
         return None
-    name = m.group(1).strip(" ,\"“”")
+    name = re.sub(r"[\"“”«»]", "", m.group(1)).strip(" ,")
     lo, hi = start + m.start(1), start + m.end(1)
     ent = next((e for e in inside if e.start >= lo and e.end <= hi), None)
     return Attribution(name=name, entity_id=ent.entity_id if ent else None,

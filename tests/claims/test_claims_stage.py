@@ -45,6 +45,8 @@ def test_strip_attribution_variants():
     assert strip_attribution("The minister said that the convoy carried weapons.") == "The convoy carried weapons."
     assert strip_attribution("The convoy carried weapons, according to local sources.") == "The convoy carried weapons"
     assert strip_attribution("A leaked report says the convoy carried weapons.") == "The convoy carried weapons."
+    assert strip_attribution('"The convoy carried weapons for the rebels," a deputy minister said, citing photos.') == (
+        "The convoy carried weapons for the rebels")
 
 
 def test_attribution_pattern_and_quote_layer():
