@@ -57,7 +57,7 @@ def load_ptc(gold: Path = PTC_GOLD) -> list[dict]:
 def load(split: str) -> list[dict]:
     if split == "ptc":
         return load_ptc()
-    if split in ("ptc-heldout", "ptc-final", "ptc-final2"):
+    if split in ("ptc-heldout", "ptc-final", "ptc-final2", "ptc-final3"):
         return load_ptc(ROOT / "eval" / "data" / f"ptc-quotes-{split[4:]}.jsonl")
     files = sorted(CASES.glob("*.jsonl")) if split == "all" else [CASES / f"{split}.jsonl"]
     rows = []
@@ -159,10 +159,10 @@ def score(rows: list[dict], verbose: bool = False) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--split", choices=("dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout", "ptc-final", "ptc-final2"), default=None)
+    ap.add_argument("--split", choices=("dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout", "ptc-final", "ptc-final2", "ptc-final3"), default=None)
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)
-    splits = [args.split] if args.split else ["dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout", "ptc-final", "ptc-final2"]
+    splits = [args.split] if args.split else ["dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout", "ptc-final", "ptc-final2", "ptc-final3"]
     print(f"{'split':8} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'speaker':>8}")
     for split in splits:
         if split.startswith("ptc") and not PTC_ARTICLES.is_dir():

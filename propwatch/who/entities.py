@@ -326,7 +326,7 @@ def _canonical(m: Mention, table) -> str:
 _ROLE_CACHE: dict[int, dict[str, re.Pattern]] = {}
 ROLE_WORDS = re.compile(
     r"(?i)president|minist|premier|diplomat|spokes|secretary|chancellor|mayor|governor|ambassador|commander|\bfm\b|"
-    r"congress|\brep\.|representative|senator|lawmaker|\bmp\b"
+    r"congress|\brep\.|representative|senator|lawmaker|\bmp\b|judge|professor|director"
 )
 
 

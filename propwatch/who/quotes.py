@@ -41,9 +41,10 @@ SPEECH_LEMMAS = {
     "stress", "emphasize", "emphasise", "argue", "reply", "respond", "write", "report", "announce", "confirm",
     "deny", "assert", "allege", "complain", "recall", "conclude", "acknowledge", "reiterate", "mention",
     "suggest", "reveal", "vow", "promise", "threaten", "assure", "observe", "concede", "caution", "predict",
-    "point", "underline", "testify", "show", "ask",
+    "point", "underline", "testify", "show", "ask", "disclose",
 }
 SCARE_MAX_WORDS = 4
+TITLE_SMALL = {"of", "the", "and", "a", "an", "in", "on", "for", "to", "at", "&"}
 
 
 @dataclass
@@ -363,7 +364,7 @@ def _reporting_names_are_media(text: str, quotes: list[Found]) -> None:
         if sp is None or sp.kind != "unknown" or not sp.name or q.cue is None:
             continue
         cue = text[q.cue[0]:q.cue[1]].casefold()
-        if cue in ("reported", "reports", "wrote", "writes", "published") and re.match(r"(?:the\s+)?[A-Z0-9]", sp.name):
+        if cue in ("reported", "reports", "published") and re.match(r"(?:the\s+)?[A-Z0-9]", sp.name):
             q.speaker = replace(sp, kind="media")
 
 
@@ -397,9 +398,14 @@ def _scare_quote(text: str, q: Found) -> bool:
     if not q.direct:
         return False
     content = text[q.start:q.end]
+    if re.match(r"\s*,?\s*by\s+[A-Z]", text[q.end + 1:q.end + 40]) and content[:1].isupper():
+        return True  # “Title of an article,” by Author
     if len(content.split()) > SCARE_MAX_WORDS:
         return False
     after = text[q.end + 1:q.end + 30].lstrip(" \u00a0")
+    words = re.findall(r"[^\W\d_][\w’'-]*", content)
+    if words and all(w[0].isupper() or w.casefold() in TITLE_SMALL for w in words) and not re.search(r"[.!?]$", content):
+        return True  # a quoted title or name: told “Fox & Friends”
     labelled = q.cue is not None and re.fullmatch(f"{LABEL_CUES}|{JUDGE_CUES}", text[q.cue[0]:q.cue[1]])
     if not re.search(r"[.!?,…]$", content) and after[:1].islower() and not labelled:
         return True

@@ -40,7 +40,8 @@ PEOPLE = re.compile(
     r"fighters?|militants?|politicians?|lawmakers?|deputy|speaker|ambassador|envoy|general|colonel|"
     r"owner|shopkeeper|workers?|employees?|volunteers?|critics?|supporters?|opponents?|researchers?|scientists?|"
     r"doctors?|parents?|people|users?|voters?|fans?|guards?|dispatchers?|sailors?|pilots?|crew|teens?|"
-    r"teenagers?|youths?|boys?|girls?|child|children|migrants?|immigrants?|professor|student|congress(?:wo)?man|senators?|legislators?|representative|judge|lawyers?|attorneys?|prosecutor|nurse|farmer|driver|student|priest|neighbou?r|mother|father|"
+    r"teenagers?|youths?|boys?|girls?|child|children|migrants?|immigrants?|professor|student|members?|"
+    r"advocates?|relatives?|families|family|congress(?:wo)?man|senators?|legislators?|representative|judge|lawyers?|attorneys?|prosecutor|nurse|farmer|driver|student|priest|neighbou?r|mother|father|"
     r"officer|man|woman|men|women|locals?|citizens?|refugees?|victims?|survivors?|protesters?|"
     r"journalist|analyst|economist|scientist|politician|physician|historian|guardian|civilian|"
     r"губернатор|министр|президент)\b",
@@ -55,7 +56,7 @@ INSIDERS = re.compile(
 INTRO = re.compile(
     r"(?:In|At|On|During|After|Before|Speaking|Earlier|Later|Meanwhile|However|Also|But|And|Separately)\b[^,]{0,60},\s*"
 )
-NAME_LIKE = re.compile(r"[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)?")
+NAME_LIKE = re.compile(r"[A-Z][^\W\d_A-Z][\w’'-]*(?:\s+[A-Z][^\W\d_A-Z][\w’'-]*)?")
 HONORIFIC_WORDS = re.compile(
     r"^(?:(?:Minister|Ministry|Health|Foreign|Defen[cs]e|Interior|Deputy|President|Prime|Secretary|Spokesman|"
     r"Spokeswoman|Rep\.|Sen\.|Gov\.|Gen\.|Col\.|Dr\.|Mr\.|Mrs\.|Ms\.|Prof\.|Democratic|Republican|"
@@ -181,6 +182,12 @@ class SpeakerResolver:
         place_like = any(m.label in ("GPE", "NORP", "LOC") for m in inside)
         if any(m.label == "ORG" and m.end - m.start > len(phrase) for m in inside):
             return None  # part of an organization's name
+        from .aliases import slug_words
+
+        folded = slug_words(phrase)
+        for m in self.mentions:  # "Rosselló" is the "Ricardo Rossello" the story named
+            if m.label == "PERSON" and len(m.name.split()) >= 2 and slug_words(m.name)[-len(folded):] == folded:
+                return m.name, m.entity_id
         best = ""
         for m in re.finditer(r"((?:[A-Z][\w’'.-]+\s+){1,3})" + re.escape(phrase) + r"\b", self.text):
             words = [w for w in m.group(1).split() if not re.search(r"['’]s$", w)]
