@@ -178,16 +178,19 @@ def tc_scores(pred: dict[tuple[str, int, int], list[str]], gold: dict[str, list[
 # ---------------------------------------------------------------- the shipped model
 
 
-def predict_articles(tagger, texts: dict[str, str], gold_tc: dict[str, list[tuple[str, int, int]]]):
+def predict_articles(tagger, texts: dict[str, str], gold_tc: dict[str, list[tuple[str, int, int]]], scored=None):
     """Run ``tagger`` (a :class:`propwatch.stages.techniques.TechniqueTagger`) on articles.
 
-    Returns SI predictions, combined predictions and TC rankings for the gold spans.
+    Returns SI predictions, combined predictions and TC rankings for the gold
+    spans. ``scored`` (the backend's token scores, in sorted id order) skips
+    the model run, to compare decodings.
     """
     si_pred: dict[str, list[tuple[int, int]]] = {}
     comb_pred: dict[str, list[tuple[str, int, int]]] = {}
     tc_pred: dict[tuple[str, int, int], list[str]] = {}
     ids = sorted(texts)
-    scored = tagger.score([texts[a] for a in ids])
+    if scored is None:
+        scored = tagger.score([texts[a] for a in ids])
     for aid, ts in zip(ids, scored):
         spans = tagger.decode(texts[aid], ts)
         si_pred[aid] = [(sp.start, sp.end) for sp in spans]
@@ -197,10 +200,10 @@ def predict_articles(tagger, texts: dict[str, str], gold_tc: dict[str, list[tupl
     return si_pred, comb_pred, tc_pred
 
 
-def evaluate(tagger, texts, si, tc) -> dict:
+def evaluate(tagger, texts, si, tc, scored=None, seconds: float | None = None) -> dict:
     t0 = time.perf_counter()
-    si_pred, comb_pred, tc_pred = predict_articles(tagger, texts, tc)
-    seconds = time.perf_counter() - t0
+    si_pred, comb_pred, tc_pred = predict_articles(tagger, texts, tc, scored)
+    seconds = seconds if seconds is not None else time.perf_counter() - t0
     words = sum(len(t.split()) for t in texts.values())
     return {
         "articles": len(texts),

@@ -167,6 +167,7 @@ class TechniquesStage(LayerStage):
         "model": "",  # "" = the shipped model; else a model directory (or a hub id for techniques_hf)
         "file": "model.int8.onnx",
         "batch_size": 8,
+        "threads": 0,  # onnxruntime intra-op threads (0: up to 4)
         "threshold": None,  # None = the model's tuned value
         "gap": None,
         "min_chars": None,
@@ -187,6 +188,7 @@ class TechniquesStage(LayerStage):
                 cfg.pop("model", None)
             if cfg.get("backend", "techniques_onnx").startswith("techniques_hf"):
                 cfg.pop("file", None)
+                cfg.pop("threads", None)
             if cfg.get("backend", "").startswith("techniques_fake"):
                 cfg = {k: v for k, v in cfg.items() if k in DECODE_DEFAULTS or k == "backend"}
             self._tagger = TechniqueTagger.from_config(cfg)

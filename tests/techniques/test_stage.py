@@ -173,3 +173,21 @@ def test_fake_is_deterministic():
     a = FakeTechniqueTagger().score(["never again"])[0]
     b = FakeTechniqueTagger().score(["never again"])[0]
     assert np.array_equal(a.si, b.si) and np.array_equal(a.offsets, b.offsets)
+
+
+def test_shipped_model_on_an_invented_article():
+    from propwatch.backends.techniques import shipped_model_dir
+
+    if not (shipped_model_dir() / "model.int8.onnx").is_file():
+        pytest.skip("shipped technique model absent")
+    text = (
+        "The corrupt elite in the capital has betrayed every patriot in this nation. "
+        "These traitors will never stop lying to you, and only a fool would trust them.\n\n"
+        "The committee met on Tuesday and adopted the budget for next year."
+    )
+    [doc] = TechniquesStage({})([Document(text=text, source="t")])
+    spans = doc.layer("techniques")
+    assert spans, "the shipped model marks nothing in an obviously loaded text"
+    for s in spans:
+        assert text[s.start : s.end] == s.text
+        assert s.technique in PTC_TECHNIQUES and 0.0 <= s.score <= 1.0

@@ -1,0 +1,70 @@
+"""CPU speed of the shipped technique tagger: words/s on generated articles.
+
+    python bench/techniques.py [--articles 40] [--words 600] [--threads 2] [--file model.int8.onnx]
+
+Generates articles of ``--words`` words from a fixed word list (no corpus
+text), warms the model up on one, then times the techniques stage
+(tokenize, window, ONNX, decode) on all of them and prints words/s and
+ms per article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+WORDS = (
+    "the government minister said border militia report officials according documents oil grain trade "
+    "security forces village city army troops attack statement spokesman ministry sources claims evidence "
+    "never disgraceful traitors shameful catastrophe patriots enemy lies regime puppet corrupt elite "
+    "people nation freedom must will is was are of and to in that for on with as by at from"
+).split()
+
+
+def make_articles(n: int, words: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        sents, count = [], 0
+        while count < words:
+            k = rng.randint(8, 24)
+            sents.append(" ".join(rng.choice(WORDS) for _ in range(k)).capitalize() + ".")
+            count += k
+        out.append(" ".join(sents))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=40)
+    ap.add_argument("--words", type=int, default=600)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--file", default="model.int8.onnx")
+    ap.add_argument("--model", default="", help="model directory (default: the shipped one)")
+    args = ap.parse_args(argv)
+
+    from propwatch.stages.techniques import TechniqueTagger
+
+    cfg = {"file": args.file, "threads": args.threads}
+    if args.model:
+        cfg["model"] = args.model
+    tagger = TechniqueTagger.from_config(cfg)
+    texts = make_articles(args.articles, args.words)
+    tagger.tag(texts[:1])  # load + warm up
+    t0 = time.perf_counter()
+    spans = tagger.tag(texts)
+    seconds = time.perf_counter() - t0
+    words = sum(len(t.split()) for t in texts)
+    print(f"model: {tagger.backend.model_dir / args.file}")
+    print(f"articles: {len(texts)}, words: {words}, threads: {args.threads}, spans: {sum(map(len, spans))}")
+    print(f"speed: {words / seconds:.0f} words/s, {1000 * seconds / len(texts):.0f} ms/article")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
