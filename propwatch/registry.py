@@ -67,6 +67,7 @@ backends = Registry("backend")
 BUILTIN_MODULES = [
     "propwatch.stages.ingest",
     "propwatch.stages.sentences",
+    "propwatch.stages.assessment",
     "propwatch.stages.entities",
     "propwatch.stages.quotes",
     "propwatch.stages.sourcing",
