@@ -167,20 +167,23 @@ class OnnxTechniqueTagger:
             plans.append(plan)
             jobs.extend((i, s, e) for s, e in plan)
         outs: dict[tuple[int, int], np.ndarray] = {}
-        order = sorted(range(len(jobs)), key=lambda j: jobs[j][2] - jobs[j][1])
         width = 1 + len(self.labels)
-        for b in range(0, len(order), self.batch_size):
-            batch = [jobs[j] for j in order[b : b + self.batch_size]]
-            seq = max(e - s for _, s, e in batch) + 2
-            ids = np.zeros((len(batch), seq), np.int64)
-            mask = np.zeros((len(batch), seq), np.int64)
-            for row, (i, s, e) in enumerate(batch):
-                piece = encs[i].ids[s:e]
-                ids[row, : len(piece) + 2] = [cls_id, *piece, sep_id]
-                mask[row, : len(piece) + 2] = 1
-            logits = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            for row, (i, s, e) in enumerate(batch):
-                outs[(i, s)] = sigmoid(logits[row, 1 : 1 + e - s, :width])
+        # Batches hold windows of one text and one length: no padding, and the
+        # int8 model's dynamic activation ranges never mix texts, so a text's
+        # scores do not depend on what else is in the call.
+        groups: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+        for i, s, e in jobs:
+            groups.setdefault((i, e - s), []).append((i, s, e))
+        for group in groups.values():
+            for b in range(0, len(group), self.batch_size):
+                batch = group[b : b + self.batch_size]
+                ids = np.asarray(
+                    [[cls_id, *encs[i].ids[s:e], sep_id] for i, s, e in batch], np.int64
+                )
+                mask = np.ones_like(ids)
+                logits = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+                for row, (i, s, e) in enumerate(batch):
+                    outs[(i, s)] = sigmoid(logits[row, 1 : 1 + e - s, :width])
         result = []
         for i, enc in enumerate(encs):
             if not enc.ids:
