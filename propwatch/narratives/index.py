@@ -71,7 +71,7 @@ class HnswIndex:
 
     kind = "hnsw"
 
-    def __init__(self, dim: int, connectivity: int = 16, expansion_add: int = 128, expansion_search: int = 96):
+    def __init__(self, dim: int, connectivity: int = 16, expansion_add: int = 64, expansion_search: int = 64):
         Index = _import_usearch().Index
 
         self.dim = dim

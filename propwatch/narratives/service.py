@@ -184,7 +184,8 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
 
 
 def _narratives(store, ids: Sequence[str] | None = None) -> list[Narrative]:
-    _migrate(store)
+    if not _has_tables(store):  # a store opened read-only before any linking
+        return []
     q = "SELECT narrative_id, claim_key, claim, linked_to, score, seq FROM narrative_members"
     params: list[Any] = []
     if ids is not None:
@@ -265,7 +266,8 @@ def _has_tables(store) -> bool:
 
 def narratives_of_document(store, doc_id: str) -> dict[str, str]:
     """claim key -> narrative id for one story (for the report's story page)."""
-    _migrate(store)
+    if not _has_tables(store):
+        return {}
     return dict(store.con.execute(
         "SELECT claim_key, narrative_id FROM narrative_members WHERE doc_id = ?", [doc_id]).fetchall())
 

@@ -42,3 +42,12 @@ def test_narratives_and_narrative(tmp_path, capsys, narrative_rows):
     assert one["id"] == top["id"] and len(one["claims"]) == top["n_claims"]
     assert main(["narrative", "zzzz", "--store", str(path)]) == 1
     assert "no narrative" in capsys.readouterr().err
+
+
+def test_narrative_on_a_store_never_linked(tmp_path, capsys):
+    path = tmp_path / "empty.duckdb"
+    Store(path).close()
+    assert main(["narrative", "n123", "--store", str(path)]) == 1
+    assert "no narrative" in capsys.readouterr().err
+    assert main(["narratives", "--store", str(path), "--no-update", "-f", "json"]) == 0
+    assert capsys.readouterr().out.strip() in ("", "[]")
