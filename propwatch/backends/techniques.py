@@ -244,7 +244,7 @@ class HfTechniqueTagger:
             plan = windows(len(ids), inner, max(1, inner // 2))
             outs = []
             for s, e in plan:
-                piece = tok.build_inputs_with_special_tokens(ids[s:e])
+                piece = [tok.cls_token_id, *ids[s:e], tok.sep_token_id]
                 with torch.no_grad():
                     logits = self._model(input_ids=torch.tensor([piece], device=self._model.device)).logits
                 outs.append(sigmoid(logits[0, 1 : 1 + e - s].float().cpu().numpy()))
