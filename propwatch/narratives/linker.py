@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,25 @@ class Assignment:
     score: float
 
 
+_ANAPHORIC_REACTION = re.compile(
+    r"\b(?:reject(?:s|ed)?|den(?:y|ies|ied)|dismiss(?:es|ed)?|refute[sd]?|call(?:s|ed)? (?:them|it)|described (?:them|it)"
+    r"|(?:if|when) (?:confirmed|true|proven))\b.{0,40}?\b(?:the|these|those|such|any|all)?\s*"
+    r"(?:claims?|allegations?|accusations?|reports?|charges?|them|it|link)\b"
+    r"|\b(?:the|these|those|such) (?:claims?|allegations?|accusations?|reports?|charges?)\b.{0,30}\b(?:if confirmed|could|would|absurd|baseless|false)\b",
+    re.IGNORECASE,
+)
+
+
+def is_reaction(text: str) -> bool:
+    """A denial or comment that points back at a claim ("X rejected the allegations").
+
+    It asserts nothing by itself, so two of them look alike whatever they deny;
+    such claims stay narratives of their own and are never link candidates (the
+    stance layer relates them to what they deny).
+    """
+    return bool(_ANAPHORIC_REACTION.search(text)) and len(tokens(text)) <= 12
+
+
 def narrative_id_for(key: str) -> str:
     return "n" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
@@ -103,6 +123,7 @@ class Linker:
         self.index = make_index(self.dim, self.params.index)
         self._toks: list[frozenset[str]] = []
         self.moved: dict[str, str] = {}  # claim key -> narrative id, for claims moved by a merge
+        self._inert: list[bool] = []  # reactions ("X rejected the claims"): never linked
 
     # ------------------------------------------------------------- state
 
@@ -140,6 +161,7 @@ class Linker:
         toks = frozenset(tokens(item.normalized or item.text))
         self._toks.append(toks)
         self.df.update(toks)
+        self._inert.append(is_reaction(item.normalized or item.text))
 
     @property
     def vectors(self) -> np.ndarray:
@@ -189,9 +211,13 @@ class Linker:
                     for t in top:
                         if prev[t] >= p.candidate_min:
                             cands[base + int(t)] = float(prev[t])
+                if is_reaction(item.normalized or item.text):
+                    cands = {}
                 toks = frozenset(tokens(item.normalized or item.text))
                 per_narrative: dict[str, tuple[float, int]] = {}
                 for j, cos in sorted(cands.items()):
+                    if self._inert[j]:
+                        continue
                     score = self.pair_score(cos, toks, item.entities, j)
                     if score < p.link_threshold:
                         continue

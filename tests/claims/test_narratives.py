@@ -129,3 +129,14 @@ def test_saved_index_is_reused(tmp_path, narrative_rows):
         write(once, docs)
         update_narratives(once)
         assert _groups(once) == incremental
+
+
+def test_reactions_do_not_link_to_each_other():
+    from propwatch.narratives.linker import is_reaction
+
+    texts = ["The border agency rejected the allegations.", "The trade ministry rejected the allegations."]
+    assert all(is_reaction(t) for t in texts) and not is_reaction("The agency sold 40 tons of grain to the militia.")
+    vec = np.ones((2, 8), np.float32) / np.sqrt(8)
+    items = [ClaimItem(key=f"d{i}:0-10", doc_id=f"d{i}", text=t, normalized=t) for i, t in enumerate(texts)]
+    out = Linker(dim=8, params=LinkParams(index="exact")).add(items, vec)
+    assert out[0].narrative_id != out[1].narrative_id and out[1].linked_to is None
