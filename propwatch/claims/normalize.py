@@ -54,10 +54,12 @@ _PRONOUN_KIND = {"it": ("GPE", "ORG", "NORP", "LOC", "FAC"), "its": ("GPE", "ORG
                  "they": ("ORG", "NORP", "GPE"), "their": ("ORG", "NORP", "GPE"),
                  "he": ("PERSON",), "his": ("PERSON",), "she": ("PERSON",), "her": ("PERSON",)}
 
-_SAY = r"(?:said|says|say|claimed|claims|claim|stated|states|reported|reports|told|tells|noted|notes|added|adds|alleged|alleges|insisted|insists|argued|argues|suggested|suggests|believes|believed|wrote|writes)"
+_SAY = r"(?:(?:has |have |had )?(?:confirmed|announced|disclosed|revealed)|said|says|say|claimed|claims|claim|stated|states|reported|reports|told|tells|noted|notes|added|adds|alleged|alleges|insisted|insists|argued|argues|suggested|suggests|believes|believed|wrote|writes)"
 _PAREN = re.compile(r"\s*\([^)]{0,200}\)")
 _FILLER = re.compile(r"^(?:earlier|meanwhile|moreover|however|besides|furthermore|in addition|also|true|indeed|at the same time)\s*,\s*", re.IGNORECASE)
 _LEAD_ATTR = [
+    re.compile(r"^(?:but\s+|and\s+)?(?:[\w.'’-]+\s+){1,10}?(?:told|tells|informed)\s+(?:[\w.'’-]+\s+){1,6}?that\s+", re.IGNORECASE),
+    re.compile(r"^(?:but\s+|and\s+)?(?:[\w.'’-]+\s+){1,10}?(?:\([^)]*\)\s*)?" + _SAY + r"(?:\s+on\s+\w+)?\s+that\s+", re.IGNORECASE),
     re.compile(r"^(?:but\s+|and\s+|however,?\s+)?according to [^,]{2,120},\s*", re.IGNORECASE),
     re.compile(r"^(?:but\s+|and\s+)?(?:[A-Z][\w.'’-]*\s*){1,8}(?:\([^)]*\)\s*)?" + _SAY + r"(?: on \w+)?(?: that|,)\s+", re.UNICODE),
     re.compile(r"^(?:the|a|an)\s+[\w\s'’-]{2,60}?\s+" + _SAY + r"(?: on \w+)?(?: that|,)\s+", re.IGNORECASE),
@@ -73,6 +75,7 @@ _TRAIL_ATTR = [
     re.compile(r",?\s+according to [^,.;]{2,120}(?=[.!?;]?\s*$)", re.IGNORECASE),
     re.compile(r",\s+(?:[\w'’.-]+\s+){0,8}?" + _SAY + r"(?:\s+[\w'’.-]+){0,8}(?=[.!?]?\s*$)", re.IGNORECASE),
 ]
+_DENIAL = re.compile(r"\b(?:reject\w*|den(?:y|ies|ied)|dismiss\w*|refut\w*|not|never|no)\b", re.IGNORECASE)
 _QUOTES = re.compile(r"[\"“”«»„]")
 
 
@@ -133,6 +136,8 @@ def strip_attribution(text: str) -> str:
     s = _FILLER.sub("", s)
     for rx in _LEAD_ATTR:
         m = rx.match(s)
+        if m and _DENIAL.search(m.group(0)):
+            continue  # "X rejected claims that ...": the rest is denied, not asserted
         if m and len(s) - m.end() > 15:
             s = s[m.end():]
             break

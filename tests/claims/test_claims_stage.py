@@ -92,3 +92,10 @@ def test_record_round_trip():
     c = Claim(start=0, end=4, text="abcd", checkworthiness=0.7, sentence=0, entities=("gpe:turkey",),
               attributed_to=Attribution(name="X"), normalized="abcd")
     assert record_from_dict(Claim, record_to_dict(c)) == c
+
+
+def test_denied_content_is_not_turned_into_an_assertion():
+    text = "The government on Monday again rejected claims that its grain trader buys wheat from the militia."
+    assert strip_attribution(text) == text
+    assert strip_attribution("A source close to the police told the newspaper that the cable had been cut.") == (
+        "The cable had been cut.")
