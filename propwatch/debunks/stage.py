@@ -116,7 +116,9 @@ class DebunkMatchStage(LayerStage):
             return out
         threshold = float(self.config["threshold"])
         threshold = self.index.threshold if threshold < 0 else threshold
-        results = self.index.search_many([s.text for _, _, s in jobs], k=int(self.config["top_k"]), min_score=threshold)
+        # a claim's ``normalized`` text (attribution leads such as "X said that" removed) is what is searched
+        queries = [getattr(s, "normalized", "") or s.text for _, _, s in jobs]
+        results = self.index.search_many(queries, k=int(self.config["top_k"]), min_score=threshold)
         for (i, source, span), matches in zip(jobs, results):
             for m in matches:
                 if m.fused < float(self.config["min_fused"]):
