@@ -100,3 +100,13 @@ def test_cli_pairs(tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["id"] for r in rows] == ["p1", "p2"] and rows[0]["label"] == "unrelated"
     assert set(rows[0]) == {"id", "label", "stance", "p_agree", "p_disagree", "p_discuss", "p_unrelated"}
+
+
+def test_without_embeddings_the_features_are_missing_not_fatal():
+    m = stance.StanceModel.load()
+    m._embedder = False  # as when the MiniLM files are not installed
+    assert m.embedder is None
+    res = m.predict([(CLAIM, UNRELATED)])
+    assert res[0].label == "unrelated"
+    if m.uses_embeddings:
+        assert np.isnan(m.features([(CLAIM, UNRELATED)])[0, -1])
