@@ -30,17 +30,28 @@ COUNT_COLUMNS = (("quotes", "Quotes"), ("claims", "Claims"), ("techniques", "Tec
 
 # Layers shown as tables on a story page: layer -> (title, columns)
 LAYER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "debunk_matches": ("Matches in debunk databases", ("text", "debunk_claim", "verdict", "explanation", "url", "database", "score")),
+    "denials": ("Denials", ("text", "denier", "denied", "verdict")),
+    "stances": ("Stance towards matched claims", ("text", "label", "score")),
     "quotes": ("Quotes and speakers", ("text", "speaker", "cue", "direct")),
-    "sourcing": ("Sourcing", ("text", "kind", "detail")),
+    "sourcing": ("Sourcing: anonymous sources, self-citation, evidence", ("text", "flag", "category", "status")),
     "claims": ("Check-worthy claims", ("text", "checkworthiness", "attributed_to")),
     "entities": ("Entities", ("text", "label", "entity_id")),
-    "debunk_matches": ("Matches in debunk databases", ("text", "debunk", "verdict", "score")),
-    "denials": ("Denials", ("text", "denier", "target")),
-    "stance": ("Stance", ("text", "label", "score")),
 }
+# Tables shown folded (long and mostly for checking)
+FOLDED_TABLES = {"entities"}
 
 # name -> function(store, out_dir, context) writing a page and returning its nav link
 EXTRA_PAGES: dict[str, Callable[[Any, Path, dict[str, Any]], dict[str, str] | None]] = {}
+
+
+def _narratives_page(store: Any, out: Path, base: dict[str, Any]) -> dict[str, str] | None:
+    from .narratives_page import write_narratives_page
+
+    return write_narratives_page(store, out, base)
+
+
+EXTRA_PAGES["narratives"] = _narratives_page
 
 _PALETTE = [
     "#f7c8c8", "#fde0b0", "#fff3a8", "#d6f0c2", "#c4ece6", "#c9dcf7", "#dccbf5", "#f5cbe6",
@@ -97,7 +108,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, Mapping):
-        name = value.get("name") or value.get("label") or value.get("title") or value.get("claim")
+        name = value.get("name") or value.get("label") or value.get("title") or value.get("claim") or value.get("text")
         extra = value.get("kind") or value.get("verdict")
         if name:
             return f"{name} ({extra})" if extra else str(name)
@@ -139,7 +150,10 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
         rows = record.get(layer) or []
         if not rows:
             continue
-        tables.append({"title": title, "columns": columns, "rows": [[_cell(r.get(c)) for c in columns] for r in rows]})
+        tables.append({
+            "title": title, "columns": columns, "folded": layer in FOLDED_TABLES,
+            "rows": [[_cell(r.get(c)) for c in columns] for r in rows],
+        })
     assessment = []
     for a in record.get("assessment", []):
         score = float(a.get("score", a.get("risk", 0.0)) or 0.0)
@@ -232,10 +246,11 @@ def write_report(
     (out / "stories").mkdir(parents=True, exist_ok=True)
     nav: list[dict[str, str]] = []
     if store is not None:
-        for page in EXTRA_PAGES.values():
-            link = page(store, out, {"env": _env(), **_base()})
+        pages = [(page, page(store, out, {"env": _env(), **_base()})) for page in EXTRA_PAGES.values()]
+        nav = [link for _, link in pages if link]
+        for page, link in pages:  # again, now that every page's link is known
             if link:
-                nav.append(link)
+                page(store, out, {"env": _env(), **_base(nav)})
     docs = list(docs)
     for doc in docs:
         sources = store.sources_of(doc.id) if store is not None else []

@@ -127,13 +127,13 @@ def assess(doc: Document, weights: Mapping[str, Any]) -> Assessment:
         ))
 
     sourcing = [_plain(s) for s in doc.layer("sourcing")]
-    own = [s for s in sourcing if "self" in str(s.get("kind", ""))]
+    own = [s for s in sourcing if s.get("flag") == "self_citation"]
     if own:
         reasons.append(Reason(
             "self_citation", weights["self_citation"]["weight"],
             f"cites its own earlier reporting {len(own)} time(s)", _evidence(doc, own),
         ))
-    evidence = [s for s in sourcing if "evidence" in str(s.get("kind", ""))]
+    evidence = [s for s in sourcing if s.get("flag") == "evidence_claim" and s.get("status") in ("asserted", "hedged")]
     if evidence:
         w = weights["evidence_claims"]
         reasons.append(Reason(

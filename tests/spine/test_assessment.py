@@ -29,7 +29,7 @@ def test_each_factor_gives_a_reason_with_evidence():
     d = doc(
         techniques=(span(TEXT, "Shameful traitors!", technique="Name_Calling,Labeling", score=0.9),),
         quotes=(span(TEXT, "the port sold fuel", speaker={"kind": "anonymous", "text": "A source close to the services"}),),
-        sourcing=(span(TEXT, "Documents seen by us", kind="evidence"),),
+        sourcing=(span(TEXT, "Documents seen by us", flag="evidence_claim", status="asserted"),),
         debunk_matches=(span(TEXT, "the port sold fuel", score=0.8, debunk_claim="The port sold fuel to militias", database="EUvsDisinfo"),),
         outlet="RT",
         flags=("near-duplicate",),

@@ -1,0 +1,78 @@
+"""The report's narratives page: each narrative with its outlets, sources, timeline and claims."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+
+STANCE_LABELS = ("agree", "disagree", "discuss", "unrelated")
+
+
+def timeline_svg(per_day: list[dict[str, Any]], width: int = 640, height: int = 70) -> Markup:
+    """Bars of claims per day between the first and last day (an inline SVG, no script)."""
+    days = sorted((date.fromisoformat(d["day"]), int(d["count"])) for d in per_day if d.get("day"))
+    if not days:
+        return Markup("")
+    first, last = days[0][0], days[-1][0]
+    span = max(1, (last - first).days + 1)
+    counts = dict(days)
+    top = max(counts.values())
+    bar = max(2.0, width / span - 1)
+    parts = [f'<svg width="{width}" height="{height + 16}" role="img" aria-label="claims per day">']
+    for offset in range(span):
+        day = first + timedelta(days=offset)
+        n = counts.get(day, 0)
+        if not n:
+            continue
+        h = max(2.0, (height - 4) * n / top)
+        x = offset * width / span
+        parts.append(f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}"><title>{day}: {n}</title></rect>')
+    parts.append(f'<text x="0" y="{height + 12}">{escape(str(first))}</text>')
+    if last != first:
+        parts.append(f'<text x="{width}" y="{height + 12}" text-anchor="end">{escape(str(last))}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def narratives_context(store: Any) -> list[dict[str, Any]]:
+    from ..narratives.service import narrative_report_data
+
+    data = narrative_report_data(store)
+    stance = _stance_by_narrative(store, data)
+    for n in data:
+        n["timeline"] = timeline_svg(n.get("per_day", []))
+        n["stance"] = stance.get(n["id"], {})
+    return data
+
+
+def _stance_by_narrative(store: Any, narratives: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Per narrative, per outlet: how many of its stories support, deny or discuss the claim."""
+    from ..records import record_to_dict
+
+    wanted = {c["doc_id"]: n["id"] for n in narratives for c in n.get("claims", [])}
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for doc in store.load(list(wanted), layers=["stances"]):
+        for record in doc.layer("stances"):
+            item = record if isinstance(record, dict) else record_to_dict(record)
+            label = item.get("label")
+            if label:
+                counts = out.setdefault(wanted[doc.id], {}).setdefault(doc.outlet or "unknown outlet", {})
+                counts[label] = counts.get(label, 0) + 1
+    return out
+
+
+def write_narratives_page(store: Any, out: Path, base: dict[str, Any]) -> dict[str, str] | None:
+    from ..narratives.service import _has_tables
+
+    if not _has_tables(store):
+        return None
+    env = base["env"]
+    context = {k: v for k, v in base.items() if k != "env"}
+    html = env.get_template("narratives.html").render(
+        root="", **context, narratives=narratives_context(store), stance_labels=STANCE_LABELS,
+    )
+    (out / "narratives.html").write_text(html, "utf-8")
+    return {"href": "narratives.html", "label": "Narratives"}
