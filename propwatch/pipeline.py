@@ -66,6 +66,7 @@ class RunSummary:
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
+    narratives: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -80,8 +81,8 @@ class RunSummary:
         }
 
 
-def fingerprint(doc_id: str, stage: Stage, inputs: Sequence[str]) -> str:
-    blob = "|".join([doc_id, stage.ref, stage.config_hash, *inputs])
+def fingerprint(doc_id: str, stage: Stage, inputs: Sequence[str], state: str = "") -> str:
+    blob = "|".join([doc_id, stage.ref, stage.config_hash, state, *inputs])
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -195,6 +196,11 @@ class Pipeline:
                     on_outcome(outcome)
             if on_batch:
                 on_batch(batch_no)
+        if self.config.get("pipeline.update_narratives", False) and any("claims" in s.assigns for s in self.stages):
+            from .narratives.service import link_settings, update_narratives
+
+            params, embedder = link_settings(self.config)
+            summary.narratives = update_narratives(self.store, embedder=embedder, params=params)
         summary.seconds = time.perf_counter() - started
         self.store.finish_run(run_id, summary.counts())
         return summary
@@ -234,12 +240,14 @@ class Pipeline:
         fps: dict[str, dict[str, str]] = {d.id: {} for d in docs}
         to_write: list[tuple[str, str, str, str, Sequence[Any]]] = []
         changed: set[str] = set()
+        self._bind_stages()
         for stage in self.layer_stages:
+            state = stage.state_key()
             want: dict[str, str] = {}
             todo: list[Document] = []
             for doc in docs:
                 inputs = [fps[doc.id].get(r, "") for r in (*stage.requires, *stage.optional)]
-                fp = fingerprint(doc.id, stage, inputs)
+                fp = fingerprint(doc.id, stage, inputs, state)
                 want[doc.id] = fp
                 have = stored.get(doc.id, {})
                 if not all(layer in have and have[layer].fingerprint == fp for layer in stage.assigns):
@@ -311,6 +319,12 @@ class Pipeline:
             for bucket in buckets[doc.id]:
                 seen.setdefault(bucket, {})[doc.id] = sig
         return signatures, near
+
+    def _bind_stages(self) -> None:
+        if not getattr(self, "_bound", False):
+            for stage in self.stages:
+                stage.bind_store(self.store)
+            self._bound = True
 
     def close(self) -> None:
         for stage in self.stages:

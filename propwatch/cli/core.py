@@ -147,6 +147,8 @@ def _print_summary(console, summary, store_path: str, report: Path | None) -> No
     table.add_row("  updated", str(summary.updated))
     table.add_row("  already stored", str(summary.unchanged))
     table.add_row("near-duplicates flagged", str(summary.near_duplicates))
+    if summary.narratives:
+        table.add_row("claims linked into narratives", str(summary.narratives.get("claims", 0)))
     table.add_row("rejected inputs", str(len(summary.rejected)))
     table.add_row("time", f"{summary.seconds:.2f} s")
     table.add_row("store", store_path)

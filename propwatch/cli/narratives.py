@@ -21,12 +21,9 @@ class ScoreFormat(str, Enum):
 
 
 def _link_params(config: Path | None, store: Path | None):
-    from ..narratives.linker import LinkParams
+    from ..narratives.service import link_settings
 
-    cfg = load(config, store)
-    section = dict(cfg.get("narratives", {}) or {})
-    known = set(LinkParams.__dataclass_fields__)
-    return LinkParams(**{k: v for k, v in section.items() if k in known}), section.get("embedder") or None
+    return link_settings(load(config, store))
 
 
 @app.command()

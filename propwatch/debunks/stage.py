@@ -85,6 +85,21 @@ class DebunkMatchStage(LayerStage):
         merged.update(config or {})
         super().__init__(merged)
         self._index = index
+        self._store_path: str | None = None
+        self._state: str | None = None
+
+    def bind_store(self, store) -> None:
+        """Match against the debunks in the pipeline's own store unless ``database`` names another."""
+        self._store_path = store.path
+        if not self.config["database"] or self.config["database"] == store.path:
+            from .db import DebunkDB
+
+            db = DebunkDB(store)
+            self._state = f"{db.count()}:{db.imports()[-1]['import_id'] if db.imports() else ''}"
+
+    def state_key(self) -> str:
+        """The debunk database's size and last import: new imports recompute the matches."""
+        return self._state or ""
 
     @property
     def index(self) -> DebunkIndex:
@@ -93,7 +108,7 @@ class DebunkMatchStage(LayerStage):
             from .db import DebunkDB
             from .vectors import get_embedder
 
-            path = self.config["database"]
+            path = self.config["database"] or self._store_path
             if not path:
                 from ..config import load_config
 

@@ -118,6 +118,13 @@ def _load_linker(store, dim: int, params: LinkParams, embedder_name: str) -> Lin
     return linker
 
 
+def link_settings(config) -> tuple[LinkParams, str | None]:
+    """Linking parameters and embedder from the ``[narratives]`` config section."""
+    section = dict(config.get("narratives", {}) or {})
+    known = set(LinkParams.__dataclass_fields__)
+    return LinkParams(**{k: v for k, v in section.items() if k in known}), section.get("embedder") or None
+
+
 def update_narratives(store, embedder: str | None = None, params: LinkParams | None = None,
                       rebuild: bool = False, batch_size: int = 500) -> dict[str, int]:
     """Link the claims of stories not linked yet; returns counts."""
@@ -287,5 +294,6 @@ __all__ = [
     "list_narratives",
     "narrative_report_data",
     "narratives_of_document",
+    "link_settings",
     "update_narratives",
 ]

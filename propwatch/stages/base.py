@@ -61,6 +61,15 @@ class Stage:
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         raise NotImplementedError
 
+    def bind_store(self, store) -> None:
+        """Called with the pipeline's store before the first batch; stages that read
+        corpus-level data (a debunk database) keep it, the others ignore it."""
+
+    def state_key(self) -> str:
+        """What the output depends on besides the documents and settings (a database
+        version, say); it is part of the fingerprint, so a change recomputes the layer."""
+        return ""
+
     def close(self) -> None:
         """Release models or files; called once when the pipeline ends."""
 
