@@ -49,6 +49,9 @@ class DebunkMatch(Span):
     dense: float = 0.0
     rank: int = 1
     claim_source: str = "sentences"  # "claims" or "sentences"
+    # "match": the same claim as the debunked one (score over the tuned threshold);
+    # "related": the closest debunk on the same story, shown for triage
+    relation: str = "match"
 
 
 def claim_spans(doc: Document, source: str, min_checkworthiness: float, min_words: int) -> tuple[str, list[Span]]:
@@ -60,7 +63,20 @@ def claim_spans(doc: Document, source: str, min_checkworthiness: float, min_word
     return "sentences", [s for s in doc.layer("sentences") if len(s.text.split()) >= min_words]
 
 
-@register_stage("debunk_matches", version=1)
+_STOP = frozenset(
+    "the and that this with from have has had was were are for not but its his her their they them "
+    "which will would been said says also about after before more than into over week trend last".split()
+)
+
+
+def _stems(text: str) -> set[str]:
+    """Crude content-word stems: a "related" debunk must share at least three with the claim."""
+    import re
+
+    return {w[:5] for w in re.findall(r"[a-z]{3,}", text.casefold()) if w not in _STOP}
+
+
+@register_stage("debunk_matches", version=2)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     assigns = ("debunk_matches",)
@@ -75,6 +91,9 @@ class DebunkMatchStage(LayerStage):
         "threshold": -1.0,
         # story sentences rarely have a known match: also ask for this much fused (lexical+dense) similarity
         "min_fused": 0.3,
+        # below the match threshold, keep a claim's best candidate as "related" when it is this close
+        "related_min_score": 0.3,
+        "related_min_fused": 0.28,
         "w_dense": DEFAULTS["w_dense"],
         "w_bm25": DEFAULTS["w_bm25"],
         "embedder": "auto",  # auto | backend | hash
@@ -133,17 +152,23 @@ class DebunkMatchStage(LayerStage):
         threshold = self.index.threshold if threshold < 0 else threshold
         # a claim's ``normalized`` text (attribution leads such as "X said that" removed) is what is searched
         queries = [getattr(s, "normalized", "") or s.text for _, _, s in jobs]
-        results = self.index.search_many(queries, k=int(self.config["top_k"]), min_score=threshold)
-        for (i, source, span), matches in zip(jobs, results):
-            for m in matches:
-                if m.fused < float(self.config["min_fused"]):
-                    continue
+        results = self.index.search_many(queries, k=int(self.config["top_k"]))
+        related_score = float(self.config["related_min_score"])
+        related_fused = float(self.config["related_min_fused"])
+        for (i, source, span), candidates in zip(jobs, results):
+            matches = [(m, "match") for m in candidates if m.score >= threshold and m.fused >= float(self.config["min_fused"])]
+            if not matches and candidates:
+                best = candidates[0]
+                if (best.score >= related_score and best.fused >= related_fused
+                        and len(_stems(span.text) & _stems(best.debunk.claim)) >= 3):
+                    matches = [(best, "related")]
+            for m, relation in matches:
                 d = m.debunk
                 out[i].append(DebunkMatch(
                     start=span.start, end=span.end, text=span.text, debunk_id=d.id, debunk_claim=d.claim,
                     verdict=d.verdict, explanation=d.explanation, url=d.url, database=d.database,
                     attribution=d.attribution, score=round(m.score, 4), fused=round(m.fused, 4), bm25=round(m.bm25, 4),
-                    dense=round(m.dense, 4), rank=m.rank, claim_source=source,
+                    dense=round(m.dense, 4), rank=m.rank, claim_source=source, relation=relation,
                 ))
         return out
 

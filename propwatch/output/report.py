@@ -30,7 +30,7 @@ COUNT_COLUMNS = (("quotes", "Quotes"), ("claims", "Claims"), ("techniques", "Tec
 
 # Layers shown as tables on a story page: layer -> (title, columns)
 LAYER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "debunk_matches": ("Matches in debunk databases", ("text", "debunk_claim", "verdict", "explanation", "url", "database", "score")),
+    "debunk_matches": ("Known debunks", ("text", "relation", "debunk_claim", "explanation", "url", "attribution", "score")),
     "denials": ("Denials", ("text", "denier", "denied", "verdict")),
     "stances": ("Stance towards matched claims", ("text", "label", "score")),
     "quotes": ("Quotes and speakers", ("text", "speaker", "cue", "direct")),

@@ -109,15 +109,18 @@ def assess(doc: Document, weights: Mapping[str, Any]) -> Assessment:
             f"{len(claims)} check-worthy claims and no quoted source", _evidence(doc, claims, 3),
         ))
 
-    matches = [_plain(m) for m in doc.layer("debunk_matches")]
-    if matches:
-        best = max(matches, key=lambda m: float(m.get("score", 0.0)))
-        where = best.get("database") or "a debunk database"
-        reasons.append(Reason(
-            "debunked", weights["debunked"]["weight"],
-            f"{len(matches)} claim(s) match debunked claims in {where}, e.g. “{best.get('debunk_claim', '')[:160]}”",
-            _evidence(doc, matches),
-        ))
+    found = [_plain(m) for m in doc.layer("debunk_matches")]
+    matches = [m for m in found if m.get("relation", "match") == "match"]
+    related = [m for m in found if m.get("relation") == "related"]
+    for group, factor, verb in ((matches, "debunked", "match"), (related, "related_debunks", "resemble")):
+        if group:
+            best = max(group, key=lambda m: float(m.get("score", 0.0)))
+            where = best.get("database") or "a debunk database"
+            reasons.append(Reason(
+                factor, weights[factor]["weight"],
+                f"{len(group)} claim(s) {verb} debunked claims in {where}, e.g. “{best.get('debunk_claim', '')[:160]}”",
+                _evidence(doc, group),
+            ))
 
     outlet = outlet_by_name(doc.outlet) if doc.outlet else None
     if outlet and outlet.affiliation in weights["outlet"]:

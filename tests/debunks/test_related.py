@@ -1,0 +1,52 @@
+"""The debunk_matches stage's two tiers: the same claim ("match") and a close one ("related")."""
+
+from __future__ import annotations
+
+from propwatch.debunks.importers import Debunk
+from propwatch.debunks.search import Match
+from propwatch.debunks.stage import DebunkMatchStage
+from propwatch.records import Document, Sentence
+
+TEXT = "The port sold diesel to the Black Reed militia at night. Fighting continued in the city on Sunday."
+
+
+class CannedIndex:
+    """Stands in for DebunkIndex: returns fixed candidates per query."""
+
+    threshold = 0.5
+
+    def __init__(self, candidates):
+        self.candidates = candidates
+
+    def __len__(self):
+        return 1
+
+    def search_many(self, queries, k=3, min_score=None):
+        return [self.candidates.get(q, []) for q in queries]
+
+
+def match(claim, score, fused):
+    return Match(debunk=Debunk(claim=claim, id=f"d{abs(hash(claim)) % 1000}", database="csv"), score=score, bm25=0.0, dense=0.0, rank=1, fused=fused)
+
+
+def run(candidates):
+    sents = (Sentence.of(TEXT, 0, 56), Sentence.of(TEXT, 57, len(TEXT)))
+    doc = Document(text=TEXT, source="t").with_layer("sentences", sents)
+    stage = DebunkMatchStage({"min_words": 3}, index=CannedIndex(candidates))
+    return stage([doc])[0].layer("debunk_matches")
+
+
+def test_same_claim_is_a_match_and_close_one_is_related():
+    first, second = TEXT[:56], TEXT[57:]
+    got = run({
+        first: [match("The Velmora port sells diesel to the Black Reed militia", 0.8, 0.5)],
+        second: [match("Black Reed militia buys diesel from the port at night", 0.35, 0.3)],
+    })
+    assert [(m.text, m.relation) for m in got] == [(first, "match")]
+    got = run({first: [match("Militia buys diesel from the port in secret at night", 0.35, 0.3)]})
+    assert [(m.text, m.relation) for m in got] == [(first, "related")]
+
+
+def test_related_needs_shared_content_words():
+    second = TEXT[57:]
+    assert run({second: [match("Fighters are fighting in another city far away", 0.45, 0.35)]}) == ()
