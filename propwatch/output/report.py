@@ -119,8 +119,10 @@ def _cell(value: Any) -> str:
 
 
 def technique_info(name: str) -> dict[str, str]:
-    """Readable label (and description, once the inventory gives one) of a technique."""
-    return {"label": name.replace("_", " ").replace(",", " / "), "description": ""}
+    """Readable label and one-line description of a technique, from the inventory."""
+    from ..techniques_inventory import DESCRIPTIONS, label
+
+    return {"label": label(name), "description": DESCRIPTIONS.get(name, "")}
 
 
 def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, Any]:

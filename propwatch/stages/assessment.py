@@ -69,7 +69,9 @@ def _evidence(doc: Document, records: Sequence[Mapping[str, Any]], limit: int = 
 
 
 def _label(name: str) -> str:
-    return name.replace("_", " ").replace(",", " / ")
+    from ..techniques_inventory import label
+
+    return label(name)
 
 
 def assess(doc: Document, weights: Mapping[str, Any]) -> Assessment:

@@ -45,7 +45,7 @@ def test_each_factor_gives_a_reason_with_evidence():
     assert a.label == "high"
     by = {r.factor: r for r in a.reasons}
     assert by["techniques"].evidence[0].text == "Shameful traitors!"
-    assert "Name Calling / Labeling ×1" in by["techniques"].detail
+    assert "Name calling / labeling ×1" in by["techniques"].detail
     assert "RT is state-controlled" in by["outlet"].detail
     for r in a.reasons:
         for e in r.evidence:
