@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import re
 import threading
 from importlib import resources
@@ -93,23 +92,11 @@ class OnnxEmbeddings:
         self._lock = threading.Lock()
 
     def _load(self) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingExtraError("onnxruntime", "models", "the ONNX embeddings backend") from None
-        try:
-            from tokenizers import Tokenizer
-        except ImportError:
-            raise MissingExtraError("tokenizers", "models", "the ONNX embeddings backend") from None
-        tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        from .onnx import load_tokenizer, onnx_session
+
+        tok = load_tokenizer(self.model_dir / "tokenizer.json")
         tok.enable_truncation(max_length=self.max_length)
-        tok.no_padding()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        sess = ort.InferenceSession(
-            str(self.model_dir / self.file), sess_options=opts, providers=["CPUExecutionProvider"]
-        )
+        sess = onnx_session(self.model_dir / self.file, self.threads)
         self._input_names = {i.name for i in sess.get_inputs()}
         self._tokenizer, self._session = tok, sess
 

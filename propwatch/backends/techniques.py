@@ -24,7 +24,6 @@ half; a token's probabilities are the mean over the windows that hold it.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -132,24 +131,14 @@ class OnnxTechniqueTagger:
         self._lock = threading.Lock()
 
     def _load(self) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingExtraError("onnxruntime", "models", "the ONNX technique tagger") from None
-        try:
-            from tokenizers import Tokenizer
-        except ImportError:
-            raise MissingExtraError("tokenizers", "models", "the ONNX technique tagger") from None
-        tok = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        from .onnx import load_tokenizer, onnx_session
+
+        tok = load_tokenizer(self.model_dir / "tokenizer.json")
         tok.no_truncation()
-        tok.no_padding()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
         path = self.model_dir / self.file
         if not path.is_file():
             raise ConfigError(f"stages.techniques.file: no {self.file} in {self.model_dir}")
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._session = onnx_session(path, self.threads)
         self._tokenizer = tok
 
     def score(self, texts: list[str]) -> list[TokenScores]:

@@ -175,7 +175,6 @@ def list_stories(
     config: ConfigOpt = None,
 ) -> int:
     """List stored stories: id, outlet, language, published, title, flags."""
-    from ..output.writers import write_all
 
     with open_store(config, store, read_only=True) as st:
         rows = []
