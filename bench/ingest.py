@@ -100,6 +100,7 @@ def main() -> None:
     print(f"throughput       {summary.stories / seconds:.0f} stories/s, {words / seconds:,.0f} words/s")
     print(f"rerun            {rerun:.1f} s ({second.unchanged} already stored, {second.new} new)")
     print(f"peak memory      {peak_mb:.0f} MB (max RSS)")
+    print("time per stage   " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(summary.stage_seconds.items(), key=lambda kv: -kv[1])))
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
     narratives: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -181,6 +182,7 @@ class Pipeline:
         started = time.perf_counter()
         self.store.start_run(run_id, inputs)
         self._file_docs, self._file_failed = {}, set()
+        self.stage_seconds = {stage.ref: 0.0 for stage in self.stages}
         items = self._items(paths, stdin)
         for batch_no, batch in enumerate(_batches(items, self.batch_size), start=1):
             outcomes, rejected, near = self.process_batch(batch, run_id)
@@ -200,7 +202,10 @@ class Pipeline:
             from .narratives.service import link_settings, update_narratives
 
             params, embedder = link_settings(self.config)
+            linking = time.perf_counter()
             summary.narratives = update_narratives(self.store, embedder=embedder, params=params)
+            self.stage_seconds["narratives"] = time.perf_counter() - linking
+        summary.stage_seconds = {k: round(v, 3) for k, v in self.stage_seconds.items()}
         summary.seconds = time.perf_counter() - started
         self.store.finish_run(run_id, summary.counts())
         return summary
@@ -210,7 +215,7 @@ class Pipeline:
         rejected = [item for item in batch if isinstance(item, Rejection)]
         docs = [item for item in batch if isinstance(item, Document)]
         for stage in self.ingest_stages:
-            docs, failed = _apply(stage, docs)
+            docs, failed = self._timed(stage, docs)
             rejected.extend(failed)
         docs, sources = self._dedupe(docs)
         stored_refs = [item for item in batch if isinstance(item, StoredFile)]
@@ -253,7 +258,7 @@ class Pipeline:
                 if not all(layer in have and have[layer].fingerprint == fp for layer in stage.assigns):
                     todo.append(doc)
             if todo:
-                done, failed = _apply(stage, todo)
+                done, failed = self._timed(stage, todo)
                 rejected.extend(failed)
                 by_id = {d.id: d for d in done}
                 failed_ids = {d.id for d in todo} - set(by_id)
@@ -319,6 +324,15 @@ class Pipeline:
             for bucket in buckets[doc.id]:
                 seen.setdefault(bucket, {})[doc.id] = sig
         return signatures, near
+
+    def _timed(self, stage: Stage, docs: list[Document]) -> tuple[list[Document], list[Rejection]]:
+        started = time.perf_counter()
+        try:
+            return _apply(stage, docs)
+        finally:
+            times = getattr(self, "stage_seconds", None)
+            if times is not None:
+                times[stage.ref] = times.get(stage.ref, 0.0) + time.perf_counter() - started
 
     def _bind_stages(self) -> None:
         if not getattr(self, "_bound", False):

@@ -155,6 +155,9 @@ def _print_summary(console, summary, store_path: str, report: Path | None) -> No
     if report is not None:
         table.add_row("report", str(report / "index.html"))
     console.print(table)
+    busy = {k: v for k, v in summary.stage_seconds.items() if v >= 0.01}
+    if busy:
+        console.print("time per stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(busy.items(), key=lambda kv: -kv[1])), highlight=False)
     if summary.rejected:
         reasons = Table(title="rejected", title_justify="left")
         for col in ("input", "line", "reason", "detail"):
