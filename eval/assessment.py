@@ -111,7 +111,7 @@ def evaluate(name: str, records: list[dict], stages: list[str] | None) -> None:
     print(f"  mean score pos / neg    {mean_pos:.3f} / {mean_neg:.3f}")
     for factor, values in factors.items():
         if any(values):
-            print(f"  factor {factor:<17}AUC {roc_auc(values, labels):.3f}  (applies to {sum(1 for v in values if v)} articles)")
+            print(f"  factor {factor:<18} AUC {roc_auc(values, labels):.3f}  (applies to {sum(1 for v in values if v)} articles)")
 
 
 def main() -> None:
