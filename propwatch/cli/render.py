@@ -35,6 +35,11 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
     for key, value in rows:
         meta.add_row(key, Text(str(value)))
     console.print(Panel(meta, title=Text(record.get("title") or "(untitled)", style="bold"), title_align="left"))
+    for a in record.get("assessment") or []:
+        style = {"high": "bold red", "medium": "bold yellow"}.get(a.get("label"), "bold green")
+        console.print(Text(f"risk {a.get('score', 0.0):.2f} ({a.get('label', '?')})", style=style))
+        for reason in a.get("reasons") or []:
+            console.print(Text(f"  + {reason.get('weight', 0.0):.2f}  {reason.get('detail', '')}"))
 
     text = Text(record["text"])
     techniques = record.get("techniques") or []

@@ -61,6 +61,7 @@ def test_list_show_export(tmp_path, corpus, spine_toml, capsys):
     assert json.loads(out)["id"] == doc_id
     code, out, _ = run(capsys, "show", doc_id, "--config", str(spine_toml))
     assert code == 0 and titled["title"].split()[0] in out and "sentences" in out
+    assert "risk" not in out  # no assessment stage in this pipeline
     code, out, _ = run(capsys, "export", "--format", "csv", "--config", str(spine_toml))
     assert out.splitlines()[0].startswith("id,source,source_record,story_index,title")
     assert len(out.splitlines()) >= 6
@@ -96,3 +97,13 @@ def test_console_script_runs_as_users_start_it(tmp_path, corpus, spine_toml):
     )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 2
+
+
+def test_show_prints_the_risk_and_its_reasons(tmp_path, corpus, capsys):
+    toml = tmp_path / "risk.toml"
+    toml.write_text(f'[store]\npath = "{tmp_path / "r.duckdb"}"\n[pipeline]\nstages = ["clean", "split", "metadata", "language", "sentences", "assessment"]\nupdate_narratives = false\n', "utf-8")
+    run(capsys, "analyze", str(corpus / "feed.jsonl"), "-c", str(toml), "-q")
+    code, out, _ = run(capsys, "list", "--format", "json", "-c", str(toml))
+    rt = next(r for r in json.loads(out) if r["outlet"] == "RT")
+    code, out, _ = run(capsys, "show", rt["id"], "-c", str(toml))
+    assert "risk 0.15 (low)" in out and "RT is state-controlled" in out
