@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..debunks.bm25 import BM25 as _BM25
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
@@ -49,42 +50,11 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-class BM25:
-    """Okapi BM25 over a fixed collection; ``scores(query)`` gives one score per doc."""
+class BM25(_BM25):
+    """Okapi BM25 (the debunk index's) with this module's claim tokenizer."""
 
     def __init__(self, docs: Sequence[str], k1: float = 1.2, b: float = 0.75):
-        self.k1, self.b = k1, b
-        self.vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        lengths = np.zeros(len(docs))
-        for i, doc in enumerate(docs):
-            counts = Counter(tokens(doc))
-            lengths[i] = sum(counts.values())
-            for term, tf in counts.items():
-                rows.append(i)
-                cols.append(self.vocab.setdefault(term, len(self.vocab)))
-                tfs.append(tf)
-        self.n_docs = len(docs)
-        r = np.asarray(rows, dtype=np.int64)
-        c = np.asarray(cols, dtype=np.int64)
-        tf = np.asarray(tfs, dtype=np.float64)
-        df = np.bincount(c, minlength=len(self.vocab)).astype(np.float64)
-        self.idf = np.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
-        avgdl = float(lengths.mean()) if len(docs) else 1.0
-        w = tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[r] / max(avgdl, 1e-9)))
-        order = np.argsort(c, kind="stable")
-        self._doc, self._w = r[order], w[order]
-        self._ptr = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=len(self.vocab)))])
-
-    def scores(self, query: str) -> np.ndarray:
-        out = np.zeros(self.n_docs)
-        for term, _ in Counter(tokens(query)).items():
-            j = self.vocab.get(term)
-            if j is None:
-                continue
-            lo, hi = self._ptr[j], self._ptr[j + 1]
-            np.add.at(out, self._doc[lo:hi], self.idf[j] * self._w[lo:hi])
-        return out
+        super().__init__(docs, k1=k1, b=b, tokenize=tokens)
 
 
 @dataclass(frozen=True)
