@@ -181,20 +181,28 @@ def _jsonl_lines(fh: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
         yield _document_from_record(obj, source, number)
 
 
-def read_json(path: Path, limits: Limits) -> Iterator[Item]:
+def _read_utf8(path: Path, limits: Limits) -> str | Rejection:
+    """A structured file's text: capped, UTF-8 (a BOM allowed), not empty."""
     data = _read_capped(path, limits)
     if isinstance(data, Rejection):
-        yield data
+        return data
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Rejection(str(path), "encoding", f"invalid UTF-8 at byte {exc.start}")
+    if not text.strip():
+        return Rejection(str(path), "empty", "the file holds no text")
+    return text
+
+
+def read_json(path: Path, limits: Limits) -> Iterator[Item]:
+    text = _read_utf8(path, limits)
+    if isinstance(text, Rejection):
+        yield text
         return
     source = str(path)
-    if not data.strip():
-        yield Rejection(source, "empty", "the file holds no text")
-        return
     try:
-        obj = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        yield Rejection(source, "encoding", f"invalid UTF-8 at byte {exc.start}")
-        return
+        obj = json.loads(text)
     except json.JSONDecodeError as exc:
         yield Rejection(source, "bad-json", f"{exc.msg} at line {exc.lineno} column {exc.colno}", exc.lineno)
         return
@@ -213,19 +221,11 @@ def read_json(path: Path, limits: Limits) -> Iterator[Item]:
 
 
 def read_csv(path: Path, limits: Limits) -> Iterator[Item]:
-    data = _read_capped(path, limits)
-    if isinstance(data, Rejection):
-        yield data
+    text = _read_utf8(path, limits)
+    if isinstance(text, Rejection):
+        yield text
         return
     source = str(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Rejection(source, "encoding", f"invalid UTF-8 at byte {exc.start}")
-        return
-    if not text.strip():
-        yield Rejection(source, "empty", "the file holds no text")
-        return
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
     csv.field_size_limit(max(limits.max_record_bytes, 131072))
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -161,3 +161,14 @@ def test_truncated_warc_is_a_rejection(tmp_path: Path):
     path.write_bytes(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\n<html>")
     got = items(path)
     assert got and all(isinstance(x, Rejection) for x in got)
+
+
+@pytest.mark.parametrize("name", ["a.json", "a.csv"])
+def test_structured_files_that_are_empty_or_not_utf8(tmp_path: Path, name):
+    empty = tmp_path / f"empty-{name}"
+    empty.write_bytes(b"  \n")
+    broken = tmp_path / f"broken-{name}"
+    broken.write_bytes(b'{"text": "caf\xe9"}' if name.endswith("json") else b"text\ncaf\xe9\n")
+    assert [r.kind for r in items(empty)] == ["empty"]
+    [rej] = items(broken)
+    assert rej.kind == "encoding" and rej.source == str(broken)
