@@ -68,11 +68,14 @@ def narrative(
 ) -> int:
     """Show one narrative's claims with their outlets, dates and sources."""
     from ..narratives import get_narrative
+    from ..narratives.service import narrative_stance
 
     with open_store(config, store, read_only=True) as st:
         n = get_narrative(st, narrative_id)
+        stance = narrative_stance(st, n)
     if fmt.value in ("json", "jsonl"):
-        print(json.dumps(n.to_dict(), ensure_ascii=False, indent=2 if fmt.value == "json" else None))
+        data = dict(n.to_dict(), stance_by_outlet=stance)
+        print(json.dumps(data, ensure_ascii=False, indent=2 if fmt.value == "json" else None))
         return 0
     rows = [
         {"published": c.published, "outlet": c.outlet, "attributed_to": c.attributed_to, "claim": c.text,
@@ -88,6 +91,9 @@ def narrative(
                   f"seen {n.first_seen or '?'} .. {n.last_seen or '?'}", markup=False)
         if n.sources:
             out.print("cited: " + "; ".join(n.sources), markup=False)
+        for row in stance:
+            out.print(f"  {row['outlet']}: supports {row['supports']}, denies {row['denies']}, "
+                      f"discusses {row['discusses']}", markup=False)
         _print_rows(rows, "table", ("published", "outlet", "attributed_to", "claim"))
         return 0
     _print_rows(rows, fmt.value, tuple(rows[0]) if rows else ("claim",))

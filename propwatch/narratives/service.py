@@ -271,6 +271,16 @@ def _has_tables(store) -> bool:
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'narrative_members'").fetchone()[0])
 
 
+def narrative_stance(store, narrative: "Narrative") -> list[dict[str, Any]]:
+    """Per outlet, how its stories stand towards the narrative's claim (supports,
+    denies, discusses), from the stance model and the stories' explicit denials."""
+    from ..stages.stance import stance_by_outlet
+
+    doc_ids = list(dict.fromkeys(c.doc_id for c in narrative.claims))
+    docs = store.load(doc_ids, layers=["sentences", "quotes", "denials"])
+    return [o.to_dict() for o in stance_by_outlet(narrative.label, docs)]
+
+
 def narratives_of_document(store, doc_id: str) -> dict[str, str]:
     """claim key -> narrative id for one story (for the report's story page)."""
     if not _has_tables(store):
@@ -293,6 +303,7 @@ __all__ = [
     "get_narrative",
     "list_narratives",
     "narrative_report_data",
+    "narrative_stance",
     "narratives_of_document",
     "link_settings",
     "update_narratives",

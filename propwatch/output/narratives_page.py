@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-STANCE_LABELS = ("agree", "disagree", "discuss", "unrelated")
+STANCE_LABELS = ("supports", "denies", "discusses", "unrelated")
 
 
 def timeline_svg(per_day: list[dict[str, Any]], width: int = 640, height: int = 70) -> Markup:
@@ -38,30 +38,16 @@ def timeline_svg(per_day: list[dict[str, Any]], width: int = 640, height: int = 
 
 
 def narratives_context(store: Any) -> list[dict[str, Any]]:
-    from ..narratives.service import narrative_report_data
+    from ..narratives.service import get_narrative, narrative_report_data, narrative_stance
 
     data = narrative_report_data(store)
-    stance = _stance_by_narrative(store, data)
     for n in data:
         n["timeline"] = timeline_svg(n.get("per_day", []))
-        n["stance"] = stance.get(n["id"], {})
+        n["stance"] = {
+            row["outlet"]: {label: row.get(label, 0) for label in STANCE_LABELS}
+            for row in narrative_stance(store, get_narrative(store, n["id"]))
+        }
     return data
-
-
-def _stance_by_narrative(store: Any, narratives: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
-    """Per narrative, per outlet: how many of its stories support, deny or discuss the claim."""
-    from ..records import record_to_dict
-
-    wanted = {c["doc_id"]: n["id"] for n in narratives for c in n.get("claims", [])}
-    out: dict[str, dict[str, dict[str, int]]] = {}
-    for doc in store.load(list(wanted), layers=["stances"]):
-        for record in doc.layer("stances"):
-            item = record if isinstance(record, dict) else record_to_dict(record)
-            label = item.get("label")
-            if label:
-                counts = out.setdefault(wanted[doc.id], {}).setdefault(doc.outlet or "unknown outlet", {})
-                counts[label] = counts.get(label, 0) + 1
-    return out
 
 
 def write_narratives_page(store: Any, out: Path, base: dict[str, Any]) -> dict[str, str] | None:

@@ -26,11 +26,12 @@ STANDARD_LAYERS = (
     "entities",
     "quotes",
     "sourcing",
+    "sourcing_summary",
     "claims",
     "techniques",
     "debunk_matches",
-    "stance",
     "denials",
+    "stances",
     "assessment",
 )
 

@@ -31,7 +31,7 @@ COUNT_COLUMNS = (("quotes", "Quotes"), ("claims", "Claims"), ("techniques", "Tec
 LAYER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "debunk_matches": ("Known debunks", ("text", "relation", "debunk_claim", "explanation", "url", "attribution", "score")),
     "denials": ("Denials", ("text", "denier", "denied", "verdict")),
-    "stances": ("Stance towards matched claims", ("text", "label", "score")),
+    "stances": ("Stance towards matched debunked claims", ("text", "target_claim", "stance", "by")),
     "quotes": ("Quotes and speakers", ("text", "speaker", "cue", "direct")),
     "sourcing": ("Sourcing: anonymous sources, self-citation, evidence", ("text", "flag", "category", "status")),
     "claims": ("Check-worthy claims", ("text", "checkworthiness", "attributed_to")),

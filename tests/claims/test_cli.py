@@ -39,6 +39,9 @@ def test_narratives_and_narrative(tmp_path, capsys, narrative_rows):
     assert set(top) >= {"id", "label", "outlets", "sources", "first_seen", "last_seen", "per_day", "n_claims"}
     assert main(["narrative", top["id"], "--store", str(path), "--format", "json"]) == 0
     one = json.loads(capsys.readouterr().out)
+    stance = one["stance_by_outlet"]
+    assert stance and {"outlet", "supports", "denies", "discusses"} <= set(stance[0])
+    assert sum(r["supports"] + r["denies"] + r["discusses"] for r in stance) >= 1
     assert one["id"] == top["id"] and len(one["claims"]) == top["n_claims"]
     assert main(["narrative", "zzzz", "--store", str(path)]) == 1
     assert "no narrative" in capsys.readouterr().err
