@@ -32,21 +32,8 @@ sys.path.insert(0, str(ROOT / "train"))
 DATA = ROOT.parent / "shared" / "data" / "claimbuster"
 NEWS = ROOT / "tests" / "cases" / "claims" / "news.jsonl"
 
+from claims import average_precision, prf  # noqa: E402  (train/claims.py)
 from propwatch.registry import backends  # noqa: E402
-
-
-def prf(y, pred):
-    tp = int(np.sum((pred == 1) & (y == 1)))
-    p = tp / max(int(pred.sum()), 1)
-    r = tp / max(int(y.sum()), 1)
-    return (2 * p * r / (p + r) if p + r else 0.0), p, r
-
-
-def average_precision(y, scores):
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    ys = np.asarray(y)[order]
-    hits = np.cumsum(ys)
-    return float(np.sum((hits / np.arange(1, len(ys) + 1)) * ys) / max(ys.sum(), 1))
 
 
 def report(name, y, scores, threshold):

@@ -103,8 +103,8 @@ def prf(y, pred):
 
 
 def average_precision(y, scores):
-    order = np.argsort(-scores, kind="stable")
-    ys = y[order]
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    ys = np.asarray(y)[order]
     hits = np.cumsum(ys)
     return float(np.sum((hits / np.arange(1, len(ys) + 1)) * ys) / max(ys.sum(), 1))
 
