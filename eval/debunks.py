@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -93,7 +94,7 @@ def threshold_sweep(fused: np.ndarray, ids: list[str], gold: list[set[str]]) -> 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="dev", choices=["train", "dev"])
-    ap.add_argument("--embedder", default="auto", choices=["auto", "backend", "hash"])
+    ap.add_argument("--embedder", default="auto", choices=["auto", "claims", "backend", "hash"])
     ap.add_argument("--tune", action="store_true", help="grid-search w_dense and the threshold on train")
     args = ap.parse_args()
     if not DATA.exists():
@@ -103,7 +104,9 @@ def main() -> None:
     ids = [c.id for c in claims]
     embedder = get_embedder(args.embedder)
     started = time.perf_counter()
-    cache = Path("/tmp") / f"clef_vclaims_{embedder.name}.npy"
+    # keyed by the embedder's name and its vector for a probe text: a retrained model gets a new cache
+    probe = hashlib.sha256(np.round(embedder.embed(["cache probe"]), 4).tobytes()).hexdigest()[:12]
+    cache = Path("/tmp") / f"clef_vclaims_{embedder.name}_{probe}.npy"
     vectors = np.load(cache) if cache.exists() else None
     index = DebunkIndex(claims, embedder=embedder, vectors=vectors, w_dense=1.0, w_bm25=0.0, reranker=None)
     if vectors is None:

@@ -94,10 +94,18 @@ def fit(X, y, seed=7):
 
 
 def main():
+    import argparse
+    import hashlib
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--embedder", default="auto", help="auto | claims | backend: the dense part the reranker is trained with")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
     claims, _, _ = ev.load("train")
     ids = [c.id for c in claims]
-    embedder = get_embedder("backend")
-    cache = Path("/tmp") / f"clef_vclaims_{embedder.name}.npy"
+    embedder = get_embedder(args.embedder)
+    probe = hashlib.sha256(np.round(embedder.embed(["cache probe"]), 4).tobytes()).hexdigest()[:12]
+    cache = Path("/tmp") / f"clef_vclaims_{embedder.name}_{probe}.npy"
     vectors = np.load(cache) if cache.exists() else None
     index = DebunkIndex(claims, embedder=embedder, vectors=vectors, w_dense=DEFAULTS["w_dense"], w_bm25=DEFAULTS["w_bm25"])
     if vectors is None:
@@ -119,12 +127,13 @@ def main():
     dev_f1 = sweep(clf.predict_proba(Xdv)[:, 1], ydv, gdv, list(range(len(golddv))))
     print("dev fused    ", {k: round(v, 4) for k, v in base.items()})
     print("dev reranked ", {k: round(v, 4) for k, v in rer.items()}, f"match F1 at {threshold:.2f}: see eval/debunks.py; best dev F1 {dev_f1[0]:.3f} at {dev_f1[1]:.2f}")
-    OUT.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(OUT / "trees.npz", **export_trees(clf))
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / "trees.npz", **export_trees(clf))
     meta = {"features": list(FEATURES), "embedder": embedder.name, "candidates": N, "threshold": round(threshold, 3),
             "fusion": {"w_dense": DEFAULTS["w_dense"], "w_bm25": DEFAULTS["w_bm25"]},
             "dev": {k: round(v, 4) for k, v in rer.items()}, "dev_fused": {k: round(v, 4) for k, v in base.items()}}
-    (OUT / "model.json").write_text(json.dumps(meta, indent=2), "utf-8")
+    (out / "model.json").write_text(json.dumps(meta, indent=2), "utf-8")
 
 
 if __name__ == "__main__":

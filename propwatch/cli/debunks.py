@@ -33,6 +33,7 @@ class SearchFormat(str, Enum):
 
 class EmbedderChoice(str, Enum):
     auto = "auto"
+    claims = "claims"
     backend = "backend"
     hash = "hash"
 
@@ -90,7 +91,7 @@ def search(
     k: Annotated[int, typer.Option("--top", "-k", help="Matches per query.")] = 10,
     fmt: Annotated[SearchFormat, typer.Option("--format", "-f", help="jsonl, trec (qid Q0 docid rank score tag) or table.")] = SearchFormat.jsonl,
     tag: Annotated[str, typer.Option(help="Run tag in TREC output.")] = "propwatch",
-    embedder: Annotated[EmbedderChoice, typer.Option(help="Dense part: the shared embeddings backend, or the hashing fake.")] = EmbedderChoice.auto,
+    embedder: Annotated[EmbedderChoice, typer.Option(help="Dense part: auto (the claim matcher if installed), claims (the claim matcher), backend (plain MiniLM), or the hashing fake.")] = EmbedderChoice.auto,
     min_score: Annotated[Optional[float], typer.Option(help="Drop matches below this fused score.")] = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,

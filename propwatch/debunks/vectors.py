@@ -64,22 +64,26 @@ class BackendEmbedder:
 
 
 def get_embedder(kind: str = "auto") -> Embedder:
-    """``"hash"``: the fake; ``"backend"``: the shared MiniLM backend (error if absent); ``"auto"``: backend else fake."""
+    """The embedder for debunk retrieval.
+
+    ``"claims"``: the fine-tuned claim matcher (``embeddings_claims``); ``"backend"``:
+    the shared MiniLM (``embeddings_onnx``); any other registered embeddings backend
+    by name; ``"hash"``: the fake. A named model whose file is missing is an error;
+    ``"auto"`` takes the claim matcher, else the shared MiniLM, else the fake.
+    """
     if kind == "hash":
         return HashingEmbedder()
-    try:
-        from ..backends import embeddings as shared
-    except ImportError:
-        if kind == "backend":
-            raise
-        return HashingEmbedder()
-    backend = shared.get_embedder()
-    model_file = getattr(backend, "model_dir", None)
-    if model_file is not None and not (model_file / getattr(backend, "file", "")).exists():
-        if kind == "backend":
-            from ..errors import MissingExtraError
+    from ..backends import embeddings as shared
+    from ..errors import MissingExtraError
 
-            raise MissingExtraError("propwatch models", "models", f"the embeddings model {model_file}")
-        return HashingEmbedder()
-    name = f"{type(backend).__name__}-{getattr(backend, 'file', '')}".rstrip("-")
-    return BackendEmbedder(backend, name)
+    names = {"auto": ("embeddings_claims", "embeddings_onnx"), "claims": ("embeddings_claims",), "backend": ("embeddings_onnx",)}
+    for name in names.get(kind, (kind,)):
+        backend = shared.get_embedder(name)
+        model_dir = getattr(backend, "model_dir", None)
+        if model_dir is not None and not (model_dir / getattr(backend, "file", "")).exists():
+            if kind != "auto":
+                raise MissingExtraError("propwatch models", "models", f"the embeddings model {model_dir}")
+            continue
+        label = f"{type(backend).__name__}-{getattr(backend, 'file', '')}".rstrip("-")
+        return BackendEmbedder(backend, label)
+    return HashingEmbedder()

@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from propwatch.backends.embeddings import HashingEmbeddings, get_embedder, shipped_model_dir
+from propwatch.backends.embeddings import (
+    ClaimMatcherEmbeddings,
+    HashingEmbeddings,
+    claim_matcher_dir,
+    get_embedder,
+    shipped_model_dir,
+)
 from propwatch.registry import backends
 
 
 def test_registered():
     names = backends.names()
-    for n in ("embeddings_onnx.v1", "embeddings_st.v1", "embeddings_fake.v1"):
+    for n in ("embeddings_onnx.v1", "embeddings_claims.v1", "embeddings_st.v1", "embeddings_fake.v1"):
         assert n in names
 
 
@@ -53,3 +59,38 @@ def test_onnx_minilm_paraphrase_beats_unrelated():
     # batching and length-sorting do not change a row
     assert np.allclose(emb.embed([v_text := "The football season starts next week."])[0], v[2], atol=1e-5)
     assert emb.embed([]).shape == (0, 384)
+
+
+@pytest.mark.skipif(not (claim_matcher_dir() / "model.int8.onnx").exists(), reason="claim matcher not shipped")
+def test_claim_matcher_ranks_the_restatement_first():
+    pytest.importorskip("onnxruntime")
+    emb = get_embedder("embeddings_claims")
+    assert isinstance(emb, ClaimMatcherEmbeddings) and emb.model_dir == claim_matcher_dir()
+    claim, restated, near, far = emb.embed(
+        [
+            "The government secretly sold weapons to the rebels in the north.",
+            "Officials covertly supplied arms to northern rebel groups, documents show.",
+            "The government sold bonds to investors in the north.",
+            "The football season starts next week.",
+        ]
+    )
+    assert claim @ restated > claim @ near > claim @ far
+    assert np.allclose(np.linalg.norm(claim), 1.0, atol=1e-4)
+    # another model than the plain MiniLM: its own vectors
+    assert not np.allclose(get_embedder().embed(["The football season starts next week."])[0], far, atol=1e-3)
+
+
+def test_debunk_embedder_kinds(monkeypatch):
+    from propwatch.debunks import vectors
+    from propwatch.errors import MissingExtraError
+
+    assert vectors.get_embedder("hash").name.startswith("hash-")
+    monkeypatch.setattr("propwatch.backends.embeddings.claim_matcher_dir", lambda: shipped_model_dir().parent / "nope")
+    from propwatch.backends.embeddings import _CACHE
+
+    _CACHE.pop(("embeddings_claims", ()), None)
+    with pytest.raises(MissingExtraError):
+        vectors.get_embedder("claims")
+    if (shipped_model_dir() / "model.int8.onnx").exists():
+        assert vectors.get_embedder("auto").name.startswith("OnnxEmbeddings")  # falls back to the plain MiniLM
+    _CACHE.pop(("embeddings_claims", ()), None)
