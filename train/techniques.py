@@ -294,22 +294,204 @@ def train_head(train_states, train_y, dev_fn, epochs: int, device: str, lr: floa
 
 
 def tune_decoding(ev, texts, si, tc, scores) -> tuple[dict, dict]:
-    """Grid over decoding settings on dev; the best combined F1 (ties: SI F1)."""
-    best, best_cfg = (-1.0, -1.0), None
+    """Grid over decoding settings on dev: the best SI F1 + combined F1 (both count for an analyst:
+    where the spans are, and which technique they carry)."""
+    best, best_cfg, best_fig = -1.0, None, {}
     for thr, gap, min_chars in itertools.product(
-        (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65), (0, 1, 2, 4), (1, 4, 8, 16)
+        (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0, 1, 2, 4, 8), (1, 4, 8, 16)
     ):
         cfg = {"threshold": thr, "gap": gap, "min_chars": min_chars, "snap_words": True, "second_threshold": 1.01}
         s, _t, c = score_decoded(ev, texts, si, tc, scores, cfg)
-        key = (c["micro"]["f1"], s["f1"])
-        if key > best:
-            best, best_cfg = key, cfg
+        if s["f1"] + c["micro"]["f1"] > best:
+            best, best_cfg, best_fig = s["f1"] + c["micro"]["f1"], cfg, {"combined_f1": c["micro"]["f1"], "si_f1": s["f1"]}
     for second in (0.3, 0.4, 0.5, 0.6, 0.7):
         cfg = dict(best_cfg, second_threshold=second)
         s, _t, c = score_decoded(ev, texts, si, tc, scores, cfg)
-        if (c["micro"]["f1"], s["f1"]) > best:
-            best, best_cfg = (c["micro"]["f1"], s["f1"]), cfg
-    return best_cfg, {"combined_f1": best[0], "si_f1": best[1]}
+        if s["f1"] + c["micro"]["f1"] > best:
+            best, best_cfg, best_fig = s["f1"] + c["micro"]["f1"], cfg, {"combined_f1": c["micro"]["f1"], "si_f1": s["f1"]}
+    return best_cfg, best_fig
+
+
+# ---------------------------------------------------------------- partial fine-tune
+
+
+def encode_windows(texts, ids, tok, encoder, stride: int, device: str, from_layer: int):
+    """Per article: offsets (n, 2), window plan (w, 2) and the hidden states of layer
+    ``from_layer`` for every window, [CLS] and [SEP] included, stacked (sum of widths, 384) fp16."""
+    import torch
+
+    from propwatch.backends.techniques import windows
+
+    out = {}
+    t0 = time.time()
+    for j, aid in enumerate(ids):
+        enc = tok.encode(texts[aid], add_special_tokens=False)
+        n = len(enc.ids)
+        offsets = np.asarray(enc.offsets, np.int64).reshape(-1, 2)
+        plan = windows(n, WINDOW, stride) if n else []
+        parts = []
+        for b in range(0, len(plan), 16):
+            group = plan[b : b + 16]
+            width = max(e - s for s, e in group) + 2
+            ids_t = torch.zeros((len(group), width), dtype=torch.long)
+            mask = torch.zeros_like(ids_t)
+            for r, (s, e) in enumerate(group):
+                ids_t[r, : e - s + 2] = torch.tensor([101, *enc.ids[s:e], 102])
+                mask[r, : e - s + 2] = 1
+            with torch.inference_mode():
+                hs = encoder(
+                    input_ids=ids_t.to(device), attention_mask=mask.to(device), output_hidden_states=True
+                ).hidden_states[from_layer]
+            for r, (s, e) in enumerate(group):
+                parts.append(hs[r, : e - s + 2].half().cpu().numpy())
+        flat = np.concatenate(parts) if parts else np.zeros((0, 384), np.float16)
+        out[aid] = (offsets, np.asarray(plan, np.int64).reshape(-1, 2), flat)
+        if (j + 1) % 25 == 0:
+            print(f"  encoded {j + 1}/{len(ids)} articles ({time.time() - t0:.0f} s)", flush=True)
+    return out
+
+
+def cached_windows(texts, ids, tok, encoder, stride, device, cache: Path, tag: str, from_layer: int):
+    path = cache / f"windows_l{from_layer}_{tag}.npz"
+    if path.exists():
+        data = np.load(path, allow_pickle=False)
+        if all(f"o_{a}" in data for a in ids):
+            return {a: (data[f"o_{a}"], data[f"p_{a}"], data[f"f_{a}"]) for a in ids}
+    states = encode_windows(texts, ids, tok, encoder, stride, device, from_layer)
+    cache.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for a, (o, pl, f) in states.items():
+        arrays[f"o_{a}"], arrays[f"p_{a}"], arrays[f"f_{a}"] = o, pl, f
+    np.savez(path, **arrays)
+    return states
+
+
+def build_top(encoder, head, from_layer: int):
+    """The encoder's layers from ``from_layer`` on (shared, trained in place) + the head,
+    fed the cached hidden states of layer ``from_layer``."""
+    import torch
+
+    assert from_layer <= min(LAYERS)
+    layers = encoder.encoder.layer[from_layer:]
+
+    class Top(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = layers
+            self.head = head
+
+        def forward(self, h, mask):  # (b, t, 384), (b, t) -> (b, t, 15)
+            ext = (1.0 - mask[:, None, None, :].to(h.dtype)) * torch.finfo(h.dtype).min
+            hs = {from_layer: h}
+            for i, layer in enumerate(self.layers):
+                h = layer(h, ext)
+                h = h[0] if isinstance(h, tuple) else h
+                hs[from_layer + i + 1] = h
+            return self.head(torch.cat([hs[i] for i in LAYERS], dim=-1))
+
+    return Top()
+
+
+def _window_batches(items, size: int):
+    """Pad (states (t, 384), extra) items into batches: (x, mask, items)."""
+    import torch
+
+    for b in range(0, len(items), size):
+        group = items[b : b + size]
+        t = max(len(f) for f, *_ in group)
+        x = np.zeros((len(group), t, 384), np.float32)
+        m = np.zeros((len(group), t), np.float32)
+        for r, (f, *_rest) in enumerate(group):
+            x[r, : len(f)] = f
+            m[r, : len(f)] = 1
+        yield torch.from_numpy(x), torch.from_numpy(m), group
+
+
+def top_scores(top, states: dict, labels, device: str):
+    """TokenScores per article: every window through the trained layers + head, probabilities
+    averaged over overlapping windows (as the ONNX backend does)."""
+    import torch
+
+    from propwatch.backends.techniques import TokenScores, _average_windows, sigmoid
+
+    top.eval()
+    out = {}
+    with torch.inference_mode():
+        for aid, (offsets, plan, flat) in states.items():
+            items, pos = [], 0
+            for s, e in plan:
+                items.append((flat[pos : pos + e - s + 2], s, e))
+                pos += e - s + 2
+            outs = {}
+            for x, m, group in _window_batches(items, 16):
+                p = sigmoid(top(x.to(device), m.to(device)).float().cpu().numpy())
+                for r, (_f, s, e) in enumerate(group):
+                    outs[s] = p[r, 1 : 1 + e - s]
+            if len(plan):
+                probs = _average_windows(len(offsets), [tuple(w) for w in plan], [outs[s] for s, _ in plan], 15)
+            else:
+                probs = np.zeros((0, 15), np.float32)
+            out[aid] = TokenScores(offsets, probs[:, 0], probs[:, 1:], tuple(labels))
+    return out
+
+
+def train_top(top, train_states, train_y, dev_fn, epochs: int, device: str, lr_layers: float, lr_head: float):
+    import torch
+
+    top.to(device)
+    head_params = list(top.head.parameters())
+    layer_params = [p for p in top.layers.parameters()]
+    for p in layer_params:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(
+        [{"params": layer_params, "lr": lr_layers}, {"params": head_params, "lr": lr_head}], weight_decay=0.01
+    )
+    items = []
+    for aid, (_o, plan, flat) in train_states.items():
+        pos = 0
+        for s, e in plan:
+            items.append((flat[pos : pos + e - s + 2], train_y[aid][s:e]))
+            pos += e - s + 2
+    batch = 16
+    steps = epochs * ((len(items) + batch - 1) // batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[lr_layers, lr_head], total_steps=steps, pct_start=0.1)
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    rng = random.Random(SEED)
+    best, best_state, history = -1.0, None, []
+    print(f"fine-tuning {len(top.layers)} layers + head on {len(items)} windows, {epochs} epochs", flush=True)
+    for epoch in range(epochs):
+        top.train()
+        rng.shuffle(items)
+        t0, total = time.time(), 0.0
+        for k, (x, m, group) in enumerate(_window_batches(items, batch)):
+            y = np.zeros((len(group), x.shape[1], 15), np.float32)
+            lm = np.zeros((len(group), x.shape[1]), np.float32)
+            for r, (_f, yy) in enumerate(group):
+                y[r, 1 : 1 + len(yy)] = yy
+                lm[r, 1 : 1 + len(yy)] = 1
+            y, lm = torch.from_numpy(y).to(device), torch.from_numpy(lm).to(device)
+            logits = top(x.to(device), m.to(device))
+            l_si = (bce(logits[..., 0], y[..., 0]) * lm).sum() / lm.sum()
+            inside = lm * y[..., 0]
+            l_tc = (bce(logits[..., 1:], y[..., 1:]).sum(-1) * inside).sum() / inside.sum().clamp(min=1)
+            loss = l_si + l_tc
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(group)
+            if k % 50 == 0:
+                print(f"  epoch {epoch + 1} batch {k} loss {float(loss):.4f} ({time.time() - t0:.0f} s)", flush=True)
+        dev = dev_fn(top)
+        history.append({"epoch": epoch + 1, "loss": total / len(items), **dev})
+        print(f"epoch {epoch + 1}: loss {total / len(items):.4f} dev {dev} ({time.time() - t0:.0f} s)", flush=True)
+        key = dev["si_f1"] + dev["tc_f1"]
+        if key > best:
+            best = key
+            best_state = {k: v.detach().clone() for k, v in top.state_dict().items()}
+    top.load_state_dict(best_state)
+    return top.eval(), history
 
 
 def export_onnx(encoder, head, out: Path) -> Path:
@@ -340,7 +522,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "ptc-train")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--cache", type=Path, default=CACHE, help="token-state cache (reused across runs)")
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=None, help="default: 4 when fine-tuning, 12 for a frozen encoder")
+    ap.add_argument("--tune-layers", type=int, default=2, help="fine-tune the encoder's top N layers (0: frozen encoder, head only)")
+    ap.add_argument("--lr-layers", type=float, default=1e-4)
+    ap.add_argument("--lr-head", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="auto", help="cpu, cuda or auto")
     ap.add_argument("--compare", action="store_true", help="also train a linear head; compare heads and decodings on validation token states")
@@ -370,23 +555,43 @@ def main(argv: list[str] | None = None) -> int:
     sample = tok.encode("The minister denied it.", add_special_tokens=False)
     print("tokenizer check:", sample.tokens)
     assert "[UNK]" not in sample.tokens
-    encoder = AutoModel.from_pretrained(str(src)).eval().to(device)
+    encoder = AutoModel.from_pretrained(str(src), attn_implementation="eager").eval().to(device)
     for p in encoder.parameters():
         p.requires_grad_(False)
+    tuned = args.tune_layers > 0
+    epochs = args.epochs or (4 if tuned else 12)
+    from_layer = 6 - args.tune_layers
 
     t0 = time.time()
-    train_states = cached_states(texts, train_ids, tok, encoder, WINDOW, device, args.cache, "train")
-    dev_states = cached_states(texts, dev_ids, tok, encoder, WINDOW // 2, device, args.cache, "dev")
+    if tuned:
+        states_of = lambda ids, stride, tag: cached_windows(  # noqa: E731
+            texts, ids, tok, encoder, stride, device, args.cache, tag, from_layer
+        )
+    else:
+        states_of = lambda ids, stride, tag: cached_states(  # noqa: E731
+            texts, ids, tok, encoder, stride, device, args.cache, tag
+        )
+    train_states = states_of(train_ids, WINDOW, "train")
+    dev_states = states_of(dev_ids, WINDOW // 2, "dev")
     print(f"token states ready ({time.time() - t0:.0f} s)", flush=True)
-    train_y = {a: token_labels(texts[a], o, si.get(a, []), tc.get(a, []), labels) for a, (o, _f) in train_states.items()}
+    train_y = {a: token_labels(texts[a], st[0], si.get(a, []), tc.get(a, []), labels) for a, st in train_states.items()}
+    model_scores = top_scores if tuned else head_scores
 
-    def dev_fn(head):
-        scores = head_scores(head, dev_states, labels, device)
+    def dev_fn(model):
+        scores = model_scores(model, dev_states, labels, device)
         s, t, _c = score_decoded(ev, texts, si, tc, scores, {"threshold": 0.4, "gap": 1, "min_chars": 4})
         return {"si_f1": round(s["f1"], 4), "si_p": round(s["precision"], 4), "tc_f1": round(t["micro"]["f1"], 4)}
 
-    head, history = train_head(train_states, train_y, dev_fn, args.epochs, device)
-    dev_scores = head_scores(head, dev_states, labels, device)
+    if tuned:
+        model = build_top(encoder, build_head(), from_layer)
+        model, history = train_top(model, train_states, train_y, dev_fn, epochs, device, args.lr_layers, args.lr_head)
+        head = model.head
+        for p in encoder.parameters():
+            p.requires_grad_(False)
+    else:
+        model, history = train_head(train_states, train_y, dev_fn, epochs, device)
+        head = model
+    dev_scores = model_scores(model, dev_states, labels, device)
     plain = {"threshold": 0.5, "gap": 0, "min_chars": 1, "snap_words": False, "second_threshold": 1.01}
     s, t, c = score_decoded(ev, texts, si, tc, dev_scores, plain)
     print(f"dev, plain decoding (0.5, no post-processing): SI F1 {s['f1']:.4f} P {s['precision']:.4f} comb F1 {c['micro']['f1']:.4f}")
@@ -394,13 +599,21 @@ def main(argv: list[str] | None = None) -> int:
     print("dev, tuned decoding:", settings, dev_best, flush=True)
 
     comparison = {}
-    if args.compare:
+    if args.compare and tuned:
+        val_states = states_of(val_ids, WINDOW // 2, "val")
+        vs = top_scores(model, val_states, labels, device)
+        for dname, dcfg in (("plain decoding", plain), ("tuned decoding", settings)):
+            s, t, c = score_decoded(ev, texts, si, tc, vs, dcfg)
+            row = {"si_p": s["precision"], "si_r": s["recall"], "si_f1": s["f1"], "tc_f1": t["micro"]["f1"], "comb_f1": c["micro"]["f1"]}
+            comparison[f"top {args.tune_layers} layers tuned + conv head, {dname}"] = row
+            print(f"val (torch fp32) {dname:15s} " + " ".join(f"{k} {v:.4f}" for k, v in row.items()), flush=True)
+    elif args.compare:
         val_states = cached_states(texts, val_ids, tok, encoder, WINDOW // 2, device, args.cache, "val")
-        lin, _ = train_head(train_states, train_y, dev_fn, args.epochs, device, kind="linear")
+        lin, _ = train_head(train_states, train_y, dev_fn, epochs, device, kind="linear")
         lin_settings, _ = tune_decoding(ev, texts, si, tc, head_scores(lin, dev_states, labels, device))
-        for name, h, tuned in (("conv head", head, settings), ("linear head", lin, lin_settings)):
+        for name, h, dec in (("conv head", head, settings), ("linear head", lin, lin_settings)):
             vs = head_scores(h, val_states, labels, device)
-            for dname, dcfg in (("plain decoding", plain), ("tuned decoding", tuned)):
+            for dname, dcfg in (("plain decoding", plain), ("tuned decoding", dec)):
                 s, t, c = score_decoded(ev, texts, si, tc, vs, dcfg)
                 row = {"si_p": s["precision"], "si_r": s["recall"], "si_f1": s["f1"], "tc_f1": t["micro"]["f1"], "comb_f1": c["micro"]["f1"]}
                 comparison[f"{name}, {dname}"] = row
@@ -414,9 +627,13 @@ def main(argv: list[str] | None = None) -> int:
         "max_length": WINDOW + 2,
         "cls_id": 101,
         "sep_id": 102,
-        "base": "sentence-transformers/all-MiniLM-L6-v2 (frozen; layers 4+6) + conv head",
+        "base": (
+            f"sentence-transformers/all-MiniLM-L6-v2, top {args.tune_layers} layers fine-tuned; layers 4+6 + conv head"
+            if tuned
+            else "sentence-transformers/all-MiniLM-L6-v2 (frozen; layers 4+6) + conv head"
+        ),
         "decode": settings,
-        "training": {"epochs": args.epochs, "history": history, "seed": SEED, "train_articles": len(train_ids)},
+        "training": {"epochs": epochs, "tune_layers": args.tune_layers, "lr_layers": args.lr_layers, "lr_head": args.lr_head, "history": history, "seed": SEED, "train_articles": len(train_ids)},
     }
     (args.out / "techniques.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
 

@@ -126,6 +126,57 @@ class LinearCheckworthiness:
         return sigmoid(m.decision(list(texts), emb))
 
 
+@backends.register("checkworthiness_onnx", version=1)
+class OnnxCheckworthiness:
+    """A fine-tuned sentence classifier (MiniLM-L6 + one logit, int8 ONNX), alone or averaged
+    with the linear model, as ``finetuned.json`` in the model directory says (``mode``:
+    ``finetuned`` | ``ensemble``; ``threshold``). onnxruntime + tokenizers, no torch.
+
+    One sentence per run, as in the embeddings backend: dynamic int8 activation scales
+    would otherwise make a score depend on the other sentences of the batch.
+    """
+
+    def __init__(self, model_path: str | None = None, file: str = "model.int8.onnx", threads: int = 0, embedder: str | None = None):
+        self.path = Path(model_path) if model_path else model_dir()
+        meta_path = self.path / "finetuned.json"
+        if not meta_path.is_file():
+            from ..errors import ConfigError
+
+            raise ConfigError(f"stages.claims.model: {self.path} has no finetuned.json (train it: python train/claims.py)")
+        self.meta = json.loads(meta_path.read_text("utf-8"))
+        self.threshold = float(self.meta["threshold"])
+        self.mode = self.meta.get("mode", "finetuned")
+        self.file = file
+        self.threads = int(threads)
+        self.linear = LinearCheckworthiness(str(self.path), embedder) if self.mode == "ensemble" else None
+        self._session = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        from ..backends.onnx import load_tokenizer, onnx_session
+
+        tok = load_tokenizer(self.path / "tokenizer.json")
+        tok.enable_truncation(max_length=int(self.meta.get("max_length", 96)))
+        self._session = onnx_session(self.path / self.file, self.threads)
+        self._tokenizer = tok
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0)
+        with self._lock:
+            if self._session is None:
+                self._load()
+        out = np.zeros(len(texts))
+        for i, enc in enumerate(self._tokenizer.encode_batch([str(t) for t in texts])):
+            ids = np.asarray([enc.ids], np.int64)
+            logit = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
+            out[i] = float(sigmoid(np.float64(logit.reshape(-1)[0])))
+        if self.linear is not None:
+            out = (out + self.linear.score(list(texts))) / 2
+        return out
+
+
 _NUMBER = re.compile(r"\d")
 _FACT_CUES = re.compile(
     r"\b(percent|per cent|million|billion|thousand|dollars?|barrels?|tons?|killed|died|bought|sold|"
@@ -158,4 +209,4 @@ class RuleCheckworthiness:
         return np.asarray(out)
 
 
-__all__ = ["LinearCheckworthiness", "LinearModel", "RuleCheckworthiness", "ngram_tokens", "tfidf_rows"]
+__all__ = ["LinearCheckworthiness", "LinearModel", "OnnxCheckworthiness", "RuleCheckworthiness", "ngram_tokens", "tfidf_rows"]
