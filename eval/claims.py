@@ -2,6 +2,7 @@
 
     python eval/claims.py                 # ClaimBuster validation blocks + the news set
     python eval/claims.py --ct19          # also CheckThat! 2019 debate lines (slow: 16k sentences)
+    python eval/claims.py --backend checkworthiness_linear   # the linear model alone
     python eval/claims.py --backend checkworthiness_fake
 
 Prints F1, precision, recall (at the model's tuned threshold) and average
@@ -45,7 +46,7 @@ def report(name, y, scores, threshold):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--backend", default="checkworthiness_linear")
+    ap.add_argument("--backend", default="checkworthiness_onnx")
     ap.add_argument("--ct19", action="store_true")
     args = ap.parse_args()
     scorer = backends.get(args.backend)()

@@ -105,7 +105,7 @@ def checkworthiness(
     file: Annotated[Path, typer.Argument(help="Text file (one sentence per line; '-' for stdin), or CSV/TSV with --column.")],
     column: Annotated[Optional[str], typer.Option(help="Score this column of a CSV/TSV file (by header name).")] = None,
     fmt: Annotated[ScoreFormat, typer.Option("--format", "-f")] = ScoreFormat.tsv,
-    backend: Annotated[str, typer.Option(help="Check-worthiness backend.")] = "checkworthiness_linear",
+    backend: Annotated[str, typer.Option(help="Check-worthiness backend.")] = "checkworthiness_onnx",
 ) -> int:
     """Score sentences for check-worthiness: prints score<TAB>sentence (or JSONL)."""
     from ..errors import InputError

@@ -99,8 +99,9 @@ class ClaimsStage(LayerStage):
     assigns = ("claims",)
     layer = "claims"
     defaults: ClassVar[dict[str, Any]] = {
-        # check-worthiness backend: checkworthiness_linear (shipped) or checkworthiness_fake
-        "backend": "checkworthiness_linear",
+        # check-worthiness backend: checkworthiness_onnx (shipped fine-tuned MiniLM, averaged with
+        # the linear model), checkworthiness_linear (embedding + TF-IDF alone) or checkworthiness_fake
+        "backend": "checkworthiness_onnx",
         # embeddings backend for the linear model ("" = the one it was trained with)
         "embedder": "",
         # keep claims scoring at least this; a negative value means the model's tuned threshold
@@ -116,7 +117,7 @@ class ClaimsStage(LayerStage):
 
         cfg = {**self.defaults, **self.config}
         cls = backends.get(cfg["backend"])
-        if cfg["backend"].startswith("checkworthiness_linear"):
+        if cfg["backend"].startswith(("checkworthiness_linear", "checkworthiness_onnx")):
             return cls(embedder=cfg["embedder"] or None)
         return cls()
 

@@ -7,7 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from propwatch.claims.checkworthiness import LinearCheckworthiness, RuleCheckworthiness, model_dir, ngram_tokens
+from propwatch.claims.checkworthiness import (
+    LinearCheckworthiness,
+    OnnxCheckworthiness,
+    RuleCheckworthiness,
+    model_dir,
+    ngram_tokens,
+)
 
 from claims.helpers import CASES
 
@@ -40,3 +46,28 @@ def test_quality_gate_on_news_set():
     f1 = 2 * tp / (pred.sum() + y.sum())
     assert f1 >= 0.88  # measured 0.944
     assert scorer.score([]).shape == (0,)
+
+
+FINETUNED = (model_dir() / "finetuned.json").exists()
+
+
+@pytest.mark.skipif(not FINETUNED, reason="fine-tuned check-worthiness model not shipped")
+def test_finetuned_quality_gate_on_news_set():
+    pytest.importorskip("onnxruntime")
+    texts, y = _news()
+    scorer = OnnxCheckworthiness()
+    s = scorer.score(texts)
+    assert s.shape == (len(texts),) and np.all((s >= 0) & (s <= 1))
+    pred = s >= scorer.threshold
+    tp = int(np.sum(pred & (y == 1)))
+    assert 2 * tp / (pred.sum() + y.sum()) >= 0.88
+    # a sentence's score does not depend on the others scored with it
+    assert np.allclose(scorer.score(texts[:1]), s[:1])
+    assert scorer.score([]).shape == (0,)
+
+
+def test_finetuned_backend_names_a_missing_model(tmp_path):
+    from propwatch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="finetuned.json"):
+        OnnxCheckworthiness(str(tmp_path))
