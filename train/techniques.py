@@ -156,6 +156,24 @@ class Tagger:
         return Full().eval()
 
 
+def _window_batches_hidden(encoder, token_ids, plan, device: str, batch: int = 16):
+    """Each batch of windows ([CLS] + tokens s..e + [SEP]) through the encoder:
+    yields (windows of the batch, hidden states of every layer)."""
+    import torch
+
+    for b in range(0, len(plan), batch):
+        group = plan[b : b + batch]
+        width = max(e - s for s, e in group) + 2
+        ids_t = torch.zeros((len(group), width), dtype=torch.long)
+        mask = torch.zeros_like(ids_t)
+        for r, (s, e) in enumerate(group):
+            ids_t[r, : e - s + 2] = torch.tensor([101, *token_ids[s:e], 102])
+            mask[r, : e - s + 2] = 1
+        with torch.inference_mode():
+            hs = encoder(input_ids=ids_t.to(device), attention_mask=mask.to(device), output_hidden_states=True).hidden_states
+        yield group, hs
+
+
 def encode_articles(texts: dict[str, str], ids: list[str], tok, encoder, stride: int, device: str):
     """Token states per article: {id: (offsets (n,2), feats (n, d) fp16)} over windows of WINDOW tokens."""
     import torch
@@ -171,19 +189,8 @@ def encode_articles(texts: dict[str, str], ids: list[str], tok, encoder, stride:
         feats = np.zeros((n, 384 * len(LAYERS)), np.float32)
         cnt = np.zeros((n, 1), np.float32)
         plan = windows(n, WINDOW, stride) if n else []
-        for b in range(0, len(plan), 16):
-            group = plan[b : b + 16]
-            width = max(e - s for s, e in group) + 2
-            ids_t = torch.zeros((len(group), width), dtype=torch.long)
-            mask = torch.zeros_like(ids_t)
-            for r, (s, e) in enumerate(group):
-                ids_t[r, : e - s + 2] = torch.tensor([101, *enc.ids[s:e], 102])
-                mask[r, : e - s + 2] = 1
-            with torch.inference_mode():
-                hs = encoder(
-                    input_ids=ids_t.to(device), attention_mask=mask.to(device), output_hidden_states=True
-                ).hidden_states
-                f = torch.cat([hs[i] for i in LAYERS], dim=-1).float().cpu().numpy()
+        for group, hs in _window_batches_hidden(encoder, enc.ids, plan, device):
+            f = torch.cat([hs[i] for i in LAYERS], dim=-1).float().cpu().numpy()
             for r, (s, e) in enumerate(group):
                 feats[s:e] += f[r, 1 : 1 + e - s]
                 cnt[s:e] += 1
@@ -332,20 +339,9 @@ def encode_windows(texts, ids, tok, encoder, stride: int, device: str, from_laye
         offsets = np.asarray(enc.offsets, np.int64).reshape(-1, 2)
         plan = windows(n, WINDOW, stride) if n else []
         parts = []
-        for b in range(0, len(plan), 16):
-            group = plan[b : b + 16]
-            width = max(e - s for s, e in group) + 2
-            ids_t = torch.zeros((len(group), width), dtype=torch.long)
-            mask = torch.zeros_like(ids_t)
+        for group, hs in _window_batches_hidden(encoder, enc.ids, plan, device):
             for r, (s, e) in enumerate(group):
-                ids_t[r, : e - s + 2] = torch.tensor([101, *enc.ids[s:e], 102])
-                mask[r, : e - s + 2] = 1
-            with torch.inference_mode():
-                hs = encoder(
-                    input_ids=ids_t.to(device), attention_mask=mask.to(device), output_hidden_states=True
-                ).hidden_states[from_layer]
-            for r, (s, e) in enumerate(group):
-                parts.append(hs[r, : e - s + 2].half().cpu().numpy())
+                parts.append(hs[from_layer][r, : e - s + 2].half().cpu().numpy())
         flat = np.concatenate(parts) if parts else np.zeros((0, 384), np.float16)
         out[aid] = (offsets, np.asarray(plan, np.int64).reshape(-1, 2), flat)
         if (j + 1) % 25 == 0:
