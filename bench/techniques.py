@@ -1,6 +1,6 @@
 """CPU speed of the shipped technique tagger: words/s on generated articles.
 
-    python bench/techniques.py [--articles 40] [--words 600] [--threads 2] [--file model.int8.onnx]
+    python bench/techniques.py [--articles 40] [--words 600] [--threads 2] [--file FILE]
 
 Generates articles of ``--words`` words from a fixed word list (no corpus
 text), warms the model up on one, then times the techniques stage
@@ -44,13 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--articles", type=int, default=40)
     ap.add_argument("--words", type=int, default=600)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--file", default="model.int8.onnx")
+    ap.add_argument("--file", default="", help="ONNX file (default: the one the model's techniques.json names)")
     ap.add_argument("--model", default="", help="model directory (default: the shipped one)")
     args = ap.parse_args(argv)
 
     from propwatch.stages.techniques import TechniqueTagger
 
-    cfg = {"file": args.file, "threads": args.threads}
+    cfg = {"threads": args.threads, **({"file": args.file} if args.file else {})}
     if args.model:
         cfg["model"] = args.model
     tagger = TechniqueTagger.from_config(cfg)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     spans = tagger.tag(texts)
     seconds = time.perf_counter() - t0
     words = sum(len(t.split()) for t in texts)
-    print(f"model: {tagger.backend.model_dir / args.file}")
+    print(f"model: {tagger.backend.model_dir / tagger.backend.file}")
     print(f"articles: {len(texts)}, words: {words}, threads: {args.threads}, spans: {sum(map(len, spans))}")
     print(f"speed: {words / seconds:.0f} words/s, {1000 * seconds / len(texts):.0f} ms/article")
     return 0

@@ -51,11 +51,15 @@ LAYERS = (4, 6)  # hidden states fed to the head
 SEED = 20201
 
 
-def _eval_module():
-    spec = importlib.util.spec_from_file_location("pw_eval_techniques", ROOT / "eval" / "techniques.py")
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def _eval_module():
+    return _module(ROOT / "eval" / "techniques.py", "pw_eval_techniques")
 
 
 def source_dir() -> Path:
@@ -529,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true", help="also train a linear head; compare heads and decodings on validation token states")
     ap.add_argument("--eval-fp32", action="store_true", help="also score the fp32 ONNX file on validation (slow on CPU)")
     ap.add_argument("--keep-fp32", action="store_true", help="keep model.fp32.onnx (not shipped: > 50 MB)")
+    ap.add_argument("--weights", choices=("fp16", "int8"), default="fp16",
+                    help="shipped file: fp16-stored weights run in fp32 (model.fp16w.onnx, ~45 MB) or dynamic int8 (~24 MB)")
     args = ap.parse_args(argv)
 
     import torch
@@ -618,8 +624,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"val (torch fp32) {name:12s} {dname:15s} " + " ".join(f"{k} {v:.4f}" for k, v in row.items()), flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    export_onnx(encoder, head, args.out)
+    fp32 = export_onnx(encoder, head, args.out)
     shutil.copy(src / "tokenizer.json", args.out / "tokenizer.json")
+    shipped = "model.int8.onnx"
+    if args.weights == "fp16":
+        _module(ROOT / "train" / "export_minilm.py", "pw_export_minilm").fp16_storage(fp32, args.out / "model.fp16w.onnx")
+        shipped = "model.fp16w.onnx"
     meta = {
         "labels": labels,
         "max_length": WINDOW + 2,
@@ -630,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
             if tuned
             else "sentence-transformers/all-MiniLM-L6-v2 (frozen; layers 4+6) + conv head"
         ),
+        "file": shipped,
         "decode": settings,
         "training": {"epochs": epochs, "tune_layers": args.tune_layers, "lr_layers": args.lr_layers, "lr_head": args.lr_head, "history": history, "seed": SEED, "train_articles": len(train_ids)},
     }
@@ -639,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
 
     val_texts = {a: texts[a] for a in val_ids}
     report = {}
-    files = ("model.fp32.onnx", "model.int8.onnx") if args.eval_fp32 else ("model.int8.onnx",)
+    files = tuple(dict.fromkeys((shipped, "model.int8.onnx") + (("model.fp32.onnx",) if args.eval_fp32 else ())))
     for name in files:
         tagger = TechniqueTagger.from_config({"model": str(args.out), "file": name, "threads": args.threads})
         t0 = time.perf_counter()
@@ -657,6 +668,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "validation.json").write_text(json.dumps(report, indent=1) + "\n", "utf-8")
     if not args.keep_fp32:
         (args.out / "model.fp32.onnx").unlink()
+    if shipped != "model.int8.onnx":  # measured above for comparison, not shipped
+        (args.out / "model.int8.onnx").unlink()
     for p in sorted(args.out.glob("*")):
         print(f"{p.name}\t{p.stat().st_size / 1e6:.1f} MB")
     return 0

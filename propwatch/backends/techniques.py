@@ -112,7 +112,7 @@ class OnnxTechniqueTagger:
     def __init__(
         self,
         model: str | None = None,
-        file: str = "model.int8.onnx",
+        file: str | None = None,
         batch_size: int = 8,
         threads: int = 0,
     ):
@@ -123,7 +123,8 @@ class OnnxTechniqueTagger:
         self.meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8"))
         self.labels = tuple(self.meta.get("labels", PTC_TECHNIQUES))
         self.max_length = int(self.meta.get("max_length", 256))
-        self.file = file
+        # the ONNX file: as named, else as techniques.json names it, else model.int8.onnx
+        self.file = file or self.meta.get("file", "model.int8.onnx")
         self.batch_size = int(batch_size)
         self.threads = int(threads)
         self._session = None

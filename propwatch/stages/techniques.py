@@ -165,7 +165,7 @@ class TechniquesStage(LayerStage):
     defaults: ClassVar[dict[str, Any]] = {
         "backend": "techniques_onnx",
         "model": "",  # "" = the shipped model; else a model directory (or a hub id for techniques_hf)
-        "file": "model.int8.onnx",
+        "file": "",  # "" = the file the model's techniques.json names (default model.int8.onnx)
         "batch_size": 8,
         "threads": 0,  # onnxruntime intra-op threads (0: up to 4)
         "threshold": None,  # None = the model's tuned value
@@ -186,6 +186,8 @@ class TechniquesStage(LayerStage):
             cfg = dict(self.config)
             if not cfg.get("model"):
                 cfg.pop("model", None)
+            if not cfg.get("file"):
+                cfg.pop("file", None)
             if cfg.get("backend", "techniques_onnx").startswith("techniques_hf"):
                 cfg.pop("file", None)
                 cfg.pop("threads", None)

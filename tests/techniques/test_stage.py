@@ -178,7 +178,7 @@ def test_fake_is_deterministic():
 def test_shipped_model_on_an_invented_article():
     from propwatch.backends.techniques import shipped_model_dir
 
-    if not (shipped_model_dir() / "model.int8.onnx").is_file():
+    if not any(shipped_model_dir().glob("model.*.onnx")):
         pytest.skip("shipped technique model absent")
     text = (
         "The corrupt elite in the capital has betrayed every patriot in this nation. "
@@ -191,3 +191,26 @@ def test_shipped_model_on_an_invented_article():
     for s in spans:
         assert text[s.start : s.end] == s.text
         assert s.technique in PTC_TECHNIQUES and 0.0 <= s.score <= 1.0
+
+
+def test_onnx_file_comes_from_the_model_meta(tmp_path):
+    """``file`` unset: the backend loads the file techniques.json names (else model.int8.onnx)."""
+    import json
+    import shutil
+
+    from propwatch.backends.techniques import OnnxTechniqueTagger, shipped_model_dir
+    from propwatch.errors import ConfigError
+
+    for name in ("techniques.json", "tokenizer.json"):
+        shutil.copy(shipped_model_dir() / name, tmp_path / name)
+    meta = json.loads((tmp_path / "techniques.json").read_text("utf-8"))
+    meta.pop("file", None)
+    (tmp_path / "techniques.json").write_text(json.dumps(meta), "utf-8")
+    assert OnnxTechniqueTagger(str(tmp_path)).file == "model.int8.onnx"
+    meta["file"] = "model.fp16w.onnx"
+    (tmp_path / "techniques.json").write_text(json.dumps(meta), "utf-8")
+    tagger = OnnxTechniqueTagger(str(tmp_path))
+    assert tagger.file == "model.fp16w.onnx"
+    assert OnnxTechniqueTagger(str(tmp_path), file="other.onnx").file == "other.onnx"
+    with pytest.raises(ConfigError, match="model.fp16w.onnx"):
+        tagger.score(["A text."])
