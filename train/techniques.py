@@ -254,6 +254,50 @@ def score_decoded(ev, texts, si, tc, scores, settings):
     )
 
 
+def _tagging_loss(bce, logits, y, m):
+    """BCE of the span column over the masked tokens + BCE of the technique columns over
+    the masked tokens inside gold spans."""
+    l_si = (bce(logits[..., 0], y[..., 0]) * m).sum() / m.sum()
+    inside = m * y[..., 0]
+    return l_si + (bce(logits[..., 1:], y[..., 1:]).sum(-1) * inside).sum() / inside.sum().clamp(min=1)
+
+
+def _fit(model, items, forward, batch: int, epochs: int, opt, sched, dev_fn, clip: float | None = None, log_every: int = 0):
+    """The training loop of both the frozen-encoder head and the fine-tune: items shuffled
+    per epoch (seeded), ``forward(group) -> (logits, y, loss mask)``, the tagging loss;
+    the epoch with the best dev SI F1 + TC F1 is kept. Returns (model in eval mode, history)."""
+    import torch
+
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    rng = random.Random(SEED)
+    best, best_state, history = -1.0, None, []
+    for epoch in range(epochs):
+        model.train()
+        rng.shuffle(items)
+        t0, total = time.time(), 0.0
+        for k, b in enumerate(range(0, len(items), batch)):
+            group = items[b : b + batch]
+            loss = _tagging_loss(bce, *forward(group))
+            opt.zero_grad()
+            loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(group)
+            if log_every and k % log_every == 0:
+                print(f"  epoch {epoch + 1} batch {k} loss {float(loss):.4f} ({time.time() - t0:.0f} s)", flush=True)
+        dev = dev_fn(model)
+        history.append({"epoch": epoch + 1, "loss": total / len(items), **dev})
+        print(f"epoch {epoch + 1}: loss {total / len(items):.4f} dev {dev} ({time.time() - t0:.0f} s)", flush=True)
+        key = dev["si_f1"] + dev["tc_f1"]
+        if key > best:
+            best = key
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    return model.eval(), history
+
+
 def train_head(train_states, train_y, dev_fn, epochs: int, device: str, lr: float = 2e-3, kind: str = "conv"):
     import torch
 
@@ -267,62 +311,39 @@ def train_head(train_states, train_y, dev_fn, epochs: int, device: str, lr: floa
             chunks.append((f[s : s + WINDOW], y[s : s + WINDOW]))
     steps = epochs * ((len(chunks) + 31) // 32)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
-    rng = random.Random(SEED)
-    best, best_state, history = -1.0, None, []
-    for epoch in range(epochs):
-        head.train()
-        rng.shuffle(chunks)
-        t0, total = time.time(), 0.0
-        for b in range(0, len(chunks), 32):
-            group = chunks[b : b + 32]
-            t = max(len(f) for f, _ in group)
-            x = np.zeros((len(group), t, group[0][0].shape[1]), np.float32)
-            y = np.zeros((len(group), t, 15), np.float32)
-            m = np.zeros((len(group), t), np.float32)
-            for r, (f, yy) in enumerate(group):
-                x[r, : len(f)] = f
-                y[r, : len(f)] = yy
-                m[r, : len(f)] = 1
-            x, y, m = (torch.from_numpy(a).to(device) for a in (x, y, m))
-            logits = head(x)
-            l_si = (bce(logits[..., 0], y[..., 0]) * m).sum() / m.sum()
-            inside = m * y[..., 0]
-            l_tc = (bce(logits[..., 1:], y[..., 1:]).sum(-1) * inside).sum() / inside.sum().clamp(min=1)
-            loss = l_si + l_tc
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss) * len(group)
-        dev = dev_fn(head)
-        history.append({"epoch": epoch + 1, "loss": total / len(chunks), **dev})
-        print(f"epoch {epoch + 1}: loss {total / len(chunks):.4f} dev {dev} ({time.time() - t0:.0f} s)", flush=True)
-        key = dev["si_f1"] + dev["tc_f1"]
-        if key > best:
-            best = key
-            best_state = {k: v.detach().clone() for k, v in head.state_dict().items()}
-    head.load_state_dict(best_state)
-    return head.eval(), history
+
+    def forward(group):
+        t = max(len(f) for f, _ in group)
+        x = np.zeros((len(group), t, group[0][0].shape[1]), np.float32)
+        y = np.zeros((len(group), t, 15), np.float32)
+        m = np.zeros((len(group), t), np.float32)
+        for r, (f, yy) in enumerate(group):
+            x[r, : len(f)] = f
+            y[r, : len(f)] = yy
+            m[r, : len(f)] = 1
+        x, y, m = (torch.from_numpy(a).to(device) for a in (x, y, m))
+        return head(x), y, m
+
+    return _fit(head, chunks, forward, 32, epochs, opt, sched, dev_fn)
 
 
 def tune_decoding(ev, texts, si, tc, scores) -> tuple[dict, dict]:
     """Grid over decoding settings on dev: the best SI F1 + combined F1 (both count for an analyst:
     where the spans are, and which technique they carry)."""
-    best, best_cfg, best_fig = -1.0, None, {}
+    best = {"key": -1.0, "cfg": None, "fig": {}}
+
+    def consider(cfg):
+        s, _t, c = score_decoded(ev, texts, si, tc, scores, cfg)
+        if s["f1"] + c["micro"]["f1"] > best["key"]:
+            best.update(key=s["f1"] + c["micro"]["f1"], cfg=cfg, fig={"combined_f1": c["micro"]["f1"], "si_f1": s["f1"]})
+
     for thr, gap, min_chars in itertools.product(
         (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6), (0, 1, 2, 4, 8), (1, 4, 8, 16)
     ):
-        cfg = {"threshold": thr, "gap": gap, "min_chars": min_chars, "snap_words": True, "second_threshold": 1.01}
-        s, _t, c = score_decoded(ev, texts, si, tc, scores, cfg)
-        if s["f1"] + c["micro"]["f1"] > best:
-            best, best_cfg, best_fig = s["f1"] + c["micro"]["f1"], cfg, {"combined_f1": c["micro"]["f1"], "si_f1": s["f1"]}
+        consider({"threshold": thr, "gap": gap, "min_chars": min_chars, "snap_words": True, "second_threshold": 1.01})
     for second in (0.3, 0.4, 0.5, 0.6, 0.7):
-        cfg = dict(best_cfg, second_threshold=second)
-        s, _t, c = score_decoded(ev, texts, si, tc, scores, cfg)
-        if s["f1"] + c["micro"]["f1"] > best:
-            best, best_cfg, best_fig = s["f1"] + c["micro"]["f1"], cfg, {"combined_f1": c["micro"]["f1"], "si_f1": s["f1"]}
-    return best_cfg, best_fig
+        consider(dict(best["cfg"], second_threshold=second))
+    return best["cfg"], best["fig"]
 
 
 # ---------------------------------------------------------------- partial fine-tune
@@ -442,7 +463,7 @@ def train_top(top, train_states, train_y, dev_fn, epochs: int, device: str, lr_l
 
     top.to(device)
     head_params = list(top.head.parameters())
-    layer_params = [p for p in top.layers.parameters()]
+    layer_params = list(top.layers.parameters())
     for p in layer_params:
         p.requires_grad_(True)
     opt = torch.optim.AdamW(
@@ -457,43 +478,18 @@ def train_top(top, train_states, train_y, dev_fn, epochs: int, device: str, lr_l
     batch = 16
     steps = epochs * ((len(items) + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[lr_layers, lr_head], total_steps=steps, pct_start=0.1)
-    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
-    rng = random.Random(SEED)
-    best, best_state, history = -1.0, None, []
+
+    def forward(group):
+        (x, m, group), = _window_batches(group, len(group))
+        y = np.zeros((len(group), x.shape[1], 15), np.float32)
+        lm = np.zeros((len(group), x.shape[1]), np.float32)  # loss mask: the tokens, not [CLS]/[SEP]/padding
+        for r, (_f, yy) in enumerate(group):
+            y[r, 1 : 1 + len(yy)] = yy
+            lm[r, 1 : 1 + len(yy)] = 1
+        return top(x.to(device), m.to(device)), torch.from_numpy(y).to(device), torch.from_numpy(lm).to(device)
+
     print(f"fine-tuning {len(top.layers)} layers + head on {len(items)} windows, {epochs} epochs", flush=True)
-    for epoch in range(epochs):
-        top.train()
-        rng.shuffle(items)
-        t0, total = time.time(), 0.0
-        for k, (x, m, group) in enumerate(_window_batches(items, batch)):
-            y = np.zeros((len(group), x.shape[1], 15), np.float32)
-            lm = np.zeros((len(group), x.shape[1]), np.float32)
-            for r, (_f, yy) in enumerate(group):
-                y[r, 1 : 1 + len(yy)] = yy
-                lm[r, 1 : 1 + len(yy)] = 1
-            y, lm = torch.from_numpy(y).to(device), torch.from_numpy(lm).to(device)
-            logits = top(x.to(device), m.to(device))
-            l_si = (bce(logits[..., 0], y[..., 0]) * lm).sum() / lm.sum()
-            inside = lm * y[..., 0]
-            l_tc = (bce(logits[..., 1:], y[..., 1:]).sum(-1) * inside).sum() / inside.sum().clamp(min=1)
-            loss = l_si + l_tc
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(group)
-            if k % 50 == 0:
-                print(f"  epoch {epoch + 1} batch {k} loss {float(loss):.4f} ({time.time() - t0:.0f} s)", flush=True)
-        dev = dev_fn(top)
-        history.append({"epoch": epoch + 1, "loss": total / len(items), **dev})
-        print(f"epoch {epoch + 1}: loss {total / len(items):.4f} dev {dev} ({time.time() - t0:.0f} s)", flush=True)
-        key = dev["si_f1"] + dev["tc_f1"]
-        if key > best:
-            best = key
-            best_state = {k: v.detach().clone() for k, v in top.state_dict().items()}
-    top.load_state_dict(best_state)
-    return top.eval(), history
+    return _fit(top, items, forward, batch, epochs, opt, sched, dev_fn, clip=1.0, log_every=50)
 
 
 def export_onnx(encoder, head, out: Path) -> Path:
