@@ -91,6 +91,13 @@ def threshold_sweep(fused: np.ndarray, ids: list[str], gold: list[set[str]]) -> 
     return best
 
 
+def vectors_cache(embedder) -> Path:
+    """Where the verified claims' vectors are cached: keyed by the embedder's name and its
+    vector for a probe text, so a retrained model never reads another's vectors."""
+    probe = hashlib.sha256(np.round(embedder.embed(["cache probe"]), 4).tobytes()).hexdigest()[:12]
+    return Path("/tmp") / f"clef_vclaims_{embedder.name}_{probe}.npy"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="dev", choices=["train", "dev"])
@@ -104,9 +111,7 @@ def main() -> None:
     ids = [c.id for c in claims]
     embedder = get_embedder(args.embedder)
     started = time.perf_counter()
-    # keyed by the embedder's name and its vector for a probe text: a retrained model gets a new cache
-    probe = hashlib.sha256(np.round(embedder.embed(["cache probe"]), 4).tobytes()).hexdigest()[:12]
-    cache = Path("/tmp") / f"clef_vclaims_{embedder.name}_{probe}.npy"
+    cache = vectors_cache(embedder)
     vectors = np.load(cache) if cache.exists() else None
     index = DebunkIndex(claims, embedder=embedder, vectors=vectors, w_dense=1.0, w_bm25=0.0, reranker=None)
     if vectors is None:

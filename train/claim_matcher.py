@@ -22,7 +22,6 @@ linking embeds bare claim sentences. Export: ONNX fp32 -> dynamic int8, as
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import random
 import sys
@@ -33,16 +32,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "eval"))
+sys.path.insert(0, str(ROOT / "train"))
 OUT = ROOT / "propwatch" / "models" / "claim_matcher"
 SEED = 20205
 MAX_LEN = 128
-
-
-def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def training_pairs(ev):
@@ -78,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    ev = _module(ROOT / "eval" / "debunks.py", "pw_eval_debunks")
-    exp = _module(ROOT / "train" / "export_minilm.py", "pw_export_minilm")
+    import debunks as ev  # eval/debunks.py
+    import export_minilm as exp  # train/export_minilm.py
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     src = exp.source_dir()
@@ -94,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     def embed(texts):
         enc = tok(texts, padding=True, truncation=True, max_length=MAX_LEN, return_tensors="pt")
         h = model(**enc).last_hidden_state
-        m = enc["attention_mask"].unsqueeze(-1).float()
-        return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
+        return torch.nn.functional.normalize(exp.mean_pool(h, enc["attention_mask"]), dim=-1)
 
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = args.epochs * ((len(pairs) + args.batch - 1) // args.batch)

@@ -121,15 +121,13 @@ def best_threshold(y, scores):
 def finetune(tr_texts, y_tr, tu_texts, y_tu, epochs: int, lr: float, threads: int, out: Path | None):
     """Fine-tune MiniLM-L6 (mean pooling + one logit) on the train blocks; the epoch with the best
     tune AP is kept. Returns (tune probabilities, history); writes the int8 ONNX model to ``out``."""
-    import importlib.util
     import random
 
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    spec = importlib.util.spec_from_file_location("pw_export_minilm", ROOT / "train" / "export_minilm.py")
-    exp = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(exp)
+    sys.path.insert(0, str(ROOT / "train"))
+    import export_minilm as exp  # train/export_minilm.py
     torch.set_num_threads(threads)
     torch.manual_seed(FT_SEED)
     src = exp.source_dir()
@@ -147,8 +145,7 @@ def finetune(tr_texts, y_tr, tu_texts, y_tu, epochs: int, lr: float, threads: in
 
         def forward(self, input_ids, attention_mask):
             h = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            m = attention_mask.unsqueeze(-1).to(h.dtype)
-            return self.out(self.drop((h * m).sum(1) / m.sum(1).clamp(min=1.0)))[:, 0]
+            return self.out(self.drop(exp.mean_pool(h, attention_mask)))[:, 0]
 
     model = Classifier()
 

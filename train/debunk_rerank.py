@@ -95,7 +95,6 @@ def fit(X, y, seed=7):
 
 def main():
     import argparse
-    import hashlib
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--embedder", default="auto", help="auto | claims | backend: the dense part the reranker is trained with")
@@ -104,8 +103,7 @@ def main():
     claims, _, _ = ev.load("train")
     ids = [c.id for c in claims]
     embedder = get_embedder(args.embedder)
-    probe = hashlib.sha256(np.round(embedder.embed(["cache probe"]), 4).tobytes()).hexdigest()[:12]
-    cache = Path("/tmp") / f"clef_vclaims_{embedder.name}_{probe}.npy"
+    cache = ev.vectors_cache(embedder)
     vectors = np.load(cache) if cache.exists() else None
     index = DebunkIndex(claims, embedder=embedder, vectors=vectors, w_dense=DEFAULTS["w_dense"], w_bm25=DEFAULTS["w_bm25"])
     if vectors is None:

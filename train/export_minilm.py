@@ -74,6 +74,13 @@ def export(out: Path, opset: int = 17, model=None) -> None:
         print(f"{p.name}\t{p.stat().st_size / 1e6:.1f} MB")
 
 
+def mean_pool(hidden, attention_mask):
+    """Sentence vectors as the embeddings backends make them: the mean of the token states
+    under the attention mask (torch tensors: (b, t, d), (b, t) -> (b, d))."""
+    m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+
 def fp16_storage(src: Path, dst: Path, min_elements: int = 1024) -> None:
     """Store the large fp32 weights of an ONNX file as fp16, each behind a Cast back to fp32.
 
@@ -123,9 +130,7 @@ def check(out: Path) -> None:
     print("decoded sample:", tok.decode(enc["input_ids"][0]))
     with torch.no_grad():
         h = model(**enc).last_hidden_state
-    m = enc["attention_mask"].unsqueeze(-1).float()
-    ref = (h * m).sum(1) / m.sum(1)
-    ref = torch.nn.functional.normalize(ref, dim=1).numpy()
+    ref = torch.nn.functional.normalize(mean_pool(h, enc["attention_mask"]), dim=1).numpy()
     for name in ("model.fp32.onnx", "model.int8.onnx"):
         if (out / name).exists():
             emb = OnnxEmbeddings(model_dir=str(out), file=name).embed(texts)

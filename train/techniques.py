@@ -352,8 +352,6 @@ def tune_decoding(ev, texts, si, tc, scores) -> tuple[dict, dict]:
 def encode_windows(texts, ids, tok, encoder, stride: int, device: str, from_layer: int):
     """Per article: offsets (n, 2), window plan (w, 2) and the hidden states of layer
     ``from_layer`` for every window, [CLS] and [SEP] included, stacked (sum of widths, 384) fp16."""
-    import torch
-
     from propwatch.backends.techniques import windows
 
     out = {}
