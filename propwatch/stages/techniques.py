@@ -186,8 +186,6 @@ class TechniquesStage(LayerStage):
             cfg = dict(self.config)
             if not cfg.get("model"):
                 cfg.pop("model", None)
-            if not cfg.get("file"):
-                cfg.pop("file", None)
             if cfg.get("backend", "techniques_onnx").startswith("techniques_hf"):
                 cfg.pop("file", None)
                 cfg.pop("threads", None)
