@@ -3,6 +3,7 @@
     python eval/debunks.py                      # dev: MAP@1, MAP@5, recall@10: bm25, dense, fused, fused+reranker
     python eval/debunks.py --tune               # grid-search fusion weight and threshold on train
     python eval/debunks.py --split train --embedder hash
+    python eval/debunks.py --cross-k 10,20,30   # also the cross-encoder over other numbers of candidates (reported, not chosen)
 
 Reads ../shared/data/clef2020-claim-retrieval/ (research use; Shaar et al.,
 "Overview of CheckThat! 2020 Task 2", CLEF 2020). Prints figures only.
@@ -103,6 +104,7 @@ def main() -> None:
     ap.add_argument("--split", default="dev", choices=["train", "dev"])
     ap.add_argument("--embedder", default="auto", choices=["auto", "claims", "backend", "hash"])
     ap.add_argument("--tune", action="store_true", help="grid-search w_dense and the threshold on train")
+    ap.add_argument("--cross-k", default="", help="comma-separated numbers of cross-encoder candidates to report besides the shipped one")
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"no data at {DATA}")
@@ -133,14 +135,21 @@ def main() -> None:
         print(f"  {name:22s} MAP@1 {m['MAP@1']:.4f}  MAP@5 {m['MAP@5']:.4f}  recall@10 {m['recall@10']:.4f}  "
               f"match F1 {f1:.3f} at threshold {t:.2f}")
     if not args.tune:
-        reranked(claims, embedder, index.vectors, queries, gold)
+        reranked(claims, embedder, index.vectors, queries, gold, cross_encoder=None)
+        full = reranked(claims, embedder, index.vectors, queries, gold)
+        for k in [int(x) for x in args.cross_k.split(",") if x.strip()]:
+            if full.cross_encoder is not None and k != full.cross_candidates:
+                reranked(claims, embedder, index.vectors, queries, gold, cross_candidates=k)
 
 
-def reranked(claims, embedder, vectors, queries, gold) -> None:
-    """The library's full path (fusion, then the shipped reranker when it fits the embedder)."""
+def reranked(claims, embedder, vectors, queries, gold, **options) -> DebunkIndex:
+    """The library's full path (fusion, then the shipped reranker when it fits the embedder,
+    then the cross-encoder when installed, unless ``cross_encoder=None``)."""
     from propwatch.debunks.search import DEFAULTS
 
-    index = DebunkIndex(claims, embedder=embedder, vectors=vectors, w_dense=DEFAULTS["w_dense"], w_bm25=DEFAULTS["w_bm25"])
+    index = DebunkIndex(claims, embedder=embedder, vectors=vectors, w_dense=DEFAULTS["w_dense"], w_bm25=DEFAULTS["w_bm25"], **options)
+    if index.cross_encoder is None and options.get("cross_encoder", "auto") == "auto":
+        return index  # no cross-encoder installed: the line above (without it) is the full path
     started = time.perf_counter()
     results = index.search_many(queries, k=30)
     per_query = (time.perf_counter() - started) / len(queries)
@@ -152,9 +161,12 @@ def reranked(claims, embedder, vectors, queries, gold) -> None:
     fp = sum(1 for r in removed if r and r[0].score >= t)
     f1 = 2 * tp / max(2 * tp + fp + (len(gold) - tp), 1)
     name = "fused+reranker" if index.reranker is not None else "fused (no reranker)"
+    if index.cross_encoder is not None:
+        name += f"+cross k={index.cross_candidates}"
     print(f"  {name:22s} MAP@1 {m['MAP@1']:.4f}  MAP@5 {m['MAP@5']:.4f}  recall@10 {m['recall@10']:.4f}  "
           f"match F1 {f1:.3f} at the shipped threshold {t:.2f}; {per_query * 1000:.1f} ms per query "
           f"(cost per 1,000 claims: {per_query * 1000:.1f} s)")
+    return index
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bm25 import BM25
+from .crossencoder import CrossEncoder
 from .importers import Debunk
 from .rerank import Reranker, candidate_features
 from .vectors import Embedder, get_embedder
@@ -70,6 +71,8 @@ class DebunkIndex:
         threshold: float = DEFAULTS["threshold"],
         candidates: int = DEFAULTS["candidates"],
         reranker: "Reranker | str | None" = "auto",
+        cross_encoder: "CrossEncoder | str | None" = "auto",
+        cross_candidates: int | None = None,
     ):
         self.debunks = list(debunks)
         self.texts = [document_text(d) for d in self.debunks]
@@ -87,6 +90,17 @@ class DebunkIndex:
             self.threshold = reranker.threshold if threshold == DEFAULTS["threshold"] else threshold
         else:
             self.reranker = None
+        if cross_encoder == "auto":
+            cross_encoder = CrossEncoder.load()
+        self.cross_encoder: CrossEncoder | None = None
+        # its candidates, mix and threshold were tuned on one retriever: used only with that embedder
+        # (and, when the mix reads the tree's probability, with the tree)
+        if isinstance(cross_encoder, CrossEncoder) and cross_encoder.embedder in ("", self.embedder.name) and (
+                self.reranker is not None or not cross_encoder.mix.w_tree):
+            self.cross_encoder = cross_encoder
+            self.threshold = cross_encoder.threshold if threshold == DEFAULTS["threshold"] else threshold
+        self.cross_candidates = int(cross_candidates) if cross_candidates and cross_candidates > 0 else (
+            self.cross_encoder.candidates if self.cross_encoder is not None else 0)
 
     @classmethod
     def from_db(cls, db, embedder: Embedder | None = None, **options) -> "DebunkIndex":
@@ -140,11 +154,14 @@ class DebunkIndex:
                     cands = np.argsort(-fused[row], kind="stable")[: max(self.reranker.candidates, k)]
                     X = candidate_features(chunk[row], [self.texts[j] for j in cands], fused[row, cands], bm[row, cands], dense[row, cands])
                     prob = self.reranker.probabilities(X)
-                    order = np.argsort(-prob, kind="stable")[:k]
+                    order = np.argsort(-prob, kind="stable")
                     top, scores = cands[order], prob[order]
                 else:
-                    top = np.argsort(-fused[row], kind="stable")[:k]
+                    top = np.argsort(-fused[row], kind="stable")[: max(k, self.cross_candidates)]
                     scores = fused[row, top]
+                if self.cross_encoder is not None:
+                    top, scores = self._cross_rerank(chunk[row], top, scores, fused[row])
+                top, scores = top[:k], scores[:k]
                 matches = [
                     Match(self.debunks[j], float(sc), float(bm[row, j]), float(dense[row, j]), rank + 1, float(fused[row, j]))
                     for rank, (j, sc) in enumerate(zip(top, scores)) if np.isfinite(fused[row, j])
@@ -153,6 +170,21 @@ class DebunkIndex:
                     matches = [m for m in matches if m.score >= min_score]
                 out.append(matches)
         return out
+
+    def _cross_rerank(self, query: str, top: np.ndarray, scores: np.ndarray, fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``cross_candidates`` reordered by the cross-encoder's match probability; the rest
+        follow in their order, their scores capped at the lowest of those (scores stay monotone)."""
+        finite = np.isfinite(fused[top])  # excluded debunks (evaluation) are not scored
+        top, scores = top[finite], scores[finite]
+        n = min(self.cross_candidates, len(top))
+        if n == 0:
+            return top, scores
+        head = top[:n]
+        tree = scores[:n] if self.reranker is not None else None
+        prob = self.cross_encoder.probabilities(query, [self.texts[j] for j in head], tree)
+        order = np.argsort(-prob, kind="stable")
+        tail = np.minimum(scores[n:], prob.min())
+        return np.concatenate([head[order], top[n:]]), np.concatenate([prob[order], tail])
 
     def is_match(self, match: Match) -> bool:
         return match.score >= self.threshold

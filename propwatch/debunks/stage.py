@@ -5,8 +5,8 @@ The stage reads the ``claims`` layer (records with start/end/text and
 ``source = "sentences"``, it matches every sentence long enough to carry a
 claim. Each claim keeps its top matches whose fused score reaches the
 threshold (tuned on CLEF-2020 train, see :mod:`propwatch.debunks.search`;
-``threshold = -1`` takes the index's own: 0.51 on the reranker's match
-probability with the shipped MiniLM, 0.22 on the fused score otherwise),
+``threshold = -1`` takes the index's own: the cross-encoder's or the
+reranker's, on their match probability, or 0.22 on the fused score),
 and a fused score of at least ``min_fused`` (0.3): the CLEF threshold assumes
 half the queries have a known match, while most sentences of a story have none,
 so the stage trades recall for precision (on CLEF dev this floor keeps about a
@@ -76,7 +76,7 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[a-z]{3,}", text.casefold()) if w not in _STOP}
 
 
-@register_stage("debunk_matches", version=2)
+@register_stage("debunk_matches", version=3)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     assigns = ("debunk_matches",)
@@ -97,6 +97,10 @@ class DebunkMatchStage(LayerStage):
         "w_dense": DEFAULTS["w_dense"],
         "w_bm25": DEFAULTS["w_bm25"],
         "embedder": "auto",  # auto | backend | hash
+        # the cross-encoder (propwatch/models/claim_crossencoder/) over the reranker's top candidates,
+        # when installed; cross_candidates 0 = the number it was tuned with
+        "cross_encoder": True,
+        "cross_candidates": 0,
     }
 
     def __init__(self, config=None, index: DebunkIndex | None = None):
@@ -136,6 +140,8 @@ class DebunkMatchStage(LayerStage):
             self._index = DebunkIndex.from_db(
                 DebunkDB(store), embedder=get_embedder(self.config["embedder"]),
                 w_dense=float(self.config["w_dense"]), w_bm25=float(self.config["w_bm25"]),
+                cross_encoder="auto" if self.config["cross_encoder"] else None,
+                cross_candidates=int(self.config["cross_candidates"]),
             )
             store.close()
         return self._index
