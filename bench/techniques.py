@@ -1,11 +1,11 @@
 """CPU speed of the shipped technique tagger: words/s on generated articles.
 
-    python bench/techniques.py [--articles 40] [--words 600] [--threads 2] [--file FILE]
+    python bench/techniques.py [--articles 40] [--words 600] [--threads 2] [--file FILE] [--no-classifier]
 
 Generates articles of ``--words`` words from a fixed word list (no corpus
 text), warms the model up on one, then times the techniques stage
-(tokenize, window, ONNX, decode) on all of them and prints words/s and
-ms per article.
+(tokenize, window, ONNX tagger, decode, and the span classifier when the
+model has one) on all of them and prints words/s and ms per article.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--file", default="", help="ONNX file (default: the one the model's techniques.json names)")
     ap.add_argument("--model", default="", help="model directory (default: the shipped one)")
+    ap.add_argument("--no-classifier", action="store_true", help="techniques from the tagger's token scores only")
     args = ap.parse_args(argv)
 
     from propwatch.stages.techniques import TechniqueTagger
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = {"threads": args.threads, **({"file": args.file} if args.file else {})}
     if args.model:
         cfg["model"] = args.model
+    if args.no_classifier:
+        cfg["classifier"] = False
     tagger = TechniqueTagger.from_config(cfg)
     texts = make_articles(args.articles, args.words)
     tagger.tag(texts[:1])  # load + warm up
@@ -60,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     spans = tagger.tag(texts)
     seconds = time.perf_counter() - t0
     words = sum(len(t.split()) for t in texts)
-    print(f"model: {tagger.backend.model_dir / tagger.backend.file}")
+    clf = tagger.classifier
+    print(f"model: {tagger.backend.model_dir / tagger.backend.file}" + (f" + span classifier {clf['file']}" if clf else ""))
     print(f"articles: {len(texts)}, words: {words}, threads: {args.threads}, spans: {sum(map(len, spans))}")
     print(f"speed: {words / seconds:.0f} words/s, {1000 * seconds / len(texts):.0f} ms/article")
     return 0

@@ -7,7 +7,8 @@ Measures (Da San Martino et al., EMNLP 2019; SemEval-2020 Task 11):
   ``P = sum_{s,t} |s∩t|/|s| / |S|``, ``R = sum_{s,t} |s∩t|/|t| / |T|``,
   sums and counts over all articles, ``F1 = 2PR/(P+R)``.
 - **TC** (technique classification): one predicted technique per gold
-  (article, span, technique) row; micro-F1 = matched rows / rows (P = R = F1
+  (article, span, technique) row (from the span classifier when the model
+  has one); micro-F1 = matched rows / rows (P = R = F1
   when every row gets one prediction), and per-technique F1.
 - **Combined** (spans with techniques, the FLC measure of the EMNLP paper):
   the SI credit counted only between spans whose techniques match (each
@@ -182,8 +183,9 @@ def predict_articles(tagger, texts: dict[str, str], gold_tc: dict[str, list[tupl
     """Run ``tagger`` (a :class:`propwatch.stages.techniques.TechniqueTagger`) on articles.
 
     Returns SI predictions, combined predictions and TC rankings for the gold
-    spans. ``scored`` (the backend's token scores, in sorted id order) skips
-    the model run, to compare decodings.
+    spans (the span classifier's when the model has one). ``scored`` (the
+    backend's token scores, in sorted id order) skips the tagger run, to
+    compare decodings.
     """
     si_pred: dict[str, list[tuple[int, int]]] = {}
     comb_pred: dict[str, list[tuple[str, int, int]]] = {}
@@ -191,12 +193,14 @@ def predict_articles(tagger, texts: dict[str, str], gold_tc: dict[str, list[tupl
     ids = sorted(texts)
     if scored is None:
         scored = tagger.score([texts[a] for a in ids])
-    for aid, ts in zip(ids, scored):
-        spans = tagger.decode(texts[aid], ts)
+    id_texts = [texts[a] for a in ids]
+    gold_spans = [sorted({(s, e) for _t, s, e in gold_tc.get(aid, ())}) for aid in ids]
+    ranked = tagger.rank_spans(id_texts, scored, gold_spans)
+    for aid, spans, spans_gold, ranks in zip(ids, tagger.tag_scored(id_texts, scored), gold_spans, ranked):
         si_pred[aid] = [(sp.start, sp.end) for sp in spans]
         comb_pred[aid] = [(sp.technique, sp.start, sp.end) for sp in spans]
-        for _tech, s, e in gold_tc.get(aid, ()):
-            tc_pred[(aid, s, e)] = tagger.rank_techniques(ts, s, e)
+        for (s, e), rank in zip(spans_gold, ranks):
+            tc_pred[(aid, s, e)] = rank
     return si_pred, comb_pred, tc_pred
 
 
@@ -242,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="ptc_val_ids.txt", help="id list in eval/splits/")
     ap.add_argument("--data", default=str(PTC_DIR))
     ap.add_argument("--json", default=None, help="also write the scores here")
+    ap.add_argument("--no-classifier", action="store_true", help="techniques from the tagger's token scores only")
     args = ap.parse_args(argv)
     if not Path(args.data).is_dir():
         print(f"no PTC data at {args.data}", file=sys.stderr)
@@ -257,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         backend_cfg["model"] = args.model
     if args.file:
         backend_cfg["file"] = args.file
+    if args.no_classifier:
+        backend_cfg["classifier"] = False
     tagger = TechniqueTagger.from_config(backend_cfg)
     res = evaluate(tagger, texts, si, tc)
     print(format_report(res))

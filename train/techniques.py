@@ -262,13 +262,18 @@ def _tagging_loss(bce, logits, y, m):
     return l_si + (bce(logits[..., 1:], y[..., 1:]).sum(-1) * inside).sum() / inside.sum().clamp(min=1)
 
 
-def _fit(model, items, forward, batch: int, epochs: int, opt, sched, dev_fn, clip: float | None = None, log_every: int = 0):
-    """The training loop of both the frozen-encoder head and the fine-tune: items shuffled
-    per epoch (seeded), ``forward(group) -> (logits, y, loss mask)``, the tagging loss;
-    the epoch with the best dev SI F1 + TC F1 is kept. Returns (model in eval mode, history)."""
+def _fit(model, items, forward, batch: int, epochs: int, opt, sched, dev_fn, clip: float | None = None, log_every: int = 0,
+         loss_fn=None, key=None):
+    """The training loop of the frozen-encoder head, the fine-tune and the span classifier
+    (``train/techniques_classifier.py``): items shuffled per epoch (seeded),
+    ``loss_fn(*forward(group))`` (default: ``forward(group) -> (logits, y, loss mask)`` and the
+    tagging loss); the epoch with the best ``key(dev figures)`` (default dev SI F1 + TC F1) is
+    kept. Returns (model in eval mode, history)."""
     import torch
 
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    loss_fn = loss_fn or (lambda *out: _tagging_loss(bce, *out))
+    key = key or (lambda dev: dev["si_f1"] + dev["tc_f1"])
     rng = random.Random(SEED)
     best, best_state, history = -1.0, None, []
     for epoch in range(epochs):
@@ -277,7 +282,7 @@ def _fit(model, items, forward, batch: int, epochs: int, opt, sched, dev_fn, cli
         t0, total = time.time(), 0.0
         for k, b in enumerate(range(0, len(items), batch)):
             group = items[b : b + batch]
-            loss = _tagging_loss(bce, *forward(group))
+            loss = loss_fn(*forward(group))
             opt.zero_grad()
             loss.backward()
             if clip is not None:
@@ -290,9 +295,9 @@ def _fit(model, items, forward, batch: int, epochs: int, opt, sched, dev_fn, cli
         dev = dev_fn(model)
         history.append({"epoch": epoch + 1, "loss": total / len(items), **dev})
         print(f"epoch {epoch + 1}: loss {total / len(items):.4f} dev {dev} ({time.time() - t0:.0f} s)", flush=True)
-        key = dev["si_f1"] + dev["tc_f1"]
-        if key > best:
-            best = key
+        score = key(dev)
+        if score > best:
+            best = score
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
     return model.eval(), history
@@ -638,7 +643,12 @@ def main(argv: list[str] | None = None) -> int:
         "decode": settings,
         "training": {"epochs": epochs, "tune_layers": args.tune_layers, "lr_layers": args.lr_layers, "lr_head": args.lr_head, "history": history, "seed": SEED, "train_articles": len(train_ids)},
     }
-    (args.out / "techniques.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    old_meta = args.out / "techniques.json"
+    if old_meta.is_file():  # keep the span classifier (train/techniques_classifier.py; retune it for a new tagger)
+        clf = json.loads(old_meta.read_text("utf-8")).get("classifier")
+        if clf:
+            meta["classifier"] = clf
+    (args.out / "techniques.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", "utf-8")
 
     from propwatch.stages.techniques import TechniqueTagger
 
@@ -646,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {}
     files = tuple(dict.fromkeys((shipped, "model.int8.onnx") + (("model.fp32.onnx",) if args.eval_fp32 else ())))
     for name in files:
-        tagger = TechniqueTagger.from_config({"model": str(args.out), "file": name, "threads": args.threads})
+        tagger = TechniqueTagger.from_config({"model": str(args.out), "file": name, "threads": args.threads, "classifier": False})
         t0 = time.perf_counter()
         scored = tagger.score([val_texts[a] for a in sorted(val_texts)])
         seconds = time.perf_counter() - t0

@@ -9,8 +9,9 @@ Backends register in :data:`propwatch.registry.backends`:
 
 - ``techniques_onnx`` (default): an ONNX token tagger with its
   ``tokenizer.json`` and ``techniques.json`` in one directory; the shipped
-  one is ``propwatch/models/techniques/`` (MiniLM-L6 + BiLSTM head, int8).
-  onnxruntime + tokenizers only: no torch, no download.
+  one is ``propwatch/models/techniques/`` (MiniLM-L6 token tagger + conv
+  head, and a MiniLM-L6 span classifier). onnxruntime + tokenizers only:
+  no torch, no download.
 - ``techniques_hf``: a Hugging Face token-classification model (a local
   directory or a hub id, downloaded by transformers when online); needs the
   ``train`` extra. Its ``config.id2label`` must name ``propaganda`` and the
@@ -19,6 +20,12 @@ Backends register in :data:`propwatch.registry.backends`:
 
 Long texts are cut into windows of ``max_length`` tokens that overlap by
 half; a token's probabilities are the mean over the windows that hold it.
+
+A backend may also be a :class:`SpanClassifier`: ``classify(texts, spans)``
+gives P(technique | span) for given char spans, reading each span in its
+context (``techniques_onnx`` when ``techniques.json`` has a ``classifier``
+block; input built by :func:`span_input`). The stage then labels the spans
+it decodes with it (see :mod:`propwatch.stages.techniques`).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -66,6 +74,17 @@ class TechniqueBackend(Protocol):
     def score(self, texts: list[str]) -> list[TokenScores]: ...
 
 
+@runtime_checkable
+class SpanClassifier(Protocol):
+    """Optional second capability: ``classify(texts, spans)`` gives, per text, an
+    ``n_spans x labels`` array of P(technique | span) (rows sum to 1); ``classifier`` is
+    its settings (``weight`` of the classifier against the token scores), None when off."""
+
+    classifier: dict[str, Any] | None
+
+    def classify(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]: ...
+
+
 def shipped_model_dir() -> Path:
     return Path(str(resources.files("propwatch").joinpath("models/techniques")))
 
@@ -97,6 +116,56 @@ def _average_windows(n: int, spans: list[tuple[int, int]], outs: list[np.ndarray
     return acc / np.maximum(cnt, 1)
 
 
+# ---------------------------------------------------------------- span classifier inputs
+
+SPAN_MARKERS = ("«", "»")
+"""The marker tokens put around the span in the classifier's input (both in the MiniLM vocabulary)."""
+
+
+def span_token_range(offsets: np.ndarray, start: int, end: int) -> tuple[int, int]:
+    """Tokens ``a..b`` (b exclusive) that overlap chars ``start..end``; an empty range at the
+    next token when none does."""
+    if len(offsets) == 0:
+        return 0, 0
+    inside = np.flatnonzero((offsets[:, 0] < end) & (offsets[:, 1] > start))
+    if inside.size == 0:
+        a = int(np.searchsorted(offsets[:, 0], start))
+        return a, a
+    return int(inside[0]), int(inside[-1]) + 1
+
+
+def span_input(
+    ids: Sequence[int], offsets: np.ndarray, start: int, end: int, max_length: int, special: Mapping[str, int]
+) -> tuple[list[int], list[int]]:
+    """The classifier's input for chars ``start..end`` of a text tokenized as ``ids``/``offsets``:
+    ``[CLS] left « span » right [SEP]`` in at most ``max_length`` ids, the span cut to its first
+    two thirds of the room, the context shared out left and right; and the span mask (1 on the
+    markers and the span tokens)."""
+    a, b = span_token_range(offsets, start, end)
+    room = max_length - 4
+    span = list(ids[a:b][: (2 * room) // 3])
+    rest = room - len(span)
+    left = min(a, rest // 2)
+    right = min(len(ids) - b, rest - left)
+    left = min(a, rest - right)
+    seq = [special["cls"], *ids[a - left : a], special["open"], *span, special["close"], *ids[b : b + right], special["sep"]]
+    mask = [0] * (1 + left) + [1] * (len(span) + 2) + [0] * (right + 1)
+    return seq, mask
+
+
+def span_features(text: str, start: int, end: int) -> list[float]:
+    """Extra classifier inputs: log(1 + other occurrences of the span's text in the whole text,
+    case-folded) and log(1 + span length in words) / 4."""
+    needle = text[start:end].strip().casefold()
+    others = max(text.casefold().count(needle) - 1, 0) if needle else 0
+    return [float(np.log1p(others)), float(np.log1p(len(needle.split())) / 4.0)]
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return (z / z.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
 @backends.register("techniques_onnx", version=1)
 class OnnxTechniqueTagger:
     """An ONNX token tagger; loads on first use.
@@ -115,6 +184,7 @@ class OnnxTechniqueTagger:
         file: str | None = None,
         batch_size: int = 8,
         threads: int = 0,
+        classifier: bool = True,
     ):
         self.model_dir = Path(model) if model else shipped_model_dir()
         meta_path = self.model_dir / META_FILE
@@ -127,7 +197,10 @@ class OnnxTechniqueTagger:
         self.file = file or self.meta.get("file", "model.int8.onnx")
         self.batch_size = int(batch_size)
         self.threads = int(threads)
+        # the span classifier, when techniques.json has one and it is not switched off
+        self.classifier: dict[str, Any] | None = self.meta.get("classifier") if classifier else None
         self._session = None
+        self._clf_session = None
         self._tokenizer = None
         self._lock = threading.Lock()
 
@@ -141,6 +214,11 @@ class OnnxTechniqueTagger:
             raise ConfigError(f"stages.techniques.file: no {self.file} in {self.model_dir}")
         self._session = onnx_session(path, self.threads)
         self._tokenizer = tok
+        if self.classifier is not None:
+            clf = self.model_dir / self.classifier["file"]
+            if not clf.is_file():
+                raise ConfigError(f"stages.techniques.model: no {self.classifier['file']} in {self.model_dir} (techniques.json classifier)")
+            self._clf_session = onnx_session(clf, self.threads)
 
     def score(self, texts: list[str]) -> list[TokenScores]:
         with self._lock:
@@ -182,6 +260,51 @@ class OnnxTechniqueTagger:
             probs = _average_windows(len(enc.ids), plans[i], [outs[(i, s)] for s, _ in plans[i]], width)
             offsets = np.asarray(enc.offsets, np.int64).reshape(-1, 2)
             result.append(TokenScores(offsets, probs[:, 0], probs[:, 1:], self.labels))
+        return result
+
+    def classify(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
+        """P(technique | span) from the span classifier: for each text, one row per
+        ``(start, end)`` of ``spans`` (``n x labels``, softmax; labels as :attr:`labels`)."""
+        if self.classifier is None:
+            raise ConfigError(f"stages.techniques.model: {self.model_dir} has no span classifier")
+        with self._lock:
+            if self._session is None:
+                self._load()
+        cfg = self.classifier
+        tok = self._tokenizer
+        special = {
+            "cls": int(self.meta.get("cls_id", 101)),
+            "sep": int(self.meta.get("sep_id", 102)),
+            "open": tok.token_to_id(cfg.get("markers", SPAN_MARKERS)[0]),
+            "close": tok.token_to_id(cfg.get("markers", SPAN_MARKERS)[1]),
+        }
+        order = [self.labels.index(t) for t in cfg.get("labels", self.labels)]
+        max_length = int(cfg.get("max_length", 96))
+        result = [np.zeros((len(sp), len(self.labels)), np.float32) for sp in spans]
+        # Batches hold the spans of one text with inputs of one length (most are max_length
+        # long): no padding, and a text's scores do not depend on the others in the call.
+        groups: dict[tuple[int, int], list[tuple[int, list[int], list[int], list[float]]]] = {}
+        for i, (text, text_spans) in enumerate(zip(texts, spans)):
+            if not text_spans:
+                continue
+            enc = tok.encode(text, add_special_tokens=False)
+            offsets = np.asarray(enc.offsets, np.int64).reshape(-1, 2)
+            for j, (s, e) in enumerate(text_spans):
+                seq, mask = span_input(enc.ids, offsets, s, e, max_length, special)
+                groups.setdefault((i, len(seq)), []).append((j, seq, mask, span_features(text, s, e)))
+        for (i, _n), group in groups.items():
+            for b in range(0, len(group), self.batch_size):
+                batch = group[b : b + self.batch_size]
+                ids = np.asarray([x[1] for x in batch], np.int64)
+                feed = {
+                    "input_ids": ids,
+                    "attention_mask": np.ones_like(ids),
+                    "span_mask": np.asarray([x[2] for x in batch], np.float32),
+                    "features": np.asarray([x[3] for x in batch], np.float32),
+                }
+                probs = softmax(self._clf_session.run(None, feed)[0])
+                for row, (j, *_rest) in enumerate(batch):
+                    result[i][j, order] = probs[row]
         return result
 
 
@@ -291,8 +414,14 @@ __all__ = [
     "FakeTechniqueTagger",
     "HfTechniqueTagger",
     "OnnxTechniqueTagger",
+    "SPAN_MARKERS",
+    "SpanClassifier",
     "TechniqueBackend",
     "TokenScores",
     "shipped_model_dir",
+    "softmax",
+    "span_features",
+    "span_input",
+    "span_token_range",
     "windows",
 ]

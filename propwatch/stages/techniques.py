@@ -9,10 +9,14 @@ that it does); :func:`decode` turns those scores into spans:
    runs apart by at most ``gap`` tokens merge;
 2. each run is snapped outwards to whole words and kept when it has at
    least ``min_chars`` characters;
-3. its technique is the one with the highest mean probability over its
-   tokens; ``score`` = mean propaganda probability x that technique's
-   probability; a second technique is added as its own record when its
-   probability reaches ``second_threshold`` (and the span's other settings).
+3. its technique is the one with the highest probability: when the model
+   has a span classifier, P(technique | span) read from the span in its
+   context, blended with the tagger's token scores (:func:`blend`); else the
+   mean token technique probability over the span. ``score`` = mean
+   propaganda probability of its tokens x that technique's probability
+   (how sure the model is that this stretch uses this technique); a second
+   technique is added as its own record when its probability reaches
+   ``second_threshold`` (and the span's other settings).
 
 Settings left at ``None`` take the values tuned with the model (its
 ``techniques.json`` ``decode`` block). Offsets are char offsets into
@@ -77,13 +81,18 @@ def token_runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
     return runs
 
 
-def decode(text: str, ts, settings: Mapping[str, Any] | None = None) -> list[TechniqueSpan]:
-    """Token scores of ``text`` -> technique spans (see the module docstring)."""
+def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     cfg = dict(DECODE_DEFAULTS)
     cfg.update({k: v for k, v in (settings or {}).items() if v is not None})
+    return cfg
+
+
+def find_spans(text: str, ts, settings: Mapping[str, Any] | None = None) -> list[tuple[int, int, int, int]]:
+    """Steps 1-2 of decoding: ``(start, end, first token, last token + 1)`` of each span."""
+    cfg = _settings(settings)
     if len(ts.si) == 0:
         return []
-    out: list[TechniqueSpan] = []
+    out = []
     last_end = -1
     for a, b in token_runs(ts.si >= float(cfg["threshold"]), int(cfg["gap"])):
         start, end = int(ts.offsets[a, 0]), int(ts.offsets[b - 1, 1])
@@ -93,8 +102,20 @@ def decode(text: str, ts, settings: Mapping[str, Any] | None = None) -> list[Tec
         if end - start < int(cfg["min_chars"]) or not text[start:end].strip():
             continue
         last_end = end
+        out.append((start, end, a, b))
+    return out
+
+
+def decode(text: str, ts, settings: Mapping[str, Any] | None = None, span_probs=None) -> list[TechniqueSpan]:
+    """Token scores of ``text`` -> technique spans (see the module docstring).
+
+    ``span_probs`` (one row of technique probabilities per span of :func:`find_spans`, e.g.
+    from the span classifier) replaces the mean token technique probabilities."""
+    cfg = _settings(settings)
+    out: list[TechniqueSpan] = []
+    for i, (start, end, a, b) in enumerate(find_spans(text, ts, cfg)):
         si = float(ts.si[a:b].mean())
-        tech = ts.tech[a:b].mean(axis=0)
+        tech = np.asarray(span_probs[i]) if span_probs is not None else ts.tech[a:b].mean(axis=0)
         order = np.argsort(-tech, kind="stable")
         best = int(order[0])
         out.append(TechniqueSpan.of(text, start, end, technique=ts.labels[best], score=round(si * float(tech[best]), 4)))
@@ -107,19 +128,37 @@ def decode(text: str, ts, settings: Mapping[str, Any] | None = None) -> list[Tec
     return out
 
 
-def rank_techniques(ts, start: int, end: int) -> list[str]:
-    """Techniques ranked by mean probability over the tokens that overlap ``start..end``."""
+def token_technique_probs(ts, start: int, end: int) -> np.ndarray:
+    """Mean technique probabilities of the tokens that overlap ``start..end`` (uniform when none)."""
+    k = len(ts.labels)
     if len(ts.si) == 0:
-        return list(ts.labels)
+        return np.full(k, 1.0 / k, np.float32)
     inside = (ts.offsets[:, 0] < end) & (ts.offsets[:, 1] > start)
     if not inside.any():
-        return list(ts.labels)
-    tech = ts.tech[inside].mean(axis=0)
+        return np.full(k, 1.0 / k, np.float32)
+    return ts.tech[inside].mean(axis=0)
+
+
+def rank_techniques(ts, start: int, end: int) -> list[str]:
+    """Techniques ranked by mean probability over the tokens that overlap ``start..end``."""
+    tech = token_technique_probs(ts, start, end)
     return [ts.labels[int(i)] for i in np.argsort(-tech, kind="stable")]
 
 
+def blend(classifier_probs: np.ndarray, token_probs: np.ndarray, weight: float) -> np.ndarray:
+    """``weight`` x the classifier's P(technique | span) + (1 - weight) x the tagger's mean
+    token technique probabilities, normalised to sum 1 (rows: spans)."""
+    tok = np.asarray(token_probs, np.float32).reshape(classifier_probs.shape)
+    tok = tok / np.maximum(tok.sum(axis=-1, keepdims=True), 1e-9)
+    return (weight * classifier_probs + (1.0 - weight) * tok).astype(np.float32)
+
+
 class TechniqueTagger:
-    """A backend plus decoding settings: text in, :class:`TechniqueSpan` records out."""
+    """A backend plus decoding settings: text in, :class:`TechniqueSpan` records out.
+
+    When the backend has a span classifier (:class:`~propwatch.backends.techniques.SpanClassifier`
+    with a ``classifier`` block), each span's techniques are the classifier's probabilities
+    blended with the tagger's token scores (:func:`blend`, the block's ``weight``)."""
 
     def __init__(self, backend, decode_settings: Mapping[str, Any] | None = None):
         self.backend = backend
@@ -141,18 +180,57 @@ class TechniqueTagger:
             raise ConfigError("stages.techniques.model: the techniques_hf backend needs a model id or directory")
         return cls(backend_cls(**kwargs), decode_settings)
 
+    @property
+    def classifier(self) -> dict[str, Any] | None:
+        """The span classifier's settings, or None when the backend has none (or it is off)."""
+        return getattr(self.backend, "classifier", None) if hasattr(self.backend, "classify") else None
+
     def score(self, texts: list[str]):
         return self.backend.score(list(texts))
 
-    def decode(self, text: str, ts) -> list[TechniqueSpan]:
-        return decode(text, ts, self.settings)
+    def technique_probs(self, texts: Sequence[str], scores, spans: Sequence[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
+        """Per text, one row of technique probabilities per ``(start, end)`` span: the
+        classifier's blended with the token scores, else the mean token probabilities."""
+        texts = list(texts)
+        token = [
+            np.asarray([token_technique_probs(ts, s, e) for s, e in sp], np.float32).reshape(len(sp), len(ts.labels))
+            for ts, sp in zip(scores, spans)
+        ]
+        clf = self.classifier
+        if clf is None:
+            return token
+        probs = self.backend.classify(texts, [list(sp) for sp in spans])
+        weight = float(clf.get("weight", 1.0))
+        return [blend(p, t, weight) if len(p) else p for p, t in zip(probs, token)]
+
+    def span_probs(self, texts: Sequence[str], scores) -> list[np.ndarray | None]:
+        """The span classifier's input to :meth:`decode` for each text (None without a classifier)."""
+        if self.classifier is None:
+            return [None] * len(scores)
+        spans = [[(s, e) for s, e, _a, _b in find_spans(t, ts, self.settings)] for t, ts in zip(texts, scores)]
+        return list(self.technique_probs(texts, scores, spans))
+
+    def decode(self, text: str, ts, span_probs=None) -> list[TechniqueSpan]:
+        return decode(text, ts, self.settings, span_probs)
 
     def rank_techniques(self, ts, start: int, end: int) -> list[str]:
         return rank_techniques(ts, start, end)
 
+    def rank_spans(self, texts: Sequence[str], scores, spans: Sequence[Sequence[tuple[int, int]]]) -> list[list[list[str]]]:
+        """Techniques ranked for each given span of each text (classifier when there is one)."""
+        out = []
+        for ts, probs in zip(scores, self.technique_probs(texts, scores, spans)):
+            out.append([[ts.labels[int(i)] for i in np.argsort(-row, kind="stable")] for row in probs])
+        return out
+
+    def tag_scored(self, texts: Sequence[str], scores) -> list[list[TechniqueSpan]]:
+        texts = list(texts)
+        probs = self.span_probs(texts, scores)
+        return [self.decode(t, ts, p) for t, ts, p in zip(texts, scores, probs)]
+
     def tag(self, texts: Sequence[str]) -> list[list[TechniqueSpan]]:
         texts = list(texts)
-        return [self.decode(t, ts) for t, ts in zip(texts, self.score(texts))]
+        return self.tag_scored(texts, self.score(texts))
 
 
 @register_stage("techniques", version=1)
@@ -168,6 +246,7 @@ class TechniquesStage(LayerStage):
         "file": "",  # "" = the file the model's techniques.json names (default model.int8.onnx)
         "batch_size": 8,
         "threads": 0,  # onnxruntime intra-op threads (0: up to 4)
+        "classifier": True,  # label spans with the model's span classifier when it has one
         "threshold": None,  # None = the model's tuned value
         "gap": None,
         "min_chars": None,
@@ -189,6 +268,7 @@ class TechniquesStage(LayerStage):
             if cfg.get("backend", "techniques_onnx").startswith("techniques_hf"):
                 cfg.pop("file", None)
                 cfg.pop("threads", None)
+                cfg.pop("classifier", None)
             if cfg.get("backend", "").startswith("techniques_fake"):
                 cfg = {k: v for k, v in cfg.items() if k in DECODE_DEFAULTS or k == "backend"}
             self._tagger = TechniqueTagger.from_config(cfg)
@@ -197,15 +277,28 @@ class TechniquesStage(LayerStage):
     def build_inputs(self, docs: Sequence[Document]) -> list[str]:
         return [doc.text for doc in docs]
 
-    def parse_outputs(self, texts: list[str], scores: list) -> list[list[TechniqueSpan]]:
-        return [self.tagger.decode(t, ts) for t, ts in zip(texts, scores)]
+    def parse_outputs(self, texts: list[str], scores: list, span_probs: list | None = None) -> list[list[TechniqueSpan]]:
+        probs = span_probs if span_probs is not None else [None] * len(texts)
+        return [self.tagger.decode(t, ts, p) for t, ts, p in zip(texts, scores, probs)]
 
     def predict(self, docs: Sequence[Document]) -> list[list[TechniqueSpan]]:
         texts = self.build_inputs(docs)
-        return self.parse_outputs(texts, self.tagger.score(texts))
+        scores = self.tagger.score(texts)
+        return self.parse_outputs(texts, scores, self.tagger.span_probs(texts, scores))
 
     def close(self) -> None:
         self._tagger = None
 
 
-__all__ = ["DECODE_DEFAULTS", "TechniqueSpan", "TechniqueTagger", "TechniquesStage", "decode", "rank_techniques", "token_runs"]
+__all__ = [
+    "DECODE_DEFAULTS",
+    "TechniqueSpan",
+    "TechniqueTagger",
+    "TechniquesStage",
+    "blend",
+    "decode",
+    "find_spans",
+    "rank_techniques",
+    "token_runs",
+    "token_technique_probs",
+]
