@@ -31,8 +31,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
+import snowballstemmer
 
 from .index import make_index
 from .matching import jaccard, tokens
@@ -65,13 +67,25 @@ class ClaimItem:
 class LinkParams:
     k: int = 10
     candidate_min: float = 0.45  # cosine below this is never a link
-    link_threshold: float = 0.70  # fused score needed to join
-    centroid_min: float = 0.55  # cosine to the narrative centroid needed to join
-    merge_min: float = 0.60  # cosine between two narratives' centroids needed to merge them
+    link_threshold: float = 0.60  # fused score needed to join
+    centroid_min: float = 0.50  # mean cosine to the narrative's claims needed to join
+    merge_min: float = 0.50  # mean cosine between two narratives' claims needed to merge them
     w_lexical: float = 0.25
     w_entities: float = 0.15
+    w_predicate: float = 0.25  # idf overlap of the predicate words (stems of the words that are not entity names)
+    paraphrase_min: float = 0.7  # a link needs a shared predicate word unless the cosine reaches this (0: never)
+    verify_min: float = 0.5  # with a verifier: its same-claim probability needed to join
+    verify_top: int = 3  # narratives verified per claim, best links first
+    verify_members: int = 2  # best-linked members verified per narrative
+    verifier: str = ""  # "" none, "auto" the shipped claim cross-encoder, or its directory (see .verify)
     index: str = "auto"  # auto | exact | hnsw
     block: int = 2048
+
+
+class Verifier(Protocol):
+    """Reads two claims together: ``probabilities(claim, others)`` = P(same claim) for each of ``others``."""
+
+    def probabilities(self, claim: str, others: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass
@@ -101,6 +115,17 @@ def is_reaction(text: str) -> bool:
     return bool(_ANAPHORIC_REACTION.search(text)) and len(tokens(text)) <= 12
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def predicate_words(toks: frozenset[str], entities: Sequence[str]) -> frozenset[str]:
+    """What a claim says of its actors: Snowball stems of its words that are not in an entity's
+    canonical id ("org:islamic-state" names islamic, state), so "cooperate" and "cooperation"
+    are one word and two claims about Turkey and the Islamic State share nothing for those names."""
+    names = set(tokens(" ".join(e.split(":", 1)[-1].replace("-", " ") for e in entities)))
+    return frozenset(_STEMMER.stemWords(sorted(toks - names))) - frozenset(_STEMMER.stemWords(sorted(names)))
+
+
 def narrative_id_for(key: str) -> str:
     return "n" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
@@ -111,6 +136,7 @@ class Linker:
 
     dim: int
     params: LinkParams = field(default_factory=LinkParams)
+    verifier: Verifier | None = None
 
     def __post_init__(self) -> None:
         self.items: list[ClaimItem] = []
@@ -122,6 +148,7 @@ class Linker:
         self.df: Counter = Counter()
         self.index = make_index(self.dim, self.params.index)
         self._toks: list[frozenset[str]] = []
+        self._pred: list[frozenset[str]] = []  # the words of a claim that are not entity names
         self.moved: dict[str, str] = {}  # claim key -> narrative id, for claims moved by a merge
         self._inert: list[bool] = []  # reactions ("X rejected the claims"): never linked
 
@@ -160,7 +187,9 @@ class Linker:
         self.centroid[nid] = self.centroid.get(nid, np.zeros(self.dim, np.float32)) + vec
         toks = frozenset(tokens(item.normalized or item.text))
         self._toks.append(toks)
-        self.df.update(toks)
+        pred = predicate_words(toks, item.entities)
+        self._pred.append(pred)
+        self.df.update(toks | pred)
         self._inert.append(is_reaction(item.normalized or item.text))
 
     @property
@@ -180,9 +209,16 @@ class Linker:
         inter = sum(self._idf(t) for t in a & b)
         return inter / min(sum(self._idf(t) for t in a), sum(self._idf(t) for t in b))
 
-    def pair_score(self, cos: float, toks: frozenset[str], ents: tuple[str, ...], j: int) -> float:
+    def pair_score(self, cos: float, toks: frozenset[str], ents: tuple[str, ...], j: int,
+                   pred: frozenset[str] | None = None) -> float:
+        """The link score of a new claim (cosine, tokens, entities, predicate words) to claim ``j``;
+        0 when the two share no predicate word and the cosine is below ``paraphrase_min``."""
         p = self.params
-        return cos + p.w_lexical * self.lexical(toks, self._toks[j]) + p.w_entities * jaccard(ents, self.items[j].entities)
+        pred = predicate_words(toks, ents) if pred is None else pred
+        if cos < p.paraphrase_min and not pred & self._pred[j]:
+            return 0.0
+        return (cos + p.w_lexical * self.lexical(toks, self._toks[j]) + p.w_entities * jaccard(ents, self.items[j].entities)
+                + p.w_predicate * self.lexical(pred, self._pred[j]))
 
     # ------------------------------------------------------------- linking
 
@@ -214,21 +250,23 @@ class Linker:
                 if is_reaction(item.normalized or item.text):
                     cands = {}
                 toks = frozenset(tokens(item.normalized or item.text))
-                per_narrative: dict[str, tuple[float, int]] = {}
+                pred = predicate_words(toks, item.entities)
+                per_narrative: dict[str, list[tuple[float, int]]] = {}
                 for j, cos in sorted(cands.items()):
                     if self._inert[j]:
                         continue
-                    score = self.pair_score(cos, toks, item.entities, j)
-                    if score < p.link_threshold:
-                        continue
-                    n_j = self.narrative_of[j]
-                    if n_j not in per_narrative or score > per_narrative[n_j][0]:
-                        per_narrative[n_j] = (score, j)
-                # narratives this claim may join: linked and close to their centroid
+                    score = self.pair_score(cos, toks, item.entities, j, pred)
+                    if score >= p.link_threshold:
+                        per_narrative.setdefault(self.narrative_of[j], []).append((score, j))
+                # narratives this claim may join: linked, close to their claims on average, and
+                # (with a verifier) read as the same claim as one of their best-linked members
                 joinable = sorted(
-                    ((sc, j, n_j) for n_j, (sc, j) in per_narrative.items() if self._near_centroid(vec, n_j)),
+                    ((*max(links, key=lambda t: (t[0], -t[1])), n_j) for n_j, links in per_narrative.items()
+                     if self._near_centroid(vec, n_j)),
                     key=lambda t: (-t[0], t[1]),
                 )
+                if self.verifier is not None and joinable:
+                    joinable = self._verify(item, joinable, per_narrative)
                 nid, linked, score = None, None, 0.0
                 if joinable:
                     score, j, nid = joinable[0]
@@ -246,14 +284,29 @@ class Linker:
             a.narrative_id = self.narrative_of[self.keys[a.key]]
         return out
 
+    def _verify(self, item: ClaimItem, joinable: list, per_narrative: dict) -> list:
+        """Keep the narratives whose best-linked members (``verify_members`` of them, of the
+        ``verify_top`` best narratives) the verifier reads as the same claim (probability >=
+        ``verify_min``); each kept narrative's score becomes that probability."""
+        p = self.params
+        pairs = [(n_j, j) for _, _, n_j in joinable[: p.verify_top]
+                 for _, j in sorted(per_narrative[n_j], key=lambda t: (-t[0], t[1]))[: p.verify_members]]
+        docs = [self.items[j].normalized or self.items[j].text for _, j in pairs]
+        probs = self.verifier.probabilities(item.normalized or item.text, docs)
+        best: dict[str, tuple[float, int]] = {}
+        for (n_j, j), pr in zip(pairs, probs):
+            if pr >= p.verify_min and (n_j not in best or pr > best[n_j][0]):
+                best[n_j] = (float(pr), j)
+        return sorted(((sc, j, n_j) for n_j, (sc, j) in best.items()), key=lambda t: (-t[0], t[1]))
+
     def _near_centroid(self, vec: np.ndarray, nid: str) -> bool:
-        c = self.centroid[nid]
-        return float(vec @ c) / max(float(np.linalg.norm(c)), 1e-9) >= self.params.centroid_min
+        """Average linkage: the mean cosine to the narrative's claims (the centroid is their sum)."""
+        return float(vec @ self.centroid[nid]) / len(self.members[nid]) >= self.params.centroid_min
 
     def _centroids_agree(self, a: str, b: str) -> bool:
-        ca, cb = self.centroid[a], self.centroid[b]
-        cos = float(ca @ cb) / max(float(np.linalg.norm(ca) * np.linalg.norm(cb)), 1e-9)
-        return cos >= self.params.merge_min
+        """The mean cosine over all pairs of claims of the two narratives."""
+        mean = float(self.centroid[a] @ self.centroid[b]) / (len(self.members[a]) * len(self.members[b]))
+        return mean >= self.params.merge_min
 
     def _merge(self, a: str, b: str) -> str:
         """Fold the younger narrative into the older (first claim seen first); returns the kept id."""
@@ -277,4 +330,4 @@ class Linker:
         return item.normalized or item.text
 
 
-__all__ = ["Assignment", "ClaimItem", "LinkParams", "Linker", "narrative_id_for"]
+__all__ = ["Assignment", "ClaimItem", "LinkParams", "Linker", "Verifier", "narrative_id_for", "predicate_words"]

@@ -106,7 +106,9 @@ def index_file(store) -> str | None:
 
 
 def _load_linker(store, dim: int, params: LinkParams, embedder_name: str) -> Linker:
-    linker = Linker(dim=dim, params=params)
+    from .verify import load_verifier
+
+    linker = Linker(dim=dim, params=params, verifier=load_verifier(params.verifier))
     rows = store.con.execute(
         """SELECT m.claim, m.narrative_id, v.vector FROM narrative_members m
            JOIN claim_vectors v USING (claim_key) ORDER BY m.seq"""

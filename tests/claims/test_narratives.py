@@ -140,3 +140,66 @@ def test_reactions_do_not_link_to_each_other():
     items = [ClaimItem(key=f"d{i}:0-10", doc_id=f"d{i}", text=t, normalized=t) for i, t in enumerate(texts)]
     out = Linker(dim=8, params=LinkParams(index="exact")).add(items, vec)
     assert out[0].narrative_id != out[1].narrative_id and out[1].linked_to is None
+
+
+def test_predicate_words_leave_out_entity_names_and_stem():
+    from propwatch.narratives.linker import predicate_words
+    from propwatch.narratives.matching import tokens
+
+    a = predicate_words(frozenset(tokens("Turkey offers cooperation to Russia against the Islamic State")),
+                        ("gpe:turkey", "gpe:russia", "org:islamic-state"))
+    b = predicate_words(frozenset(tokens("Turkey is ready to cooperate with Russia")), ("gpe:turkey", "gpe:russia"))
+    assert "turkey" not in a and "islam" not in a and "state" not in a
+    assert a & b == {"cooper"}  # cooperation ~ cooperate; the names are not what the claims share
+
+
+def _two_claims(texts, entities=()):
+    vec = np.ones((len(texts), 8), np.float32) / np.sqrt(8)
+    return [ClaimItem(key=f"d{i}:0-10", doc_id=f"d{i}", text=t, normalized=t, entities=tuple(entities),
+                      published=f"2020-01-0{i + 1}") for i, t in enumerate(texts)], vec
+
+
+def test_same_actors_different_action_need_a_shared_predicate_word():
+    items, vec = _two_claims(["Turkey buys oil from the Islamic State.", "Turkey lets Islamic State fighters cross the border."],
+                             ("gpe:turkey", "org:islamic-state"))
+    gated = LinkParams(index="exact", paraphrase_min=1.01)
+    out = Linker(dim=8, params=gated).add(items, vec * 0.9)  # cosine 0.81: alike, but nothing said alike
+    assert out[0].narrative_id != out[1].narrative_id
+    out = Linker(dim=8, params=LinkParams(index="exact", paraphrase_min=0.8)).add(items, vec * 0.9)
+    assert out[0].narrative_id == out[1].narrative_id  # the cosine alone may link at or above paraphrase_min
+
+
+def test_average_linkage_keeps_a_claim_out_of_a_loose_narrative():
+    # a-b link, b-c link, but c is far from a: c joins only if its mean cosine to {a, b} is high enough
+    a, b, c = np.eye(3, dtype=np.float32)
+    b = (a + b) / np.linalg.norm(a + b)
+    c = (b + 1.2 * c) / np.linalg.norm(b + 1.2 * c)
+    vecs = np.stack([a, b, c]).astype(np.float32)
+    items = [ClaimItem(key=f"d{i}:0-10", doc_id=f"d{i}", text="x", normalized="x", published=f"2020-01-0{i + 1}")
+             for i in range(3)]
+    loose = Linker(dim=3, params=LinkParams(index="exact", candidate_min=0.3, link_threshold=0.6, centroid_min=0.3, paraphrase_min=0)).add(items, vecs)
+    tight = Linker(dim=3, params=LinkParams(index="exact", candidate_min=0.3, link_threshold=0.6, centroid_min=0.6, paraphrase_min=0)).add(items, vecs)
+    assert len({o.narrative_id for o in loose}) == 1
+    assert tight[0].narrative_id == tight[1].narrative_id != tight[2].narrative_id
+
+
+class _WordVerifier:
+    """Same claim when both mention the same commodity (a stand-in for a cross-encoder)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def probabilities(self, claim, others):
+        self.calls += 1
+        word = "oil" if "oil" in claim else "grain"
+        return np.array([0.9 if word in o else 0.1 for o in others])
+
+
+def test_verifier_decides_between_linked_candidates():
+    items, vec = _two_claims(["Militants sell oil to the agency.", "Militants sell grain to the agency.",
+                              "The agency buys oil from militants."])
+    verifier = _WordVerifier()
+    out = Linker(dim=8, params=LinkParams(index="exact", verify_min=0.5, paraphrase_min=0), verifier=verifier).add(items, vec)
+    assert out[0].narrative_id == out[2].narrative_id != out[1].narrative_id and verifier.calls == 2
+    out = Linker(dim=8, params=LinkParams(index="exact", paraphrase_min=0)).add(items, vec)
+    assert len({o.narrative_id for o in out}) == 1  # without it, identical vectors link all three
