@@ -207,11 +207,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 GRID = {
-    "link_threshold": [0.6, 0.7, 0.8],
-    "centroid_min": [0.4, 0.5, 0.6],
+    "link_threshold": [0.6, 0.7],
+    "same_story_min": [0.6, 0.7, 0.8, 0.9],
+    "centroid_min": [0.45, 0.5, 0.55],
     "merge_min": [0.5, 0.6, 9.0],
-    "w_predicate": [0.0, 0.25, 0.5],
-    "paraphrase_min": [0.0, 0.7, 0.8],
+    "w_predicate": [0.25, 0.5],
+    "paraphrase_min": [0.0, 0.7],
 }
 
 

@@ -3,16 +3,26 @@
 Each new claim, in canonical order (published date, document id, offset),
 is compared with its nearest earlier claims (vector index, top ``k``):
 
-    link(a, b) = cosine(a, b) + w_lex * idf_overlap(a, b) + w_ent * jaccard(entities)
+    link(a, b) = cosine(a, b) + w_lex * idf_overlap(words) + w_ent * jaccard(entities)
+                 + w_pred * idf_overlap(predicate words)
 
-on the *normalized* claim texts (aliases and pronouns resolved). The claim
-joins the narrative of its best link when that score reaches
-``link_threshold`` and the claim is also close to the narrative's centroid
-(``centroid_min``), which stops chains from drifting A~B~C~D away from A;
-otherwise it founds a narrative of its own. When one claim links strongly
-to two narratives whose centroids agree (``merge_min``), they are one
-narrative: the younger is folded into the older (its id survives). Apart
-from such merges, adding stories only adds members and narratives; nothing
+on the *normalized* claim texts (aliases and pronouns resolved). Predicate
+words are the Snowball stems of the words that are not entity names: what
+a claim says of its actors. Two claims about Turkey and the Islamic State
+are alike to an embedding whatever they say ("buys oil from", "lets
+fighters cross the border"), so a pair that shares no predicate word gets
+no link unless its cosine reaches ``paraphrase_min``.
+
+The claim joins the narrative of its best link when that score reaches
+``link_threshold`` (``same_story_min`` for a claim of the same story, whose
+words and names recur whatever it claims) and its *mean* cosine to the
+narrative's claims reaches ``centroid_min`` (average linkage: no chains that
+drift A~B~C~D away from A); otherwise it founds a narrative of its own. An
+optional verifier (:mod:`.verify`) must also read the two claims as one.
+When ``merge_min`` <= 1, one claim that links to two narratives whose
+claims agree on average folds the younger into the older (its id survives);
+the default never merges, since merges chained distinct claims in tests.
+Apart from merges, adding stories only adds members and narratives; nothing
 is recomputed.
 
 Why not BERTopic-style clustering: UMAP + HDBSCAN are stochastic (run-to-run
@@ -68,8 +78,9 @@ class LinkParams:
     k: int = 10
     candidate_min: float = 0.45  # cosine below this is never a link
     link_threshold: float = 0.60  # fused score needed to join
+    same_story_min: float = 0.90  # the same, for a link to a claim of the same story (its words and names recur)
     centroid_min: float = 0.50  # mean cosine to the narrative's claims needed to join
-    merge_min: float = 0.50  # mean cosine between two narratives' claims needed to merge them
+    merge_min: float = 1.01  # mean cosine between two narratives' claims needed to merge them (> 1: never)
     w_lexical: float = 0.25
     w_entities: float = 0.15
     w_predicate: float = 0.25  # idf overlap of the predicate words (stems of the words that are not entity names)
@@ -256,7 +267,7 @@ class Linker:
                     if self._inert[j]:
                         continue
                     score = self.pair_score(cos, toks, item.entities, j, pred)
-                    if score >= p.link_threshold:
+                    if score >= (p.same_story_min if self.items[j].doc_id == item.doc_id else p.link_threshold):
                         per_narrative.setdefault(self.narrative_of[j], []).append((score, j))
                 # narratives this claim may join: linked, close to their claims on average, and
                 # (with a verifier) read as the same claim as one of their best-linked members
