@@ -23,12 +23,15 @@ articles' gold spans, the epoch, the class-prior correction and the weight
 of the tagger's token scores chosen on dev (37 articles), reported on
 validation (56 articles).
 
-Steps: examples -> fine-tuning (best dev TC micro-F1 epoch) -> choices on
-dev: logit adjustment ``logits - tau * log(prior)`` (folded into the output
-bias) and the weight ``w`` in ``w * classifier + (1 - w) * tagger`` (the
-tagger's mean token technique probabilities over the span, normalised) ->
-ONNX export (fp32) -> int8 and fp16-stored-weight files scored on validation
-gold spans -> the shipped file and a ``classifier`` block in
+Steps: examples -> fine-tuning (best dev TC micro-F1 epoch; the weights are
+cached in ``.devdata/``, ``--resume`` reuses them) -> choices on dev: logit
+adjustment ``logits - tau * log(prior)`` (folded into the output bias), the
+weight ``w`` in ``w * classifier + (1 - w) * tagger`` (the tagger's mean
+token technique probabilities over the span, normalised) for gold spans (TC
+micro-F1), and ``decode_weight``, the same for the spans the tagger decodes
+(combined F1) -> ONNX export (fp32) -> int8 and fp16-stored-weight files
+scored on validation gold spans -> the shipped file (int8 when within 0.005
+TC F1 of fp32, else fp16-stored weights) and a ``classifier`` block in
 ``techniques.json``.
 """
 
@@ -66,14 +69,15 @@ def gold_groups(tc_rows) -> dict[tuple[int, int], list[str]]:
     return groups
 
 
-def build_examples(texts, tc, ids, tok, max_length: int, special, labels):
-    """One example per gold span: (ids, span mask, features, soft target, key (article, start, end))."""
+def build_examples(texts, groups, ids, tok, max_length: int, special, labels):
+    """One example per span of ``groups[article] = {(start, end): [technique, ...]}``:
+    (ids, span mask, features, soft target, key (article, start, end))."""
     out = []
     for aid in ids:
         text = texts[aid]
         enc = tok.encode(text, add_special_tokens=False)
         offsets = np.asarray(enc.offsets, np.int64).reshape(-1, 2)
-        for (s, e), techs in sorted(gold_groups(tc.get(aid, ())).items()):
+        for (s, e), techs in sorted(groups.get(aid, {}).items()):
             seq, mask = span_input(enc.ids, offsets, s, e, max_length, special)
             y = np.zeros(len(labels), np.float32)
             for t in techs:
@@ -170,22 +174,35 @@ def train(model, train_ex, dev_fn, epochs: int, lr_encoder: float, lr_head: floa
     )
 
 
-def tagger_span_probs(tagger_dir: Path, texts, examples, threads: int) -> np.ndarray:
+def token_span_probs(scores, examples) -> np.ndarray:
     """The tagger's technique probabilities for each example's span: the mean of its token
     technique probabilities over the span (as ``rank_techniques`` ranks them), normalised."""
-    from propwatch.backends.techniques import OnnxTechniqueTagger
+    from propwatch.stages.techniques import token_technique_probs
 
-    backend = OnnxTechniqueTagger(model=str(tagger_dir), threads=threads)
-    arts = sorted({x[4][0] for x in examples})
-    scores = dict(zip(arts, backend.score([texts[a] for a in arts])))
-    out = []
-    for x in examples:
-        aid, s, e = x[4]
-        ts = scores[aid]
-        inside = (ts.offsets[:, 0] < e) & (ts.offsets[:, 1] > s)
-        p = ts.tech[inside].mean(axis=0) if inside.any() else np.full(len(ts.labels), 1.0 / len(ts.labels))
-        out.append(p / max(float(p.sum()), 1e-9))
-    return np.asarray(out, np.float32)
+    out = [token_technique_probs(scores[x[4][0]], x[4][1], x[4][2]) for x in examples]
+    return np.asarray([p / max(float(p.sum()), 1e-9) for p in out], np.float32)
+
+
+def choose_decode_weight(ev, tagger, texts, scores, ids, tc, dec_ex, dec_logits):
+    """Grid on dev: the blend weight for the spans the tagger decodes, by combined F1."""
+    from propwatch.stages.techniques import blend, decode
+
+    probs: dict[str, list] = {a: [] for a in ids}
+    tok = token_span_probs(scores, dec_ex)
+    for x, lg, tp in zip(dec_ex, dec_logits, tok):
+        probs[x[4][0]].append((softmax(lg[None])[0], tp))
+    best, table = (-1.0, 1.0), []
+    for w in np.round(np.arange(0.0, 1.01, 0.1), 2):
+        pred = {}
+        for a in ids:
+            rows = probs[a]
+            p = blend(np.asarray([c for c, _ in rows]), np.asarray([t for _, t in rows]), float(w)) if rows else None
+            pred[a] = [(sp.technique, sp.start, sp.end) for sp in decode(texts[a], scores[a], tagger.settings, p)]
+        f = ev.combined_scores(pred, {a: tc.get(a, []) for a in ids})["micro"]["f1"]
+        table.append({"decode_weight": float(w), "combined_f1": round(f, 4)})
+        if f > best[0] + 1e-9:
+            best = (f, float(w))
+    return {"combined_f1": round(best[0], 4), "decode_weight": best[1]}, table
 
 
 def choose_combination(ev, logits, tagger_p, examples, tc, labels, prior):
@@ -248,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--limit", type=int, default=0, help="train on this many examples only (timing runs)")
-    ap.add_argument("--no-export", action="store_true", help="stop after the dev choices (no files written)")
+    ap.add_argument("--no-export", action="store_true", help="stop after the dev choices (no model files written)")
+    ap.add_argument("--resume", action="store_true", help="reuse the weights an earlier run with these settings cached")
     args = ap.parse_args(argv)
 
     import torch
@@ -274,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     special = {"cls": 101, "sep": 102, "open": tok.token_to_id(SPAN_MARKERS[0]), "close": tok.token_to_id(SPAN_MARKERS[1])}
     assert None not in special.values()
 
-    train_ex = build_examples(texts, tc, train_ids, tok, args.max_length, special, labels)
-    dev_ex = build_examples(texts, tc, dev_ids, tok, args.max_length, special, labels)
-    val_ex = build_examples(texts, tc, val_ids, tok, args.max_length, special, labels)
+    gold = {a: gold_groups(rows) for a, rows in tc.items()}
+    train_ex = build_examples(texts, gold, train_ids, tok, args.max_length, special, labels)
+    dev_ex = build_examples(texts, gold, dev_ids, tok, args.max_length, special, labels)
+    val_ex = build_examples(texts, gold, val_ids, tok, args.max_length, special, labels)
     if args.limit:
         random.Random(SEED).shuffle(train_ex)
         train_ex = train_ex[: args.limit]
@@ -290,19 +309,35 @@ def main(argv: list[str] | None = None) -> int:
     def dev_fn(m):
         return {"tc_f1": round(tc_micro(ev, predict_logits(m, dev_ex), dev_ex, tc, labels)["micro"]["f1"], 4)}
 
-    t0 = time.time()
-    model, history = train(model, train_ex, dev_fn, args.epochs, args.lr_encoder, args.lr_head, args.batch)
-    train_seconds = time.time() - t0
+    args.cache.mkdir(parents=True, exist_ok=True)
+    state = args.cache / f"model_{args.pool}_{args.max_length}_{args.epochs}{'_' + str(args.limit) if args.limit else ''}.pt"
+    if args.resume and state.is_file():  # the trained weights of an earlier run with these settings
+        saved = torch.load(state)
+        model.load_state_dict(saved["model"])
+        history, train_seconds = saved["history"], saved["seconds"]
+        model.eval()
+    else:
+        t0 = time.time()
+        model, history = train(model, train_ex, dev_fn, args.epochs, args.lr_encoder, args.lr_head, args.batch)
+        train_seconds = time.time() - t0
+        torch.save({"model": model.state_dict(), "history": history, "seconds": train_seconds}, state)
     print(f"trained in {train_seconds:.0f} s", flush=True)
 
-    args.cache.mkdir(parents=True, exist_ok=True)
+    from propwatch.stages.techniques import TechniqueTagger, find_spans
+
+    tagger = TechniqueTagger.from_config({"model": str(args.tagger), "threads": args.threads, "classifier": False})
+    scores = dict(zip(dev_ids + val_ids, tagger.score([texts[a] for a in dev_ids + val_ids])))
     dev_logits = predict_logits(model, dev_ex)
-    dev_tagger = tagger_span_probs(args.tagger, texts, dev_ex, args.threads)
+    dev_tagger = token_span_probs(scores, dev_ex)
     choice, grid = choose_combination(ev, dev_logits, dev_tagger, dev_ex, tc, labels, prior)
     print("dev choice:", choice, "| tagger alone:", tc_micro(ev, dev_tagger, dev_ex, tc, labels)["micro"]["f1"], flush=True)
-    val_logits = predict_logits(model, val_ex)
-    val_tagger = tagger_span_probs(args.tagger, texts, val_ex, args.threads)
+    decoded = {a: {(s, e): [] for s, e, _a, _b in find_spans(texts[a], scores[a], tagger.settings)} for a in dev_ids}
+    dec_ex = build_examples(texts, decoded, dev_ids, tok, args.max_length, special, labels)
     adj = -choice["tau"] * np.log(prior)
+    dec_choice, dec_grid = choose_decode_weight(ev, tagger, texts, scores, dev_ids, tc, dec_ex, predict_logits(model, dec_ex) + adj)
+    print("dev choice for decoded spans:", dec_choice, flush=True)
+    val_logits = predict_logits(model, val_ex)
+    val_tagger = token_span_probs(scores, val_ex)
     w = choice["weight"]
     report = {
         "torch fp32, classifier alone": tc_micro(ev, softmax(val_logits), val_ex, tc, labels)["micro"]["f1"],
@@ -358,16 +393,17 @@ def main(argv: list[str] | None = None) -> int:
         "markers": list(SPAN_MARKERS),
         "labels": labels,
         "weight": w,
+        "decode_weight": dec_choice["decode_weight"],
         "base": f"sentence-transformers/all-MiniLM-L6-v2, all layers fine-tuned; pool {args.pool} + 2 features -> linear",
         "training": {
             "epochs": args.epochs, "pool": args.pool, "lr_encoder": args.lr_encoder, "lr_head": args.lr_head, "batch": args.batch,
             "history": history, "seed": SEED, "train_spans": len(train_ex), "seconds": round(train_seconds),
-            "dev_choice": choice, "prior_tau": choice["tau"],
+            "dev_choice": choice, "dev_choice_decoded": dec_choice, "prior_tau": choice["tau"],
         },
         "validation": {"tc_micro_f1": {k: round(v, 4) for k, v in report.items()}, "files": files},
     }
     meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    (args.cache / "dev_grid.json").write_text(json.dumps(grid, indent=1), "utf-8")
+    (args.cache / "dev_grid.json").write_text(json.dumps({"given spans": grid, "decoded spans": dec_grid}, indent=1), "utf-8")
     print(f"shipped {shipped.name} ({files[shipped.name]['mb']} MB); techniques.json updated", flush=True)
     return 0
 

@@ -158,7 +158,8 @@ class TechniqueTagger:
 
     When the backend has a span classifier (:class:`~propwatch.backends.techniques.SpanClassifier`
     with a ``classifier`` block), each span's techniques are the classifier's probabilities
-    blended with the tagger's token scores (:func:`blend`, the block's ``weight``)."""
+    blended with the tagger's token scores (:func:`blend`; the block's ``decode_weight`` for
+    decoded spans, ``weight`` for spans given whole)."""
 
     def __init__(self, backend, decode_settings: Mapping[str, Any] | None = None):
         self.backend = backend
@@ -188,9 +189,15 @@ class TechniqueTagger:
     def score(self, texts: list[str]):
         return self.backend.score(list(texts))
 
-    def technique_probs(self, texts: Sequence[str], scores, spans: Sequence[Sequence[tuple[int, int]]]) -> list[np.ndarray]:
+    def technique_probs(
+        self, texts: Sequence[str], scores, spans: Sequence[Sequence[tuple[int, int]]], decoded: bool = False
+    ) -> list[np.ndarray]:
         """Per text, one row of technique probabilities per ``(start, end)`` span: the
-        classifier's blended with the token scores, else the mean token probabilities."""
+        classifier's blended with the token scores, else the mean token probabilities.
+
+        The blend weight is the classifier block's ``weight`` for spans given whole (TC on
+        gold spans), its ``decode_weight`` for spans the tagger decoded (``decoded``): those
+        are often fragments of a gold span, where the tagger's own token scores count more."""
         texts = list(texts)
         token = [
             np.asarray([token_technique_probs(ts, s, e) for s, e in sp], np.float32).reshape(len(sp), len(ts.labels))
@@ -200,7 +207,7 @@ class TechniqueTagger:
         if clf is None:
             return token
         probs = self.backend.classify(texts, [list(sp) for sp in spans])
-        weight = float(clf.get("weight", 1.0))
+        weight = float(clf.get("decode_weight", clf.get("weight", 1.0)) if decoded else clf.get("weight", 1.0))
         return [blend(p, t, weight) if len(p) else p for p, t in zip(probs, token)]
 
     def span_probs(self, texts: Sequence[str], scores) -> list[np.ndarray | None]:
@@ -208,7 +215,7 @@ class TechniqueTagger:
         if self.classifier is None:
             return [None] * len(scores)
         spans = [[(s, e) for s, e, _a, _b in find_spans(t, ts, self.settings)] for t, ts in zip(texts, scores)]
-        return list(self.technique_probs(texts, scores, spans))
+        return list(self.technique_probs(texts, scores, spans, decoded=True))
 
     def decode(self, text: str, ts, span_probs=None) -> list[TechniqueSpan]:
         return decode(text, ts, self.settings, span_probs)

@@ -20,9 +20,12 @@ TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "council", "is", "disgr
 TINY_CLASSES = {"disgraceful": "Doubt", "traitors": "Flag-Waving"}
 
 
-def build_tiny_model(folder: Path, max_length: int = 8, classifier: float | None = None) -> Path:
-    """The tiny tagger; with ``classifier`` (its blend weight) also a tiny span classifier whose
-    logits are the sum, over the span's tokens, of a word table (:data:`TINY_CLASSES`)."""
+def build_tiny_model(
+    folder: Path, max_length: int = 8, classifier: float | None = None, decode_weight: float | None = None
+) -> Path:
+    """The tiny tagger; with ``classifier`` (its blend weight; ``decode_weight`` for decoded
+    spans, default the same) also a tiny span classifier whose logits are the sum, over the
+    span's tokens, of a word table (:data:`TINY_CLASSES`)."""
     onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
     tokenizers = pytest.importorskip("tokenizers")
@@ -98,6 +101,8 @@ def build_tiny_model(folder: Path, max_length: int = 8, classifier: float | None
             "labels": list(PTC_TECHNIQUES),
             "weight": classifier,
         }
+        if decode_weight is not None:
+            meta["classifier"]["decode_weight"] = decode_weight
     (folder / "techniques.json").write_text(json.dumps(meta), "utf-8")
     return folder
 

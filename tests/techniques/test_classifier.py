@@ -91,6 +91,15 @@ def test_classifier_weight_zero_keeps_the_tagger_ranking(tmp_path):
     assert [s.technique for s in spans] == ["Loaded_Language", "Name_Calling,Labeling"]
 
 
+def test_decode_weight_for_decoded_spans_weight_for_given_spans(tmp_path):
+    model = build_tiny_model(tmp_path / "m", classifier=1.0, decode_weight=0.0)
+    tagger = TechniquesStage({"model": str(model)}).tagger
+    [spans] = tagger.tag([TEXT])
+    assert [s.technique for s in spans] == ["Loaded_Language", "Name_Calling,Labeling"]
+    [[rank]] = tagger.rank_spans([TEXT], tagger.score([TEXT]), [[(spans[0].start, spans[0].end)]])
+    assert rank[0] == "Doubt"
+
+
 def test_classifier_results_do_not_depend_on_the_batch(tiny_classifier_model):
     tagger = TechniquesStage({"model": str(tiny_classifier_model), "batch_size": 1}).tagger
     alone = tagger.tag([TEXT])[0]
@@ -152,17 +161,26 @@ def _shipped_classifier():
 
 
 def test_shipped_classifier_on_invented_sentences():
+    """Invented sentences, each with one obvious technique; the span given whole (as in TC)."""
     tagger = _shipped_classifier()
     cases = [
         ("These spineless traitors and crooks in the capital sold us out.", "traitors and crooks", "Name_Calling,Labeling"),
-        ("The minister said the report was, in his words, an absolute bloodbath of a disaster.", "an absolute bloodbath of a disaster", "Loaded_Language"),
+        ("The minister said the report was, in his words, an absolute bloodbath of a disaster.",
+         "an absolute bloodbath of a disaster", "Loaded_Language"),
+        ("Make our country great again! Stand up for the flag and for every patriot who loves this nation.",
+         "Stand up for the flag and for every patriot who loves this nation", "Flag-Waving"),
+        ("Is the mayor really telling the truth about where the money went? Nobody can be sure.",
+         "Is the mayor really telling the truth about where the money went?", "Doubt"),
+        ("If these migrants are let in, our children will not be safe in their own streets.",
+         "our children will not be safe in their own streets", "Appeal_to_fear-prejudice"),
     ]
     texts = [t for t, _, _ in cases]
-    scores = tagger.score(texts)
     spans = [[(t.index(p), t.index(p) + len(p))] for t, p, _ in cases]
-    ranked = tagger.rank_spans(texts, scores, spans)
-    for (text, phrase, expected), [rank] in zip(cases, ranked):
-        assert expected in rank[:2], (phrase, rank[:3])
+    ranked = [r for [r] in tagger.rank_spans(texts, tagger.score(texts), spans)]
+    assert all(expected in rank[:2] for (_t, _p, expected), rank in zip(cases, ranked)), ranked
+    assert sum(rank[0] == expected for (_t, _p, expected), rank in zip(cases, ranked)) >= 4, ranked
+    [spans] = tagger.tag([texts[0]])
+    assert spans and spans[0].technique == "Name_Calling,Labeling" and 0.0 < spans[0].score <= 1.0
 
 
 def test_shipped_model_dir_copy_without_classifier_still_works(tmp_path):
