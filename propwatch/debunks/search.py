@@ -5,7 +5,11 @@ First ``fused = w_dense * cosine + w_bm25 * bm25 / bm25_max(query)``, where
 saturation would get, so both parts lie in about [0, 1] and one threshold
 means the same for every query. Then, when the shipped reranker
 (:mod:`.rerank`) matches the embedder, the top candidates are reordered by
-its match probability, which becomes the score. Weights and thresholds were
+its match probability, which becomes the score. Then, when the shipped
+cross-encoder (:mod:`.crossencoder`, ``propwatch/models/claim_crossencoder/``)
+was tuned on this embedder, it reads the query with each of the first
+``cross_candidates`` (10) and its probability, mixed with the tree's, reorders
+them and becomes the score (threshold 0.41). Weights and thresholds were
 tuned on the CLEF-2020 CheckThat! Task 2 training queries
 (``eval/debunks.py --tune``); see :data:`DEFAULTS`.
 """
@@ -73,6 +77,7 @@ class DebunkIndex:
         reranker: "Reranker | str | None" = "auto",
         cross_encoder: "CrossEncoder | str | None" = "auto",
         cross_candidates: int | None = None,
+        cross_min_fused: float = 0.0,
     ):
         self.debunks = list(debunks)
         self.texts = [document_text(d) for d in self.debunks]
@@ -99,6 +104,7 @@ class DebunkIndex:
                 self.reranker is not None or not cross_encoder.mix.w_tree):
             self.cross_encoder = cross_encoder
             self.threshold = cross_encoder.threshold if threshold == DEFAULTS["threshold"] else threshold
+        self.cross_min_fused = cross_min_fused
         self.cross_candidates = int(cross_candidates) if cross_candidates and cross_candidates > 0 else (
             self.cross_encoder.candidates if self.cross_encoder is not None else 0)
 
@@ -172,19 +178,22 @@ class DebunkIndex:
         return out
 
     def _cross_rerank(self, query: str, top: np.ndarray, scores: np.ndarray, fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The first ``cross_candidates`` reordered by the cross-encoder's match probability; the rest
-        follow in their order, their scores capped at the lowest of those (scores stay monotone)."""
+        """The first ``cross_candidates`` (with ``fused >= cross_min_fused``) reordered by the
+        cross-encoder's match probability; the rest follow in their order, their scores capped at
+        the lowest of those (scores stay monotone)."""
         finite = np.isfinite(fused[top])  # excluded debunks (evaluation) are not scored
         top, scores = top[finite], scores[finite]
-        n = min(self.cross_candidates, len(top))
-        if n == 0:
+        # candidates under the fused floor are not scored (a caller that drops them anyway saves the cost)
+        eligible = np.flatnonzero(fused[top] >= self.cross_min_fused)[: self.cross_candidates]
+        if len(eligible) == 0:
             return top, scores
-        head = top[:n]
-        tree = scores[:n] if self.reranker is not None else None
+        rest = np.setdiff1d(np.arange(len(top)), eligible)  # sorted: keeps their order
+        head = top[eligible]
+        tree = scores[eligible] if self.reranker is not None else None
         prob = self.cross_encoder.probabilities(query, [self.texts[j] for j in head], tree)
         order = np.argsort(-prob, kind="stable")
-        tail = np.minimum(scores[n:], prob.min())
-        return np.concatenate([head[order], top[n:]]), np.concatenate([prob[order], tail])
+        tail = np.minimum(scores[rest], prob.min())
+        return np.concatenate([head[order], top[rest]]), np.concatenate([prob[order], tail])
 
     def is_match(self, match: Match) -> bool:
         return match.score >= self.threshold

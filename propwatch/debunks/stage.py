@@ -142,6 +142,8 @@ class DebunkMatchStage(LayerStage):
                 w_dense=float(self.config["w_dense"]), w_bm25=float(self.config["w_bm25"]),
                 cross_encoder="auto" if self.config["cross_encoder"] else None,
                 cross_candidates=int(self.config["cross_candidates"]),
+                # a candidate under both fused floors can be neither a match nor related: not worth scoring
+                cross_min_fused=min(float(self.config["min_fused"]), float(self.config["related_min_fused"])),
             )
             store.close()
         return self._index

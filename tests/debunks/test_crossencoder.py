@@ -168,3 +168,23 @@ def test_stage_settings_switch_it(monkeypatch, tmp_path):
     stage = DebunkMatchStage({"cross_encoder": False, "cross_candidates": 5, "embedder": "hash", "database": str(tmp_path / "s.duckdb")})
     assert stage.index.cross_encoder is None
     assert seen["cross_encoder"] is None and seen["cross_candidates"] == 5
+    assert seen["cross_min_fused"] == pytest.approx(0.28)  # the lower of min_fused and related_min_fused
+
+
+def test_candidates_under_the_fused_floor_are_not_scored(tiny):
+    calls = []
+
+    class Counting(CrossEncoder):
+        def logits(self, query, docs):
+            calls.append(len(docs))
+            return super().logits(query, docs)
+
+    counting = Counting(**{f.name: getattr(tiny, f.name) for f in dataclasses.fields(tiny)})
+    floor = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=counting, cross_min_fused=0.99)
+    plain = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=None)
+    assert [(m.debunk.id, m.score) for m in floor.search(QUERY, k=5)] == [(m.debunk.id, m.score) for m in plain.search(QUERY, k=5)]
+    assert calls == []
+    fused = plain.score_all([QUERY])[0][0]
+    second = sorted(fused)[-2]
+    DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=counting, cross_min_fused=float(second)).search(QUERY, k=5)
+    assert calls == [2]
