@@ -4,6 +4,7 @@
     python eval/debunks.py --tune               # grid-search fusion weight and threshold on train
     python eval/debunks.py --split train --embedder hash
     python eval/debunks.py --cross-k 10,20,30   # also the cross-encoder over other numbers of candidates (reported, not chosen)
+    python eval/debunks.py --euvsdisinfo        # proxy for news claims: EUvsDisinfo case titles -> their summaries
 
 Reads ../shared/data/clef2020-claim-retrieval/ (research use; Shaar et al.,
 "Overview of CheckThat! 2020 Task 2", CLEF 2020). Prints figures only.
@@ -99,13 +100,53 @@ def vectors_cache(embedder) -> Path:
     return Path("/tmp") / f"clef_vclaims_{embedder.name}_{probe}.npy"
 
 
+EUVS = ROOT.parent / "shared" / "data" / "euvsdisinfo-cases" / "cases-2015-2017.csv"
+
+
+def euvsdisinfo_proxy(embedder, limit: int = 300) -> None:
+    """A proxy closer to news claims than tweets: each case title that is not part of its summary
+    (a short claim in an outlet's words) is a query; its own summary, among all the summaries
+    (titles left out of the index), is the answer. EUvsDisinfo database (EEAS East StratCom)."""
+    if not EUVS.exists():
+        sys.exit(f"no data at {EUVS}")
+    csv.field_size_limit(10**8)
+    with EUVS.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    seen: set[str] = set()
+    docs, queries, gold = [], [], []
+    for r in rows:
+        summary, title = (r.get("summary") or "").strip(), (r.get("title") or "").strip()
+        if not summary or summary in seen:
+            continue
+        seen.add(summary)
+        docs.append(Debunk(claim=summary, id=f"c{len(docs)}"))
+        if title and title.lower() not in summary.lower() and not title.startswith("Last Week"):
+            queries.append(title)
+            gold.append({docs[-1].id})
+    queries, gold = queries[:limit], gold[:limit]
+    vectors = embedder.embed([d.claim for d in docs])
+    print(f"EUvsDisinfo proxy: {len(queries)} titles, {len(docs)} summaries, embedder {embedder.name}")
+    for name, cross in (("fused+reranker", None), ("fused+reranker+cross-encoder", "auto")):
+        index = DebunkIndex(docs, embedder=embedder, vectors=vectors, cross_encoder=cross)
+        started = time.perf_counter()
+        results = index.search_many(queries, k=10)
+        per_query = (time.perf_counter() - started) / len(queries)
+        m = metrics([[x.debunk.id for x in r] for r in results], gold)
+        print(f"  {name:30s} MAP@1 {m['MAP@1']:.4f}  MAP@5 {m['MAP@5']:.4f}  recall@10 {m['recall@10']:.4f}  "
+              f"{per_query * 1000:.0f} ms per query (reranker {'on' if index.reranker else 'off'}, "
+              f"cross-encoder {'on' if getattr(index, 'cross_encoder', None) else 'off'})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="dev", choices=["train", "dev"])
     ap.add_argument("--embedder", default="auto", choices=["auto", "claims", "backend", "hash"])
     ap.add_argument("--tune", action="store_true", help="grid-search w_dense and the threshold on train")
     ap.add_argument("--cross-k", default="", help="comma-separated numbers of cross-encoder candidates to report besides the shipped one")
+    ap.add_argument("--euvsdisinfo", action="store_true", help="titles of EUvsDisinfo cases searched among the case summaries")
     args = ap.parse_args()
+    if args.euvsdisinfo:
+        return euvsdisinfo_proxy(get_embedder(args.embedder))
     if not DATA.exists():
         sys.exit(f"no data at {DATA}")
     split = "train" if args.tune else args.split

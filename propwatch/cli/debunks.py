@@ -93,6 +93,7 @@ def search(
     tag: Annotated[str, typer.Option(help="Run tag in TREC output.")] = "propwatch",
     embedder: Annotated[EmbedderChoice, typer.Option(help="Dense part: auto (the claim matcher if installed), claims (the claim matcher), backend (plain MiniLM), or the hashing fake.")] = EmbedderChoice.auto,
     min_score: Annotated[Optional[float], typer.Option(help="Drop matches below this fused score.")] = None,
+    cross_encoder: Annotated[bool, typer.Option(help="Re-read the top candidates with the claim cross-encoder (when installed); slower, better ranked on CLEF-2020.")] = True,
     store: StoreOpt = None,
     config: ConfigOpt = None,
 ) -> int:
@@ -106,7 +107,8 @@ def search(
         raise ConfigError("give either TEXT or --queries FILE.tsv")
     items = [("q1", text)] if text is not None else read_queries(queries)
     with open_store(config, store) as st:
-        index = DebunkIndex.from_db(DebunkDB(st), embedder=get_embedder(embedder.value))
+        index = DebunkIndex.from_db(DebunkDB(st), embedder=get_embedder(embedder.value),
+                                    cross_encoder="auto" if cross_encoder else None)
     results = index.search_many([t for _, t in items], k=k, min_score=min_score)
     if fmt is SearchFormat.table:
         from rich.console import Console

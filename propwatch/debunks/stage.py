@@ -98,8 +98,9 @@ class DebunkMatchStage(LayerStage):
         "w_bm25": DEFAULTS["w_bm25"],
         "embedder": "auto",  # auto | backend | hash
         # the cross-encoder (propwatch/models/claim_crossencoder/) over the reranker's top candidates,
-        # when installed; cross_candidates 0 = the number it was tuned with
-        "cross_encoder": True,
+        # when installed; cross_candidates 0 = the number it was tuned with. Off here: better on CLEF
+        # tweets, but on the seeds' news sentences it made wrong matches and costs 7x (docs/debunks.md)
+        "cross_encoder": False,
         "cross_candidates": 0,
     }
 

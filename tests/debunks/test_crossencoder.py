@@ -157,7 +157,8 @@ def test_stage_output_keeps_its_shape_with_and_without_the_model(tiny):
 
 
 def test_stage_settings_switch_it(monkeypatch, tmp_path):
-    assert DebunkMatchStage.defaults["cross_encoder"] is True and DebunkMatchStage.defaults["cross_candidates"] == 0
+    # off by default in the stage: wrong matches on news sentences (docs/debunks.md)
+    assert DebunkMatchStage.defaults["cross_encoder"] is False and DebunkMatchStage.defaults["cross_candidates"] == 0
     seen = {}
 
     def fake_from_db(db, embedder=None, **options):
@@ -169,6 +170,8 @@ def test_stage_settings_switch_it(monkeypatch, tmp_path):
     assert stage.index.cross_encoder is None
     assert seen["cross_encoder"] is None and seen["cross_candidates"] == 5
     assert seen["cross_min_fused"] == pytest.approx(0.28)  # the lower of min_fused and related_min_fused
+    DebunkMatchStage({"cross_encoder": True, "embedder": "hash", "database": str(tmp_path / "s.duckdb")}).index
+    assert seen["cross_encoder"] == "auto"
 
 
 def test_candidates_under_the_fused_floor_are_not_scored(tiny):

@@ -151,6 +151,25 @@ def test_cli_import_and_search(tmp_path, capsys):
     assert rec["query_id"] == "q1" and "hospital" in rec["claim"]
 
 
+def test_cli_search_can_leave_out_the_cross_encoder(tmp_path, capsys, monkeypatch):
+    from propwatch.cli import main
+    from propwatch.debunks.search import DebunkIndex
+
+    store = str(tmp_path / "s.duckdb")
+    main(["debunks", "import", str(FIX / "plain.csv"), "--store", store])
+    seen = []
+    real = DebunkIndex.from_db.__func__
+
+    def spy(cls, db, embedder=None, **options):
+        seen.append(options.get("cross_encoder"))
+        return real(cls, db, embedder=embedder, **options)
+
+    monkeypatch.setattr(DebunkIndex, "from_db", classmethod(spy))
+    for flag in ([], ["--no-cross-encoder"]):
+        assert main(["debunks", "search", "hospital sold", "-k", "1", "--embedder", "hash", "--store", store, *flag]) == 0
+    assert seen == ["auto", None]
+
+
 @pytest.mark.skipif(not (SHARED / "euvsdisinfo-cases" / "cases-2015-2017.csv").exists(), reason="shared data absent")
 def test_real_euvsdisinfo_import():
     with Store(":memory:") as st:
