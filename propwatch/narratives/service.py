@@ -105,10 +105,8 @@ def index_file(store) -> str | None:
     return None if store.path == ":memory:" else store.path + ".claims.usearch"
 
 
-def _load_linker(store, dim: int, params: LinkParams, embedder_name: str) -> Linker:
-    from .verify import load_verifier
-
-    linker = Linker(dim=dim, params=params, verifier=load_verifier(params.verifier))
+def _load_linker(store, dim: int, params: LinkParams, embedder_name: str, verifier=None) -> Linker:
+    linker = Linker(dim=dim, params=params, verifier=verifier)
     rows = store.con.execute(
         """SELECT m.claim, m.narrative_id, v.vector FROM narrative_members m
            JOIN claim_vectors v USING (claim_key) ORDER BY m.seq"""
@@ -132,8 +130,11 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
     """Link the claims of stories not linked yet; returns counts."""
     from ..backends.embeddings import get_embedder
 
+    from .verify import load_verifier
+
     _migrate(store)
     params = params or LinkParams()
+    verifier = load_verifier(params.verifier)  # a bad setting fails before anything is deleted
     emb = get_embedder(embedder)
     embedder_name = embedder or "embeddings_onnx"
     if rebuild:
@@ -144,7 +145,7 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
         with store.transaction():
             for t in ("narrative_members", "narrative_docs", "claim_vectors"):
                 store.con.execute(f"DELETE FROM {t}")
-    linker = _load_linker(store, int(getattr(emb, "dim", 384) or 384), params, embedder_name)
+    linker = _load_linker(store, int(getattr(emb, "dim", 384) or 384), params, embedder_name, verifier)
     done = {r[0] for r in store.con.execute("SELECT doc_id FROM narrative_docs").fetchall()}
     todo = [r[0] for r in store.con.execute("SELECT id FROM documents ORDER BY id").fetchall() if r[0] not in done]
     items: list[ClaimItem] = []

@@ -203,3 +203,31 @@ def test_verifier_decides_between_linked_candidates():
     assert out[0].narrative_id == out[2].narrative_id != out[1].narrative_id and verifier.calls == 2
     out = Linker(dim=8, params=LinkParams(index="exact", paraphrase_min=0)).add(items, vec)
     assert len({o.narrative_id for o in out}) == 1  # without it, identical vectors link all three
+
+
+def test_a_bad_verifier_setting_fails_before_a_rebuild_deletes_anything(narrative_rows, tmp_path):
+    from propwatch.errors import ConfigError
+
+    docs = analyzed(narrative_rows)
+    with Store(":memory:") as store:
+        write(store, docs)
+        update_narratives(store, embedder="embeddings_fake", params=LinkParams(candidate_min=0.2, link_threshold=0.55))
+        before = store.con.execute("SELECT count(*) FROM narrative_members").fetchone()[0]
+        with pytest.raises(ConfigError, match="narratives.verifier"):
+            update_narratives(store, embedder="embeddings_fake", rebuild=True,
+                              params=LinkParams(verifier=str(tmp_path / "no-model")))
+        assert store.con.execute("SELECT count(*) FROM narrative_members").fetchone()[0] == before > 0
+
+
+def test_load_verifier_settings(tmp_path):
+    from propwatch.debunks.crossencoder import default_model_dir
+    from propwatch.narratives.verify import CrossEncoderVerifier, load_verifier
+
+    assert load_verifier("") is None and load_verifier("none") is None
+    if not (default_model_dir() / "model.json").exists():
+        pytest.skip("claim cross-encoder not shipped")
+    verifier = load_verifier("auto")
+    assert isinstance(verifier, CrossEncoderVerifier)
+    probs = verifier.probabilities("The agency bought grain from the militia.",
+                                   ["The militia sold grain to the agency.", "Fishing quotas were cut by half."])
+    assert probs.shape == (2,) and ((probs >= 0) & (probs <= 1)).all()
