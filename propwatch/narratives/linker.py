@@ -329,16 +329,5 @@ class Linker:
         self.centroid[keep] = self.centroid[keep] + self.centroid.pop(drop)
         return keep
 
-    # ------------------------------------------------------------- summaries
-
-    def label_of(self, nid: str) -> str:
-        """The member closest to the centroid (ties: earliest), as the readable label."""
-        idx = self.members[nid]
-        c = self.centroid[nid]
-        sims = self.vectors[idx] @ c
-        best = idx[int(np.argmax(sims))]
-        item = self.items[best]
-        return item.normalized or item.text
-
 
 __all__ = ["Assignment", "ClaimItem", "LinkParams", "Linker", "Verifier", "narrative_id_for", "predicate_words"]

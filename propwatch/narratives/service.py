@@ -226,9 +226,7 @@ def _summarize(nid: str, members: list, vecs: dict[str, np.ndarray]) -> Narrativ
     keyed = [c for c in claims if c.key in vecs]
     label = claims[0].normalized
     if keyed:
-        mat = np.stack([vecs[c.key] for c in keyed])
-        centre = mat.sum(axis=0)
-        label = keyed[int(np.argmax(mat @ centre))].normalized
+        label = narrative_label([c.normalized for c in keyed], np.stack([vecs[c.key] for c in keyed]))
     outlets = Counter(c.outlet for c in claims if c.outlet)
     sources = Counter(c.attributed_to for c in claims if c.attributed_to)
     days = Counter(c.published[:10] for c in claims if c.published)
@@ -247,6 +245,14 @@ def _summarize(nid: str, members: list, vecs: dict[str, np.ndarray]) -> Narrativ
         entities=tuple(e for e, _ in sorted(ents.items(), key=lambda kv: (-kv[1], kv[0]))),
         claims=tuple(claims),
     )
+
+
+def narrative_label(texts: Sequence[str], vectors: np.ndarray, margin: float = 0.1) -> str:
+    """A narrative's readable label: the shortest of its claims whose mean cosine to the others is
+    within ``margin`` of the most central one (a headline rather than a paragraph-long quote)."""
+    central = vectors @ vectors.sum(axis=0) / len(texts)
+    near = [i for i in range(len(texts)) if central[i] >= central.max() - margin]
+    return texts[min(near, key=lambda i: (len(texts[i]), i))]
 
 
 def list_narratives(store, min_stories: int = 2, min_outlets: int = 1, limit: int | None = None) -> list[Narrative]:
@@ -305,6 +311,7 @@ __all__ = [
     "claim_items",
     "get_narrative",
     "list_narratives",
+    "narrative_label",
     "narrative_report_data",
     "narrative_stance",
     "narratives_of_document",

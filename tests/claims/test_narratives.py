@@ -231,3 +231,16 @@ def test_load_verifier_settings(tmp_path):
     probs = verifier.probabilities("The agency bought grain from the militia.",
                                    ["The militia sold grain to the agency.", "Fishing quotas were cut by half."])
     assert probs.shape == (2,) and ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_label_is_a_short_central_claim():
+    from propwatch.narratives.service import narrative_label
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=16)
+    vecs = np.stack([base + 0.1 * rng.normal(size=16) for _ in range(3)] + [rng.normal(size=16)])
+    vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+    texts = ["A long quote that goes on and on about the border and much else besides.",
+             "Border must be sealed", "The border must be sealed, the minister said.", "Off-topic aside."]
+    assert narrative_label(texts, vecs, margin=0.5) == "Border must be sealed"
+    assert narrative_label(texts, vecs, margin=0.0) == texts[int(np.argmax(vecs[:3] @ vecs.sum(axis=0)))]
