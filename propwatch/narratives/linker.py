@@ -21,7 +21,7 @@ drift A~B~C~D away from A); otherwise it founds a narrative of its own. An
 optional verifier (:mod:`.verify`) must also read the two claims as one.
 When ``merge_min`` <= 1, one claim that links to two narratives whose
 claims agree on average folds the younger into the older (its id survives);
-the default never merges, since merges chained distinct claims in tests.
+the default never merges: on the seed articles, merges chained distinct claims.
 Apart from merges, adding stories only adds members and narratives; nothing
 is recomputed.
 
@@ -159,7 +159,7 @@ class Linker:
         self.df: Counter = Counter()
         self.index = make_index(self.dim, self.params.index)
         self._toks: list[frozenset[str]] = []
-        self._pred: list[frozenset[str]] = []  # the words of a claim that are not entity names
+        self._pred: list[frozenset[str]] = []  # predicate words (see predicate_words)
         self.moved: dict[str, str] = {}  # claim key -> narrative id, for claims moved by a merge
         self._inert: list[bool] = []  # reactions ("X rejected the claims"): never linked
 
