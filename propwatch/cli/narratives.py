@@ -52,7 +52,7 @@ def narratives(
     if fmt.value == "table":
         for row in rows:
             row["stories"] = str(row["n_stories"])
-            row["seen"] = f"{row['first_seen'] or '?'} .. {row['last_seen'] or '?'}"
+            row["seen"] = _seen(row["first_seen"], row["last_seen"])
         _print_rows(rows, "table", ("id", "stories", "outlets", "seen", "label"))
         return 0
     _print_rows(rows, fmt.value, ("id", "label", "n_claims", "n_stories", "outlets", "sources", "first_seen", "last_seen"))
@@ -87,8 +87,9 @@ def narrative(
 
         out = Console(highlight=False)
         out.print(f"[bold]{n.id}[/bold]  {n.label}", markup=True, highlight=False)
+        dated = n.first_seen or n.last_seen
         out.print(f"{n.n_stories} stories, {len(n.outlets)} outlets: {', '.join(n.outlets)}; "
-                  f"seen {n.first_seen or '?'} .. {n.last_seen or '?'}", markup=False)
+                  + (f"seen {_seen(n.first_seen, n.last_seen)}" if dated else "undated"), markup=False)
         if n.sources:
             out.print("cited: " + "; ".join(n.sources), markup=False)
         for row in stance:
@@ -134,3 +135,10 @@ def checkworthiness(
         else:
             print(f"{float(score):.4f}\t{s}")
     return 0
+
+
+def _seen(first: str | None, last: str | None) -> str:
+    """First and last day a narrative was seen; "undated" when none of its stories has a date."""
+    if not first and not last:
+        return "undated"
+    return first if first == last else f"{first or '?'} .. {last or '?'}"

@@ -54,3 +54,21 @@ def test_narrative_on_a_store_never_linked(tmp_path, capsys):
     assert "no narrative" in capsys.readouterr().err
     assert main(["narratives", "--store", str(path), "--no-update", "-f", "json"]) == 0
     assert capsys.readouterr().out.strip() in ("", "[]")
+
+
+def test_seen_column_says_undated_or_the_days():
+    from propwatch.cli.narratives import _seen
+
+    assert _seen(None, None) == "undated"
+    assert _seen("2015-11-28", "2015-11-28") == "2015-11-28"
+    assert _seen("2015-11-28", "2015-12-03") == "2015-11-28 .. 2015-12-03"
+
+
+@pytest.mark.skipif(not (shipped_model_dir() / "model.int8.onnx").exists(), reason="MiniLM model not shipped")
+def test_narratives_table_shows_the_days(tmp_path, capsys, narrative_rows, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "pw.duckdb"
+    with Store(path) as st:
+        write(st, analyzed(narrative_rows))
+    assert main(["narratives", "--store", str(path)]) == 0
+    assert "2015-11-28 .. 2015-12-03" in capsys.readouterr().out
