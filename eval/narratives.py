@@ -66,15 +66,15 @@ def make_stories(claims: list[dict]) -> list[dict]:
     return stories
 
 
-def analyzed_store(stories: list[dict]) -> str:
-    """Run the pipeline up to ``claims`` once per version of the data and code (cached)."""
+def analyzed_store(stories: list[dict], cache: Path = CACHE) -> str:
+    """Run the pipeline up to ``claims`` once per version of the data and code (cached in ``cache``)."""
     from propwatch import Pipeline, load_config
     from propwatch.registry import stages as registry
 
     versions = "|".join(registry.names())
     key = hashlib.sha256((json.dumps(stories, sort_keys=True) + versions).encode()).hexdigest()[:12]
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"narratives-{key}.duckdb"
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"narratives-{key}.duckdb"
     if path.exists():
         return str(path)
     with tempfile.TemporaryDirectory() as tmp:
