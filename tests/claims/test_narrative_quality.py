@@ -8,29 +8,19 @@ docs/claims-and-narratives.md)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from propwatch.backends.embeddings import get_embedder, shipped_model_dir
 from propwatch.config import load_config
 from propwatch.narratives.service import link_settings
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _eval_module():
-    spec = importlib.util.spec_from_file_location("pw_eval_narratives", ROOT / "eval" / "narratives.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from eval_scripts import eval_script
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (shipped_model_dir() / "model.int8.onnx").exists(), reason="MiniLM model not shipped")
 def test_linking_quality_floor(tmp_path):
-    ev = _eval_module()
+    ev = eval_script("narratives")
     stories = ev.make_stories(ev.load_claims())
     items, labels, _ = ev.labelled_items(ev.analyzed_store(stories, cache=tmp_path), stories)
     params, embedder = link_settings(load_config())

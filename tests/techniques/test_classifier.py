@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +14,8 @@ from propwatch.errors import ConfigError
 from propwatch.records import Document
 from propwatch.stages.techniques import TechniquesStage, blend
 from propwatch.techniques_inventory import PTC_TECHNIQUES
+
+from eval_scripts import eval_script
 
 from .conftest import build_tiny_model
 
@@ -129,10 +129,7 @@ def test_missing_classifier_file(tmp_path):
 
 
 def test_eval_uses_the_classifier_for_tc_and_combined(tiny_classifier_model):
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location("eval_techniques_clf", root / "eval" / "techniques.py")
-    ev = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ev)
+    ev = eval_script("techniques")
     tagger = TechniquesStage({"model": str(tiny_classifier_model)}).tagger
     s = TEXT.index("disgraceful")
     gold = {"a": [("Doubt", s, s + 11), ("Doubt", 0, 3)]}

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("eval_techniques", ROOT / "eval" / "techniques.py")
-ev = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ev)
+from eval_scripts import eval_script
+
+ev = eval_script("techniques")
 
 
 def test_merge_spans():

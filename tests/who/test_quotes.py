@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from eval_scripts import eval_script
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _eval_module():
-    spec = importlib.util.spec_from_file_location("eval_quotes", ROOT / "eval" / "quotes.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.mark.parametrize("split", ["dev", "heldout", "heldout-hard"])
 def test_quality_gate(split, nlp):
     """F1 and speaker accuracy floors (set below the measured scores; see eval/quotes.py)."""
-    ev = _eval_module()
+    ev = eval_script("quotes")
     s = ev.score(ev.load(split))
     assert s["f1"] >= 0.93, s
     assert s["speaker_accuracy"] >= 0.90, s
