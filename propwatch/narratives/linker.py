@@ -220,12 +220,10 @@ class Linker:
         inter = sum(self._idf(t) for t in a & b)
         return inter / min(sum(self._idf(t) for t in a), sum(self._idf(t) for t in b))
 
-    def pair_score(self, cos: float, toks: frozenset[str], ents: tuple[str, ...], j: int,
-                   pred: frozenset[str] | None = None) -> float:
+    def pair_score(self, cos: float, toks: frozenset[str], ents: tuple[str, ...], pred: frozenset[str], j: int) -> float:
         """The link score of a new claim (cosine, tokens, entities, predicate words) to claim ``j``;
         0 when the two share no predicate word and the cosine is below ``paraphrase_min``."""
         p = self.params
-        pred = predicate_words(toks, ents) if pred is None else pred
         if cos < p.paraphrase_min and not pred & self._pred[j]:
             return 0.0
         return (cos + p.w_lexical * self.lexical(toks, self._toks[j]) + p.w_entities * jaccard(ents, self.items[j].entities)
@@ -266,7 +264,7 @@ class Linker:
                 for j, cos in sorted(cands.items()):
                     if self._inert[j]:
                         continue
-                    score = self.pair_score(cos, toks, item.entities, j, pred)
+                    score = self.pair_score(cos, toks, item.entities, pred, j)
                     if score >= (p.same_story_min if self.items[j].doc_id == item.doc_id else p.link_threshold):
                         per_narrative.setdefault(self.narrative_of[j], []).append((score, j))
                 # narratives this claim may join: linked, close to their claims on average, and

@@ -129,7 +129,6 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
                       rebuild: bool = False, batch_size: int = 500) -> dict[str, int]:
     """Link the claims of stories not linked yet; returns counts."""
     from ..backends.embeddings import get_embedder
-
     from .verify import load_verifier
 
     _migrate(store)

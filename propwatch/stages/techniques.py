@@ -220,9 +220,6 @@ class TechniqueTagger:
     def decode(self, text: str, ts, span_probs=None) -> list[TechniqueSpan]:
         return decode(text, ts, self.settings, span_probs)
 
-    def rank_techniques(self, ts, start: int, end: int) -> list[str]:
-        return rank_techniques(ts, start, end)
-
     def rank_spans(self, texts: Sequence[str], scores, spans: Sequence[Sequence[tuple[int, int]]]) -> list[list[list[str]]]:
         """Techniques ranked for each given span of each text (classifier when there is one)."""
         out = []
