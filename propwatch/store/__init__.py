@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import NotFoundError, StoreError
-from .records import LAYER_RECORDS, CleaningStep, Document, Rejection, record_from_dict, record_to_dict
+from ..errors import NotFoundError, StoreError
+from ..records import LAYER_RECORDS, CleaningStep, Document, Rejection, record_from_dict, record_to_dict
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -247,7 +247,7 @@ class Store:
 
         ``layers`` holds (doc_id, layer, stage ref, fingerprint, records).
         """
-        from .dedupe import band_buckets
+        from ..dedupe import band_buckets
 
         minhashes = minhashes or {}
         near_duplicates = near_duplicates or {}
@@ -420,7 +420,7 @@ class Store:
 
 def decode_layer(layer: str, payload: str) -> tuple:
     """Stored JSON back into records (plain dicts when the type is unknown)."""
-    from .registry import _load_builtin_components
+    from ..registry import _load_builtin_components
 
     _load_builtin_components()
     items = json.loads(payload)
