@@ -50,13 +50,13 @@ def main() -> None:
         t = time.perf_counter()
         plain.search_many(queries, k=5)
         print(f"search without the cross-encoder: {time.perf_counter() - t:.1f} s per 1,000 claims")
-    stance = importlib.import_module("propwatch.stages.stance")
+    stance = importlib.import_module("propwatch.debunks.stance")
     model = stance.shared_model()
     stories = [" ".join(fake_claims(25, seed=100 + i)) for i in range(len(queries))]
     t = time.perf_counter()
     model.predict(list(zip(queries, stories)))
     print(f"stance: {time.perf_counter() - t:.1f} s per 1,000 (claim, 25-sentence story) pairs")
-    denials = importlib.import_module("propwatch.stages.denials")
+    denials = importlib.import_module("propwatch.debunks.denials")
     sents = fake_claims(1000, seed=4)
     text = " ".join(sents)
     spans, pos = [], 0

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-classifier", action="store_true", help="techniques from the tagger's token scores only")
     args = ap.parse_args(argv)
 
-    from propwatch.stages.techniques import TechniqueTagger
+    from propwatch.techniques.stage import TechniqueTagger
 
     cfg = {"threads": args.threads, **({"file": args.file} if args.file else {})}
     if args.model:

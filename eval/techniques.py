@@ -180,7 +180,7 @@ def tc_scores(pred: dict[tuple[str, int, int], list[str]], gold: dict[str, list[
 
 
 def predict_articles(tagger, texts: dict[str, str], gold_tc: dict[str, list[tuple[str, int, int]]], scored=None):
-    """Run ``tagger`` (a :class:`propwatch.stages.techniques.TechniqueTagger`) on articles.
+    """Run ``tagger`` (a :class:`propwatch.techniques.stage.TechniqueTagger`) on articles.
 
     Returns SI predictions, combined predictions and TC rankings for the gold
     spans (the span classifier's when the model has one). ``scored`` (the
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no PTC data at {args.data}", file=sys.stderr)
         return 1
     sys.path.insert(0, str(ROOT))
-    from propwatch.stages.techniques import TechniqueTagger
+    from propwatch.techniques.stage import TechniqueTagger
 
     texts, si, tc = load_ptc(Path(args.data))
     ids = read_ids(args.split)

@@ -65,18 +65,18 @@ backends = Registry("backend")
 # Modules whose import registers the built-in components. A plugin adds its
 # own with the ``plugins`` config key (a list of importable module names).
 BUILTIN_MODULES = [
-    "propwatch.stages.ingest",
-    "propwatch.stages.sentences",
-    "propwatch.stages.assessment",
-    "propwatch.stages.entities",
-    "propwatch.stages.quotes",
-    "propwatch.stages.sourcing",
+    "propwatch.ingest.stages",
+    "propwatch.ingest.sentences",
+    "propwatch.assessment.stage",
+    "propwatch.who.entities_stage",
+    "propwatch.who.quotes_stage",
+    "propwatch.who.sourcing_stage",
     "propwatch.debunks.stage",
-    "propwatch.stages.denials",
-    "propwatch.stages.stance",
+    "propwatch.debunks.denials",
+    "propwatch.debunks.stance",
     "propwatch.backends.embeddings",
-    "propwatch.stages.claims",
-    "propwatch.stages.techniques",
+    "propwatch.claims.stage",
+    "propwatch.techniques.stage",
 ]
 
 _loaded = False

@@ -33,7 +33,7 @@ OUT = ROOT / "propwatch" / "models" / "stance"
 
 import importlib  # noqa: E402
 
-S = importlib.import_module("propwatch.stages.stance")
+S = importlib.import_module("propwatch.debunks.stance")
 
 
 def load():
@@ -126,7 +126,7 @@ def report(gold, pred):
 
 
 def export_trees(clf):
-    """HistGradientBoostingClassifier -> flat numpy arrays (see propwatch.stages.stance.TreeEnsemble)."""
+    """HistGradientBoostingClassifier -> flat numpy arrays (see propwatch.debunks.stance.TreeEnsemble)."""
     feats, thr, left, right, leaf, value, miss, roots = [], [], [], [], [], [], [], []
     offset = 0
     for it in clf._predictors:

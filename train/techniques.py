@@ -182,7 +182,7 @@ def encode_articles(texts: dict[str, str], ids: list[str], tok, encoder, stride:
     """Token states per article: {id: (offsets (n,2), feats (n, d) fp16)} over windows of WINDOW tokens."""
     import torch
 
-    from propwatch.backends.techniques import windows
+    from propwatch.techniques.backends import windows
 
     out = {}
     t0 = time.time()
@@ -223,7 +223,7 @@ def head_scores(head, states: dict, labels, device: str):
     """TokenScores per article from cached states (the head runs on WINDOW chunks, as in ONNX)."""
     import torch
 
-    from propwatch.backends.techniques import TokenScores, sigmoid
+    from propwatch.techniques.backends import TokenScores, sigmoid
 
     head.eval()
     out = {}
@@ -237,7 +237,7 @@ def head_scores(head, states: dict, labels, device: str):
 
 
 def score_decoded(ev, texts, si, tc, scores, settings):
-    from propwatch.stages.techniques import decode, rank_techniques
+    from propwatch.techniques.stage import decode, rank_techniques
 
     si_pred, comb_pred, tc_pred = {}, {}, {}
     for aid, ts in scores.items():
@@ -357,7 +357,7 @@ def tune_decoding(ev, texts, si, tc, scores) -> tuple[dict, dict]:
 def encode_windows(texts, ids, tok, encoder, stride: int, device: str, from_layer: int):
     """Per article: offsets (n, 2), window plan (w, 2) and the hidden states of layer
     ``from_layer`` for every window, [CLS] and [SEP] included, stacked (sum of widths, 384) fp16."""
-    from propwatch.backends.techniques import windows
+    from propwatch.techniques.backends import windows
 
     out = {}
     t0 = time.time()
@@ -438,7 +438,7 @@ def top_scores(top, states: dict, labels, device: str):
     averaged over overlapping windows (as the ONNX backend does)."""
     import torch
 
-    from propwatch.backends.techniques import TokenScores, _average_windows, sigmoid
+    from propwatch.techniques.backends import TokenScores, _average_windows, sigmoid
 
     top.eval()
     out = {}
@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
-    from propwatch.techniques_inventory import PTC_TECHNIQUES
+    from propwatch.techniques.inventory import PTC_TECHNIQUES
 
     torch.set_num_threads(args.threads)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
@@ -650,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
             meta["classifier"] = clf
     (args.out / "techniques.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", "utf-8")
 
-    from propwatch.stages.techniques import TechniqueTagger
+    from propwatch.techniques.stage import TechniqueTagger
 
     val_texts = {a: texts[a] for a in val_ids}
     report = {}

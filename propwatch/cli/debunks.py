@@ -156,7 +156,7 @@ def stance(
 ) -> int:
     """Does each text support, deny, discuss a claim, or is it unrelated? One label and its scores per row."""
     from ..errors import InputError
-    from ..stages.stance import StanceModel
+    from ..debunks.stance import StanceModel
 
     with pairs.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)

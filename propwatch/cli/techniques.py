@@ -47,7 +47,7 @@ def tag_files(files: list[Path], stage_config: dict, batch: int = 8) -> list[dic
     """One ``{"id", "techniques": [...]}`` per file, in order (library function behind the command)."""
     from ..errors import InputError
     from ..records import record_to_dict
-    from ..stages.techniques import TechniquesStage
+    from ..techniques.stage import TechniquesStage
 
     stage = TechniquesStage(stage_config)
     results = []

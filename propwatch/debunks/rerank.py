@@ -67,7 +67,7 @@ def default_model_dir() -> Path:
 
 @dataclass
 class Reranker:
-    trees: object  # propwatch.stages.stance.TreeEnsemble
+    trees: object  # propwatch.debunks.stance.TreeEnsemble
     embedder: str
     candidates: int
     threshold: float
@@ -77,7 +77,7 @@ class Reranker:
         d = Path(model_dir) if model_dir else default_model_dir()
         if not (d / "model.json").exists():
             return None
-        from ..stages.stance import TreeEnsemble
+        from .stance import TreeEnsemble
 
         meta = json.loads((d / "model.json").read_text("utf-8"))
         with np.load(d / "trees.npz", allow_pickle=False) as z:

@@ -282,7 +282,7 @@ def _has_tables(store) -> bool:
 def narrative_stance(store, narrative: "Narrative") -> list[dict[str, Any]]:
     """Per outlet, how its stories stand towards the narrative's claim (supports,
     denies, discusses), from the stance model and the stories' explicit denials."""
-    from ..stages.stance import stance_by_outlet
+    from ..debunks.stance import stance_by_outlet
 
     doc_ids = list(dict.fromkeys(c.doc_id for c in narrative.claims))
     docs = store.load(doc_ids, layers=["sentences", "quotes", "denials"])

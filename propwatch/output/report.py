@@ -119,7 +119,7 @@ def _cell(value: Any) -> str:
 
 def technique_info(name: str) -> dict[str, str]:
     """Readable label and one-line description of a technique, from the inventory."""
-    from ..techniques_inventory import DESCRIPTIONS, label
+    from ..techniques.inventory import DESCRIPTIONS, label
 
     return {"label": label(name), "description": DESCRIPTIONS.get(name, "")}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from propwatch.claims.normalize import EntityRef, find_entities, normalize_claim, strip_attribution
 from propwatch.records import Document, record_from_dict, record_to_dict
-from propwatch.stages.claims import Attribution, Claim, clauses, parse_outputs
+from propwatch.claims.stage import Attribution, Claim, clauses, parse_outputs
 
 from claims.helpers import analyzed, narrative_rows  # noqa: F401
 

@@ -10,7 +10,7 @@ import pytest
 
 from propwatch.records import Document, Sentence
 
-denials = importlib.import_module("propwatch.stages.denials")
+denials = importlib.import_module("propwatch.debunks.denials")
 CASES = [json.loads(line) for line in (Path(__file__).resolve().parents[1] / "cases" / "denials" / "cases.jsonl").read_text("utf-8").splitlines() if line.strip()]
 
 

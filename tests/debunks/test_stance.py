@@ -10,7 +10,7 @@ import pytest
 
 from propwatch.records import Document
 
-stance = importlib.import_module("propwatch.stages.stance")
+stance = importlib.import_module("propwatch.debunks.stance")
 
 CLAIM = "Navy sailors set fire to the Port Velden grain harbour"
 SUPPORT = ("Navy sailors set fire to the Port Velden grain harbour on Sunday night, officials confirmed. "

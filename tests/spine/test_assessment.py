@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from propwatch.records import Document
-from propwatch.stages.assessment import AssessmentStage, assess, load_weights
+from propwatch.assessment.stage import AssessmentStage, assess, load_weights
 
 TEXT = "A source close to the services said the port sold fuel. Shameful traitors! Documents seen by us prove it. The end of the story comes here."
 

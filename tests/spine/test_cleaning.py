@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from propwatch.ingest.clean import clean_page, replay
 from propwatch.ingest.decode import decode_bytes
-from propwatch.stages.ingest import CleanStage, MetadataStage, SplitStage
+from propwatch.ingest.stages import CleanStage, MetadataStage, SplitStage
 from propwatch.ingest.readers import Limits, iter_inputs
 from texts import STORY_A, STORY_B, STORY_C, glued_page, scraped_page
 

@@ -11,7 +11,7 @@ import propwatch
 from propwatch import Pipeline, load_config
 from propwatch.records import Document, Sentence, Span
 from propwatch.registry import stages
-from propwatch.stages.sentences import split_sentences
+from propwatch.ingest.sentences import split_sentences
 from texts import SPINE_STAGES
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from propwatch.stages.sentences import split_sentences
+from propwatch.ingest.sentences import split_sentences
 
 CASES = [json.loads(line) for line in (Path(__file__).parents[1] / "cases" / "sentences" / "news.jsonl").read_text("utf-8").splitlines() if line.strip()]
 

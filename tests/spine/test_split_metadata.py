@@ -6,7 +6,7 @@ from propwatch.ingest.metadata import find_date, find_outlet, normalize_date
 from propwatch.ingest.outlets import attribution_counts, outlet_by_name, outlet_by_url
 from propwatch.ingest.split import split_stories
 from propwatch.records import Document
-from propwatch.stages.ingest import CleanStage, LanguageStage, MetadataStage, SplitStage
+from propwatch.ingest.stages import CleanStage, LanguageStage, MetadataStage, SplitStage
 from texts import STORY_A, STORY_B, STORY_C, glued_page
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from propwatch.techniques_inventory import PTC_TECHNIQUES
+from propwatch.techniques.inventory import PTC_TECHNIQUES
 
 ROOT = Path(__file__).resolve().parents[2]
 PTC = ROOT.parent / "shared" / "data" / "ptc-train"

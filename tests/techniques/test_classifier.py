@@ -8,12 +8,12 @@ import shutil
 import numpy as np
 import pytest
 
-from propwatch.backends.techniques import OnnxTechniqueTagger, shipped_model_dir, span_features, span_input
+from propwatch.techniques.backends import OnnxTechniqueTagger, shipped_model_dir, span_features, span_input
 from propwatch.cli import main
 from propwatch.errors import ConfigError
 from propwatch.records import Document
-from propwatch.stages.techniques import TechniquesStage, blend
-from propwatch.techniques_inventory import PTC_TECHNIQUES
+from propwatch.techniques.stage import TechniquesStage, blend
+from propwatch.techniques.inventory import PTC_TECHNIQUES
 
 from eval_scripts import eval_script
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from propwatch.records import Document
-from propwatch.stages.techniques import TechniquesStage
-from propwatch.techniques_inventory import PTC_TECHNIQUES
+from propwatch.techniques.stage import TechniquesStage
+from propwatch.techniques.inventory import PTC_TECHNIQUES
 
 
 def test_hf_backend_tiny_random_bert(tmp_path, tiny_model):

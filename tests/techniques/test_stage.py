@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from propwatch.backends.techniques import FakeTechniqueTagger, OnnxTechniqueTagger, TokenScores, windows
+from propwatch.techniques.backends import FakeTechniqueTagger, OnnxTechniqueTagger, TokenScores, windows
 from propwatch.errors import ConfigError
 from propwatch.records import LAYER_RECORDS, Document, record_from_dict, record_to_dict
 from propwatch.registry import backends, stages
-from propwatch.stages.techniques import TechniqueSpan, TechniquesStage, decode, rank_techniques, token_runs
-from propwatch.techniques_inventory import DESCRIPTIONS, LABELS, PTC_TECHNIQUES, SEMEVAL2023_MAP
+from propwatch.techniques.stage import TechniqueSpan, TechniquesStage, decode, rank_techniques, token_runs
+from propwatch.techniques.inventory import DESCRIPTIONS, LABELS, PTC_TECHNIQUES, SEMEVAL2023_MAP
 
 from pathlib import Path
 
@@ -176,7 +176,7 @@ def test_fake_is_deterministic():
 
 
 def test_shipped_model_on_an_invented_article():
-    from propwatch.backends.techniques import shipped_model_dir
+    from propwatch.techniques.backends import shipped_model_dir
 
     if not any(shipped_model_dir().glob("model.*.onnx")):
         pytest.skip("shipped technique model absent")
@@ -198,7 +198,7 @@ def test_onnx_file_comes_from_the_model_meta(tmp_path):
     import json
     import shutil
 
-    from propwatch.backends.techniques import OnnxTechniqueTagger, shipped_model_dir
+    from propwatch.techniques.backends import OnnxTechniqueTagger, shipped_model_dir
     from propwatch.errors import ConfigError
 
     for name in ("techniques.json", "tokenizer.json"):

@@ -75,7 +75,7 @@ def test_quote_with_no_speaker(analyse):
 
 def test_offsets_and_round_trip(analyse):
     from propwatch.records import record_from_dict, record_to_dict
-    from propwatch.stages.quotes import Quote
+    from propwatch.who.quotes_stage import Quote
 
     rows = [json.loads(line) for line in (ROOT / "tests/cases/quotes/dev.jsonl").read_text("utf-8").splitlines()]
     docs = analyse([r["text"] for r in rows], upto="quotes")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..records import Document, Span, layer_record
-from .base import Stage, register_stage
+from ..stages.base import Stage, register_stage
 
 
 @layer_record("sourcing")
@@ -60,8 +60,8 @@ class SourcingStage(Stage):
     }
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
-        from ..who.aliases import load_table
-        from ..who.sourcing import find_flags, summarize
+        from .aliases import load_table
+        from .sourcing import find_flags, summarize
 
         cfg = {**self.defaults, **self.config}
         table = load_table(cfg["aliases"] or None)

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from ..ingest.outlets import outlet_by_name
 from ..records import Document, Span, layer_record, record_to_dict
-from .base import LayerStage, register_stage
+from ..stages.base import LayerStage, register_stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ def _evidence(doc: Document, records: Sequence[Mapping[str, Any]], limit: int = 
 
 
 def _label(name: str) -> str:
-    from ..techniques_inventory import label
+    from ..techniques.inventory import label
 
     return label(name)
 

@@ -4,7 +4,7 @@ Every backend has one method, ``score(texts) -> list[TokenScores]``: for
 each text, its tokens as char offsets into that text, the probability that
 each token lies in a propaganda span (``si``), and the probability of each
 technique given that it does (``tech``, columns in ``labels`` order).
-The stage (:mod:`propwatch.stages.techniques`) turns these into spans.
+The stage (:mod:`propwatch.techniques.stage`) turns these into spans.
 Backends register in :data:`propwatch.registry.backends`:
 
 - ``techniques_onnx`` (default): an ONNX token tagger with its
@@ -25,7 +25,7 @@ A backend may also be a :class:`SpanClassifier`: ``classify(texts, spans)``
 gives P(technique | span) for given char spans, reading each span in its
 context (``techniques_onnx`` when ``techniques.json`` has a ``classifier``
 block; input built by :func:`span_input`). The stage then labels the spans
-it decodes with it (see :mod:`propwatch.stages.techniques`).
+it decodes with it (see :mod:`propwatch.techniques.stage`).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import numpy as np
 
 from ..errors import ConfigError, MissingExtraError
 from ..registry import backends
-from ..techniques_inventory import PTC_TECHNIQUES
+from .inventory import PTC_TECHNIQUES
 
 DEFAULT_BACKEND = "techniques_onnx"
 META_FILE = "techniques.json"
@@ -205,7 +205,7 @@ class OnnxTechniqueTagger:
         self._lock = threading.Lock()
 
     def _load(self) -> None:
-        from .onnx import load_tokenizer, onnx_session
+        from ..backends.onnx import load_tokenizer, onnx_session
 
         tok = load_tokenizer(self.model_dir / "tokenizer.json")
         tok.no_truncation()

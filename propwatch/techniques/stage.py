@@ -1,7 +1,7 @@
 """Persuasion technique spans: where each SemEval-2020 Task 11 technique is used.
 
 ``build_inputs -> backend -> parse_outputs``: the backend (see
-:mod:`propwatch.backends.techniques`) scores every token of ``doc.text``
+:mod:`propwatch.techniques.backends`) scores every token of ``doc.text``
 (the probability it lies in a propaganda span, and of each technique given
 that it does); :func:`decode` turns those scores into spans:
 
@@ -31,10 +31,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..backends import techniques as _backends  # noqa: F401 - registers the technique backends
+from . import backends as _backends  # noqa: F401 - registers the technique backends
 from ..records import Document, Span, layer_record
 from ..registry import backends
-from .base import LayerStage, register_stage
+from ..stages.base import LayerStage, register_stage
 
 
 @layer_record("techniques")
@@ -156,7 +156,7 @@ def blend(classifier_probs: np.ndarray, token_probs: np.ndarray, weight: float) 
 class TechniqueTagger:
     """A backend plus decoding settings: text in, :class:`TechniqueSpan` records out.
 
-    When the backend has a span classifier (:class:`~propwatch.backends.techniques.SpanClassifier`
+    When the backend has a span classifier (:class:`~propwatch.techniques.backends.SpanClassifier`
     with a ``classifier`` block), each span's techniques are the classifier's probabilities
     blended with the tagger's token scores (:func:`blend`; the block's ``decode_weight`` for
     decoded spans, ``weight`` for spans given whole)."""

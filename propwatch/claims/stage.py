@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..claims import checkworthiness as _checkworthiness  # noqa: F401  (registers its backends)
+from . import checkworthiness as _checkworthiness  # noqa: F401  (registers its backends)
 from ..records import Document, Span, layer_record
-from .base import LayerStage, register_stage
+from ..stages.base import LayerStage, register_stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +153,7 @@ class ClaimsStage(LayerStage):
 
 def parse_outputs(doc: Document, cands: list[tuple[int, int, int]], scores: list[float], threshold: float) -> list[Claim]:
     """Claims from candidate clauses and their scores (no model here: testable on canned scores)."""
-    from ..claims.normalize import EntityRef, find_entities, normalize_claim
+    from .normalize import EntityRef, find_entities, normalize_claim
 
     ents = _entity_refs(doc)
     quotes = list(doc.layer("quotes"))
@@ -193,7 +193,7 @@ def _fallback_sentences(text: str):
 
 
 def _entity_refs(doc: Document):
-    from ..claims.normalize import EntityRef, find_entities
+    from .normalize import EntityRef, find_entities
 
     layer = doc.layer("entities")
     if layer:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..records import Document, Span, layer_record
-from .base import LayerStage, register_stage
+from ..stages.base import LayerStage, register_stage
 
 _EVAL_WORDS = (
     r"lies?|lying|immoral|absurd\w*|baseless|groundless|nonsense|fabricat\w+|false(?:hood)?s?|untrue|slander\w*|"

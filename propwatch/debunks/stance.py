@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..records import Document, Span, layer_record
-from .base import LayerStage, register_stage
+from ..stages.base import LayerStage, register_stage
 
 LABELS = ("agree", "disagree", "discuss", "unrelated")
 ANALYST_LABELS = {"agree": "supports", "disagree": "denies", "discuss": "discusses", "unrelated": "unrelated"}
@@ -270,7 +270,7 @@ class StanceModel:
     def embedder(self) -> Any:
         """The shared MiniLM when the model was trained with embedding features (else None)."""
         if self.uses_embeddings and self._embedder is None:
-            from ..debunks.vectors import HashingEmbedder, get_embedder
+            from .vectors import HashingEmbedder, get_embedder
 
             emb = get_embedder("auto")
             self._embedder = False if isinstance(emb, HashingEmbedder) else emb  # no model: NaN features
@@ -401,7 +401,7 @@ def _denials_of(doc: Document) -> tuple:
         return doc.layer("denials")
     from ..records import Sentence
     from .denials import find_denials
-    from .sentences import split_sentences
+    from ..ingest.sentences import split_sentences
 
     if not doc.layer("sentences"):
         doc = doc.with_layer("sentences", [Sentence.of(doc.text, s, e, paragraph=p) for s, e, p in split_sentences(doc.text)])

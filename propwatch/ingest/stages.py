@@ -11,12 +11,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from ..ingest.clean import clean_page
-from ..ingest.metadata import find_date, find_outlet, find_title, normalize_date
-from ..ingest.outlets import attribution_counts
-from ..ingest.split import split_stories
+from .clean import clean_page
+from .metadata import find_date, find_outlet, find_title, normalize_date
+from .outlets import attribution_counts
+from .split import split_stories
 from ..records import CleaningStep, Document, Rejection
-from .base import Stage, register_stage
+from ..stages.base import Stage, register_stage
 
 
 @register_stage("clean", version=1)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from ..records import Document, Sentence
-from .base import LayerStage, register_stage
+from ..stages.base import LayerStage, register_stage
 
 ABBREVIATIONS = frozenset(
     """

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..records import Document, Span, layer_record
-from .base import LayerStage, register_stage
+from ..stages.base import LayerStage, register_stage
 
 
 @layer_record("entities")
@@ -54,9 +54,9 @@ class EntitiesStage(LayerStage):
     }
 
     def predict(self, docs: Sequence[Document]) -> list[list[EntityMention]]:
-        from ..who.aliases import load_table
-        from ..who.entities import Options, find_mentions
-        from ..who.nlp import parse_many
+        from .aliases import load_table
+        from .entities import Options, find_mentions
+        from .nlp import parse_many
 
         cfg = {**self.defaults, **self.config}
         table = load_table(cfg["aliases"] or None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..records import Document, Span, layer_record
-from .base import LayerStage, register_stage
+from ..stages.base import LayerStage, register_stage
 
 SPEAKER_KINDS = ("person", "organization", "media", "document", "anonymous", "unknown")
 
@@ -64,9 +64,9 @@ class QuotesStage(LayerStage):
     }
 
     def predict(self, docs: Sequence[Document]) -> list[list[Quote]]:
-        from ..who import quotes as rules
-        from ..who.entities import Mention
-        from ..who.nlp import parse_many
+        from . import quotes as rules
+        from .entities import Mention
+        from .nlp import parse_many
 
         cfg = {**self.defaults, **self.config}
         rules.SCARE_MAX_WORDS = int(cfg["scare_max_words"])

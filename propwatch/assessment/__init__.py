@@ -1,0 +1,1 @@
+"""Article risk: the assessment stage and its weights (data/assessment.toml)."""
