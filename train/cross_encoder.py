@@ -356,7 +356,7 @@ def fit_mix(rows, logits, keys, k, use_tree):
     """Logistic regression of 'gold' on the cross-encoder logit (and the tree's logit) over the top k."""
     from sklearn.linear_model import LogisticRegression
 
-    from propwatch.debunks.crossencoder import logit
+    from propwatch.mathutil import logit
 
     X, y = [], []
     for key in keys:

@@ -126,7 +126,7 @@ def report(gold, pred):
 
 
 def export_trees(clf):
-    """HistGradientBoostingClassifier -> flat numpy arrays (see propwatch.debunks.stance.TreeEnsemble)."""
+    """HistGradientBoostingClassifier -> flat numpy arrays (see propwatch.trees.TreeEnsemble)."""
     feats, thr, left, right, leaf, value, miss, roots = [], [], [], [], [], [], [], []
     offset = 0
     for it in clf._predictors:

@@ -223,7 +223,8 @@ def head_scores(head, states: dict, labels, device: str):
     """TokenScores per article from cached states (the head runs on WINDOW chunks, as in ONNX)."""
     import torch
 
-    from propwatch.techniques.backends import TokenScores, sigmoid
+    from propwatch.mathutil import sigmoid
+    from propwatch.techniques.backends import TokenScores
 
     head.eval()
     out = {}
@@ -438,7 +439,8 @@ def top_scores(top, states: dict, labels, device: str):
     averaged over overlapping windows (as the ONNX backend does)."""
     import torch
 
-    from propwatch.techniques.backends import TokenScores, _average_windows, sigmoid
+    from propwatch.mathutil import sigmoid
+    from propwatch.techniques.backends import TokenScores, _average_windows
 
     top.eval()
     out = {}

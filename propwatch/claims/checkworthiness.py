@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..mathutil import sigmoid
 from ..registry import backends
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|%|\$|€|£")
@@ -89,10 +90,6 @@ class LinearModel:
         lex = np.add.reduceat(np.append(data * self.w_tfidf[indices], 0.0), indptr[:-1]) if len(texts) else np.zeros(0)
         lex[np.diff(indptr) == 0] = 0.0
         return emb.astype(np.float64) @ self.w_emb * self.emb_scale + lex + self.bias
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 @backends.register("checkworthiness_linear", version=1)

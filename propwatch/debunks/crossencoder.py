@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..mathutil import logit, sigmoid
 from .text import normalize
 
 MODEL_FILES = ("model.int8.onnx", "model.fp16.onnx", "model.onnx")
@@ -38,15 +39,6 @@ MODEL_FILES = ("model.int8.onnx", "model.fp16.onnx", "model.onnx")
 
 def default_model_dir() -> Path:
     return Path(str(resources.files("propwatch").joinpath("models/claim_crossencoder")))
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
-
-
-def logit(p: np.ndarray, eps: float = 1e-4) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), eps, 1.0 - eps)
-    return np.log(p / (1.0 - p))
 
 
 @dataclass(frozen=True)
@@ -141,4 +133,4 @@ class CrossEncoder:
         return self.mix.probability(self.logits(query, docs), tree_prob)
 
 
-__all__ = ["CrossEncoder", "Mix", "build_inputs", "default_model_dir", "logit", "parse_outputs", "sigmoid"]
+__all__ = ["CrossEncoder", "Mix", "build_inputs", "default_model_dir", "parse_outputs"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..trees import TreeEnsemble
 from .text import tokens, words
 
 _NUM = re.compile(r"\d+(?:[.,]\d+)?")
@@ -67,7 +68,7 @@ def default_model_dir() -> Path:
 
 @dataclass
 class Reranker:
-    trees: object  # propwatch.debunks.stance.TreeEnsemble
+    trees: TreeEnsemble
     embedder: str
     candidates: int
     threshold: float
@@ -77,13 +78,8 @@ class Reranker:
         d = Path(model_dir) if model_dir else default_model_dir()
         if not (d / "model.json").exists():
             return None
-        from .stance import TreeEnsemble
-
         meta = json.loads((d / "model.json").read_text("utf-8"))
-        with np.load(d / "trees.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        return cls(TreeEnsemble(arrays), meta["embedder"], int(meta["candidates"]), float(meta["threshold"]))
+        return cls(TreeEnsemble.load(d / "trees.npz"), meta["embedder"], int(meta["candidates"]), float(meta["threshold"]))
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
-        raw = self.trees.raw(X)[:, 0]
-        return 1.0 / (1.0 + np.exp(-raw))
+        return self.trees.binary_proba(X)

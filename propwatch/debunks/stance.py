@@ -32,6 +32,7 @@ import numpy as np
 
 from ..records import Document, Span, layer_record
 from ..stages.base import LayerStage, register_stage
+from ..trees import TreeEnsemble
 
 LABELS = ("agree", "disagree", "discuss", "unrelated")
 ANALYST_LABELS = {"agree": "supports", "disagree": "denies", "discuss": "discusses", "unrelated": "unrelated"}
@@ -215,45 +216,6 @@ class StanceResult:
         return ANALYST_LABELS[self.label]
 
 
-class TreeEnsemble:
-    """Gradient-boosted trees exported from scikit-learn, evaluated in numpy."""
-
-    def __init__(self, arrays: dict[str, np.ndarray]):
-        self.feature = arrays["feature"]
-        self.threshold = arrays["threshold"]
-        self.left = arrays["left"]
-        self.right = arrays["right"]
-        self.is_leaf = arrays["is_leaf"].astype(bool)
-        self.value = arrays["value"]
-        self.missing_left = arrays["missing_left"].astype(bool)
-        self.roots = arrays["roots"]  # (iterations, classes): offset of each tree's node 0
-        self.baseline = arrays["baseline"]  # (classes,)
-
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        n = X.shape[0]
-        out = np.tile(self.baseline, (n, 1)).astype(np.float64)
-        rows = np.arange(n)
-        for it in range(self.roots.shape[0]):
-            for k in range(self.roots.shape[1]):
-                base = self.roots[it, k]
-                node = np.zeros(n, dtype=np.int64)
-                active = ~self.is_leaf[base + node]
-                while active.any():
-                    idx = base + node[active]
-                    x = X[rows[active], self.feature[idx]]
-                    go_left = np.where(np.isnan(x), self.missing_left[idx], x <= self.threshold[idx])
-                    node[active] = np.where(go_left, self.left[idx], self.right[idx])
-                    active = ~self.is_leaf[base + node]
-                out[:, k] += self.value[base + node]
-        return out
-
-    def proba(self, X: np.ndarray) -> np.ndarray:
-        z = self.raw(X)
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
-
-
 class StanceModel:
     """Features + tree ensemble; ``predict([(claim, text), ...])``."""
 
@@ -280,10 +242,8 @@ class StanceModel:
     def load(cls, model_dir: str | Path | None = None) -> "StanceModel":
         d = Path(model_dir) if model_dir else default_model_dir()
         meta = json.loads((d / "model.json").read_text("utf-8"))
-        with np.load(d / "trees.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
         vocab = json.loads((d / "idf.json").read_text("utf-8"))
-        return cls(TreeEnsemble(arrays), TfIdf(vocab["idf"], vocab["default"]), meta["labels"],
+        return cls(TreeEnsemble.load(d / "trees.npz"), TfIdf(vocab["idf"], vocab["default"]), meta["labels"],
                    np.asarray(meta.get("class_scale", [1.0] * len(meta["labels"]))), meta.get("features", ()))
 
     def features(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:

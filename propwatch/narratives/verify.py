@@ -32,7 +32,7 @@ class CrossEncoderVerifier:
         return self.model.name
 
     def probabilities(self, claim: str, others: Sequence[str]) -> np.ndarray:
-        from ..debunks.crossencoder import sigmoid
+        from ..mathutil import sigmoid
 
         return sigmoid(self.model.logits(claim, list(others)))
 

@@ -42,6 +42,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ConfigError, MissingExtraError
+from ..mathutil import sigmoid
 from ..registry import backends
 from .inventory import PTC_TECHNIQUES
 
@@ -101,10 +102,6 @@ def windows(n: int, size: int, stride: int) -> list[tuple[int, int]]:
         if end == n:
             return out
         start += stride
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))).astype(np.float32)
 
 
 def _average_windows(n: int, spans: list[tuple[int, int]], outs: list[np.ndarray], width: int) -> np.ndarray:

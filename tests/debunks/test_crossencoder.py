@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from propwatch.debunks.crossencoder import CrossEncoder, Mix, build_inputs, logit, parse_outputs
+from propwatch.debunks.crossencoder import CrossEncoder, Mix, build_inputs, parse_outputs
+from propwatch.mathutil import logit
 from propwatch.debunks.importers import Debunk
 from propwatch.debunks.search import DebunkIndex
 from propwatch.debunks.stage import DebunkMatch, DebunkMatchStage

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from propwatch.records import Document
+from propwatch.trees import TreeEnsemble
 
 stance = importlib.import_module("propwatch.debunks.stance")
 
@@ -53,7 +54,7 @@ def test_tree_ensemble_on_a_hand_made_tree():
         "is_leaf": np.array([0, 1, 1, 0, 1, 1]), "value": np.array([0, 1.0, -1.0, 0, -1.0, 1.0]),
         "missing_left": np.array([1, 0, 0, 1, 0, 0]), "roots": np.array([[0, 3]]), "baseline": np.array([0.0, 0.0]),
     }
-    trees = stance.TreeEnsemble(arrays)
+    trees = TreeEnsemble(arrays)
     p = trees.proba(np.array([[0.2], [0.9], [np.nan]]))
     assert p[0, 0] > 0.8 and p[1, 1] > 0.8 and p[2, 0] > 0.8
 
