@@ -10,9 +10,13 @@ the builtin it behaves like, so callers that catch ``ValueError`` or
     │   (its ``code`` says why: binary, empty, encoding, too-large,
     │    bad-json, bad-csv, no-text-column, no-text, unreadable, ...)
     ├── PipelineError(RuntimeError)        stages in an impossible order  PW300
-    │   └── UnknownStageError(LookupError) no stage by that name          PW301
+    │   ├── UnknownStageError(LookupError) no stage by that name          PW301
+    │   ├── UndeclaredLayerError(KeyError) a stage read a layer it did not
+    │   │                                  declare                        PW302
+    │   └── UnknownLayerError(LookupError) no record type for a layer     PW303
     ├── StoreError(RuntimeError)           the DuckDB store failed        PW400
-    │   └── NotFoundError(LookupError)     no such document / record      PW404
+    │   ├── NotFoundError(LookupError)     no such document / record      PW404
+    │   └── StoreBusyError(TimeoutError)   another process kept the store PW409
     └── MissingExtraError(ImportError)     an optional package is absent  PW500
 
 Bad *content* is not raised through a batch: readers and the pipeline turn
@@ -69,6 +73,25 @@ class UnknownStageError(PipelineError, LookupError):
     code = "PW301"
 
 
+class UndeclaredLayerError(PipelineError, KeyError):
+    """A stage read a layer it did not declare in ``requires`` or ``optional``.
+
+    Stages see only what they declare, so the fingerprint of what they store
+    covers everything they read.
+    """
+
+    code = "PW302"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return f"{self.code} {self.args[0] if self.args else ''}"
+
+
+class UnknownLayerError(PipelineError, LookupError):
+    """Stored or decoded data names a layer that has no registered record type."""
+
+    code = "PW303"
+
+
 class StoreError(PropwatchError, RuntimeError):
     """The store could not be opened, migrated or written."""
 
@@ -79,6 +102,12 @@ class NotFoundError(StoreError, LookupError):
     """The requested document or record is not in the store."""
 
     code = "PW404"
+
+
+class StoreBusyError(StoreError, TimeoutError):
+    """Another process held the store (or its writer lock) past ``store.lock_timeout``."""
+
+    code = "PW409"
 
 
 class MissingExtraError(PropwatchError, ImportError):
@@ -101,6 +130,7 @@ __all__ = [
     "NotFoundError",
     "PipelineError",
     "PropwatchError",
+    "StoreBusyError",
     "StoreError",
     "UnknownStageError",
 ]

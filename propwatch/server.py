@@ -20,7 +20,8 @@ import json
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +29,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import NotFoundError, PropwatchError
+from .errors import NotFoundError, PropwatchError, StoreBusyError
 from .output.records import document_record, json_schema
 from .records import Document
 
@@ -59,14 +60,48 @@ def error_body(status: int, code: str, message: str) -> Response:
 
 
 class Workbench:
-    """Routes requests to store reads; one lock serializes store access."""
+    """Routes requests to store reads and writes.
+
+    The store is never held between requests: each request opens it
+    read-only and releases it (``Store.reading``), so CLI commands and an
+    ``analyze`` in other processes share the file meanwhile. ``POST
+    /api/analyze`` runs one analyze pipeline, built on the first POST and
+    kept, under the store's writer lock (``Store.writing``): one POST at a
+    time, after any other writing process (503 ``store-busy`` once
+    ``store.lock_timeout`` has passed).
+    """
 
     def __init__(self, store, token: str, pipeline_factory: Callable[[], Any] | None = None, open_pages: bool = False):
         self.store = store
         self.token = token
         self.pipeline_factory = pipeline_factory
         self.open_pages = open_pages
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # serializes an in-memory store, which cannot be reopened per request
+        self.write_lock = threading.Lock()
+        self._pipeline: Any = None
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """The store for one request's reads, released after it."""
+        if self.store.path == ":memory:":
+            with self.lock:
+                yield self.store
+            return
+        with self.store.reading() as store:
+            yield store
+
+    def pipeline(self) -> Any:
+        """The analyze pipeline, built on first use (models load once)."""
+        with self.write_lock:
+            if self._pipeline is None:
+                self._pipeline = self.pipeline_factory()
+            return self._pipeline
+
+    def close(self) -> None:
+        with self.write_lock:
+            if self._pipeline is not None:
+                self._pipeline.close()
+                self._pipeline = None
 
     # ------------------------------------------------------------ auth
 
@@ -100,27 +135,29 @@ class Workbench:
             if path == "/api/schema":
                 return _json(json_schema())
             if path == "/api/rejections":
-                with self.lock:
-                    rows = self.store.rejections()
+                with self.reading() as store:
+                    rows = store.rejections()
                 return _json([{"source": r.source, "line": r.line, "kind": r.kind, "reason": r.reason} for r in rows])
             raise ApiError(404, "not-found", f"no such page or endpoint: {path}")
         if method == "POST" and path == "/api/analyze":
             return self.api_analyze(body)
         raise ApiError(405, "method-not-allowed", f"{method} is not allowed on {path}")
 
-    def _get(self, doc_id: str) -> Document:
-        with self.lock:
-            try:
-                return self.store.get(doc_id)
-            except NotFoundError:
-                raise ApiError(404, "not-found", f"no story {doc_id}") from None
+    def _get(self, doc_id: str, store: Any = None) -> Document:
+        if store is None:
+            with self.reading() as store:
+                return self._get(doc_id, store)
+        try:
+            return store.get(doc_id)
+        except NotFoundError:
+            raise ApiError(404, "not-found", f"no story {doc_id}") from None
 
     def _documents(self, query: dict[str, list[str]]) -> list[Document]:
         outlet = (query.get("outlet") or [""])[0].casefold()
         language = (query.get("language") or [""])[0]
         needle = (query.get("q") or [""])[0].casefold()
-        with self.lock:
-            docs = list(self.store.iter_documents(layers=None))
+        with self.reading() as store:
+            docs = list(store.iter_documents(layers=None))
         out = []
         for doc in docs:
             if outlet and (doc.outlet or "").casefold() != outlet:
@@ -164,8 +201,8 @@ class Workbench:
         from .ingest.readers import _document_from_record
 
         items = [_document_from_record(a, "<api>", i + 1) for i, a in enumerate(articles)]
-        with self.lock:
-            pipeline = self.pipeline_factory()
+        pipeline = self.pipeline()
+        with self.write_lock, self.store.writing():
             outcomes, rejected, _ = pipeline.process_batch(items)
         return _json({
             "stories": [dict(document_record(o.document), status=o.status) for o in outcomes],
@@ -175,17 +212,17 @@ class Workbench:
     def page_index(self) -> Response:
         from .output.report import render_index
 
-        with self.lock:
-            docs = list(self.store.iter_documents())
-            rejections = self.store.rejections()
+        with self.reading() as store:
+            docs = list(store.iter_documents())
+            rejections = store.rejections()
         return Response(200, render_index(docs, rejections, story_href="stories/{id}").encode(), "text/html; charset=utf-8")
 
     def page_story(self, doc_id: str) -> Response:
         from .output.report import render_story
 
-        doc = self._get(doc_id)
-        with self.lock:
-            sources = self.store.sources_of(doc.id)
+        with self.reading() as store:
+            doc = self._get(doc_id, store)
+            sources = store.sources_of(doc.id)
         return Response(200, render_story(doc, sources).encode(), "text/html; charset=utf-8")
 
 
@@ -204,6 +241,8 @@ def make_handler(bench: Workbench) -> type[BaseHTTPRequestHandler]:
                 response = bench.handle(method, parts.path, parse_qs(parts.query), self.headers, body)
             except ApiError as exc:
                 response = error_body(exc.status, exc.code, exc.message)
+            except StoreBusyError as exc:
+                response = error_body(503, "store-busy", str(exc))
             except PropwatchError as exc:
                 response = error_body(500, "propwatch-error", str(exc))
             except Exception as exc:  # noqa: BLE001 - a request never kills the server

@@ -46,8 +46,7 @@ def load(config: Path | None, store: Path | None):
 def open_store(config: Path | None, store: Path | None, read_only: bool = False):
     from ..store import Store
 
-    cfg = load(config, store)
-    return Store(cfg.store_path, read_only=read_only)
+    return Store.from_config(load(config, store), read_only=read_only)
 
 
 def stderr_console():
@@ -75,10 +74,12 @@ def analyze(
     from ..output.records import document_record
     from ..output.writers import RecordWriter
     from ..pipeline import Pipeline
+    from ..store import Store
 
     cfg = load(config, store)
     console = stderr_console()
-    pipeline = Pipeline(cfg)
+    st = Store.from_config(cfg)
+    pipeline = Pipeline(cfg, store=st)
     layers = cfg.get("output.layers") or None
     out_stream = None
     writer = None
@@ -117,7 +118,9 @@ def analyze(
             print(f"committed batch {n}", file=sys.stderr, flush=True)
 
     try:
-        summary = pipeline.analyze(paths, on_outcome=on_outcome, on_rejection=on_rejection, on_batch=on_batch)
+        # the writer lock for the whole run: a second analyze on this store waits for this one
+        with st.writing():
+            summary = pipeline.analyze(paths, on_outcome=on_outcome, on_rejection=on_rejection, on_batch=on_batch)
     finally:
         if progress is not None:
             progress.stop()
@@ -128,11 +131,13 @@ def analyze(
     if report is not None:
         from ..output.report import write_report
 
-        docs = pipeline.store.load(list(dict.fromkeys(summary.doc_ids)))
-        write_report(docs, report, summary.rejected, store=pipeline.store)
+        with st.reading() as reader:
+            docs = reader.load(list(dict.fromkeys(summary.doc_ids)))
+            write_report(docs, report, summary.rejected, store=reader)
     pipeline.close()
+    st.release()
     if not quiet:
-        _print_summary(console, summary, pipeline.store.path, report)
+        _print_summary(console, summary, st.path, report)
     return 2 if summary.rejected else 0
 
 
@@ -274,7 +279,7 @@ def export(
     layers = cfg.get("output.layers") or None
     from ..store import Store
 
-    with Store(cfg.store_path, read_only=True) as st:
+    with Store.from_config(cfg, read_only=True) as st:
         if fmt is ExportFormat.parquet:
             if output is None:
                 raise typer.BadParameter("parquet needs --output FILE", param_hint="--output")
@@ -302,7 +307,7 @@ def report(
     """Write the HTML report for every stored story."""
     from ..output.report import write_report
 
-    with open_store(config, store) as st:
+    with open_store(config, store, read_only=True) as st:
         result = write_report(list(st.iter_documents()), out, st.rejections(), store=st)
     print(f"wrote {result.stories} stories to {result.index}", file=sys.stderr)
     return 0
@@ -363,7 +368,8 @@ def serve(
     from ..store import Store
 
     cfg = load(config, store)
-    st = Store(cfg.store_path)
+    # opened per request and released after it: CLI commands and `analyze` share the file meanwhile
+    st = Store.from_config(cfg, read_only=read_only)
     token = token or new_token()
     loopback = host == "localhost" or (host.replace(".", "").isdigit() and ipaddress.ip_address(host).is_loopback)
     factory = None if read_only else (lambda: Pipeline(cfg, store=st))
@@ -378,5 +384,6 @@ def serve(
         pass
     finally:
         httpd.server_close()
+        bench.close()
         st.close()
     return 0

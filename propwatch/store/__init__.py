@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -151,26 +152,134 @@ class StoredLayer:
 class Store:
     """A propwatch store in one DuckDB file; ``":memory:"`` for a throwaway one."""
 
-    def __init__(self, path: str | Path = "propwatch.duckdb", read_only: bool = False):
-        import duckdb
-
+    def __init__(
+        self,
+        path: str | Path = "propwatch.duckdb",
+        read_only: bool = False,
+        lock_timeout: float | None = None,
+        tell: Tell | None = tell_stderr,
+    ):
+        """Nothing is opened here: the first use of :attr:`con` leases the file (see
+        :mod:`propwatch.storelock`), :meth:`release` hands it back. ``lock_timeout``:
+        seconds to wait for other processes (``store.lock_timeout``); ``tell``: where
+        the one "waiting for ..." line goes (stderr; None: nowhere).
+        """
         self.path = str(path)
-        if read_only and self.path != ":memory:" and not Path(self.path).exists():
-            raise NotFoundError(f"no store at {self.path}: run `propwatch analyze` first, or name one with --store")
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        self.read_only = read_only
+        self.lock_timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else float(lock_timeout)
+        self.tell = tell
         self._lock = threading.RLock()
-        if not read_only:
+        self._con: Any = None
+        self._lease: Lease | None = None
+        self._writer: WriterLock | None = None  # taken for the open lease of a read-write store
+        self._depth = 0
+        self._release_pending = False
+        self._migrated = read_only
+        self._finalizer: weakref.finalize | None = None
+        if self.path == ":memory:":
+            import duckdb
+
+            self._con = duckdb.connect(":memory:")
             self.migrate()
+            self._migrated = True
+            return
+        if read_only and not Path(self.path).exists():
+            raise NotFoundError(f"no store at {self.path}: run `propwatch analyze` first, or name one with --store")
+        if not read_only and not Path(self.path).exists():
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.migrate()  # a new store is made at once, so that readers find it
+            self.release()
+
+    @classmethod
+    def from_config(cls, config: Any, read_only: bool = False, tell: Tell | None = tell_stderr) -> "Store":
+        """The store a config names, with its ``store.lock_timeout``."""
+        return cls(config.store_path, read_only=read_only,
+                   lock_timeout=config.get("store.lock_timeout", DEFAULT_LOCK_TIMEOUT), tell=tell)
 
     # ------------------------------------------------------------ lifecycle
 
+    @property
+    def con(self) -> Any:
+        """The DuckDB connection, leased on first use after :meth:`release`."""
+        con = self._con
+        if con is None:
+            with self._lock:
+                if self._con is None:
+                    self._open()
+                con = self._con
+        return con
+
+    def _open(self) -> None:
+        if self.path == ":memory:":
+            raise StoreError("this in-memory store was closed")
+        writer = None
+        if not self.read_only:
+            writer = writer_lock(self.path)
+            writer.acquire(self.lock_timeout, self.tell)
+        try:
+            lease = lease_store(self.path, write=not self.read_only, timeout=self.lock_timeout, tell=self.tell)
+        except BaseException:
+            if writer is not None:
+                writer.release()
+            raise
+        self._lease, self._writer, self._con = lease, writer, lease.cursor
+        # a Store dropped without release() still hands the file back
+        self._finalizer = weakref.finalize(self, _hand_back, lease, writer)
+        if not self._migrated:
+            self.migrate()
+            self._migrated = True
+
+    def release(self) -> None:
+        """Hand the file back (other processes may then lock it); the next use reopens it.
+
+        Inside a transaction the release waits for its end. No-op for ``":memory:"``.
+        """
+        with self._lock:
+            if self._depth:
+                self._release_pending = True
+                return
+            finalizer, self._finalizer = self._finalizer, None
+            if self._lease is not None:
+                self._con = self._lease = self._writer = None
+            if finalizer is not None:
+                finalizer()
+
+    @contextmanager
+    def writing(self) -> Iterator["Store"]:
+        """Hold the store's writer lock for the block (a whole ``analyze`` run, one API
+        request), waiting up to ``lock_timeout`` for another writer; the file is
+        released at the end."""
+        if self.read_only:
+            raise StoreError(f"store {self.path} was opened read-only")
+        if self.path == ":memory:":
+            yield self
+            return
+        writer = writer_lock(self.path)
+        writer.acquire(self.lock_timeout, self.tell)
+        try:
+            yield self
+        finally:
+            self.release()
+            writer.release()
+
+    @contextmanager
+    def reading(self) -> Iterator["Store"]:
+        """A read-only store on the same file for one unit of work, released after
+        (this store itself for ``":memory:"``)."""
+        if self.path == ":memory:":
+            yield self
+            return
+        reader = Store(self.path, read_only=True, lock_timeout=self.lock_timeout, tell=self.tell)
+        try:
+            yield reader
+        finally:
+            reader.close()
+
     def close(self) -> None:
-        self.con.close()
+        self.release()
+        if self.path == ":memory:" and self._con is not None:
+            self._con.close()
+            self._con = None
 
     def __enter__(self) -> "Store":
         return self
@@ -198,16 +307,24 @@ class Store:
         import duckdb
 
         with self._lock:
-            self.con.execute("BEGIN TRANSACTION")
+            con = self.con
+            con.execute("BEGIN TRANSACTION")
+            self._depth += 1
             try:
-                yield
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
-            try:
-                self.con.execute("COMMIT")
-            except duckdb.Error as exc:
-                raise StoreError(f"commit failed on {self.path}: {exc}") from None
+                try:
+                    yield
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                try:
+                    con.execute("COMMIT")
+                except duckdb.Error as exc:
+                    raise StoreError(f"commit failed on {self.path}: {exc}") from None
+            finally:
+                self._depth -= 1
+                if not self._depth and self._release_pending:
+                    self._release_pending = False
+                    self.release()
 
     # ------------------------------------------------------------ writing
 
@@ -416,6 +533,12 @@ class Store:
             params.append(run_id)
         query += " ORDER BY rejected_at, source, line"
         return [Rejection(s, k, r, line) for s, line, k, r in self.con.execute(query, params).fetchall()]
+
+
+def _hand_back(lease: Lease, writer: WriterLock | None) -> None:
+    lease.close()
+    if writer is not None:
+        writer.release()
 
 
 def decode_layer(layer: str, payload: str) -> tuple:

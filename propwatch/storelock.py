@@ -1,0 +1,410 @@
+"""Sharing one store file between processes: short leases and a writer lock.
+
+DuckDB lets one process write a file or many processes read it, never both
+at once. So no process keeps the file open: a
+:class:`~propwatch.store.Store` *leases* it when a method first needs a
+connection and hands it back on ``Store.release()``; a process holds the
+file lock only while it reads or writes::
+
+    reader (list, show, a server request)   lease read-only -> query -> release
+    writer (analyze)                        writer lock for the whole run, and per batch:
+                                            lease read-write -> read, write -> release
+
+Leases. Per process, each store file has a *hub*: an in-memory DuckDB
+instance made once (an instance costs tens of milliseconds to create, an
+``ATTACH`` about one) that ``ATTACH``es the file while at least one lease
+is out and ``DETACH``es it, dropping the lock, when the last comes back. A
+lease is a cursor of the hub with ``USE`` of the attachment. Threads of one
+process share the attachment: read-only while only readers are out,
+read-write once a writer needs it (the writer waits for its own process's
+readers to come back; readers then share its attachment).
+
+Attaching while another process holds a conflicting lock is retried with
+backoff up to ``store.lock_timeout`` seconds, then fails with
+:class:`~propwatch.errors.StoreBusyError` naming the file and who holds it.
+Readers are not starved by a writer that leases batch after batch: a
+reader that found the file locked holds a shared flock on
+``STORE.readers.lock`` until it is in, and a writer about to attach first
+waits (at most ``YIELD_MAX`` s) until it can take that lock exclusively,
+so the readers waiting when a batch ends get their turn before the next.
+
+Writer lock. Writing processes take ``STORE.writer.lock`` (``fcntl.flock``)
+first, so they queue instead of racing for the file: ``analyze`` holds it
+for its whole run, the server for one ``POST /api/analyze``. The file holds
+the holder's pid, command and start time as JSON, for the messages of those
+who wait. The kernel drops a flock when its process dies, even on
+``kill -9``: a stale lock is taken over without a word. Within a process
+the writer lock is re-entrant (counted), across threads too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from hashlib import sha1
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreBusyError, StoreError
+
+DEFAULT_LOCK_TIMEOUT = 30.0
+IDLE_HUBS = 4  # idle hubs (files no lease holds) kept per process, most recent first
+TELL_AFTER = 1.0  # seconds a reader waits before it says so
+YIELD_MAX = 2.0  # seconds a writer lets waiting readers go first, at most
+
+Tell = Callable[[str], None]
+
+
+def tell_stderr(message: str) -> None:
+    print(f"propwatch: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- who holds it
+
+
+@dataclass(frozen=True)
+class Holder:
+    pid: int | None
+    command: str = ""
+    since: str = ""
+
+    def describe(self) -> str:
+        if self.pid is None:
+            return "another process"
+        parts = [self.command] if self.command else []
+        if self.since:
+            parts.append(f"since {self.since}")
+        return f"pid {self.pid}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def writer_lock_path(store_path: str) -> str:
+    return f"{store_path}.writer.lock"
+
+
+def readers_lock_path(store_path: str) -> str:
+    return f"{store_path}.readers.lock"
+
+
+def _announce_waiting(store_path: str) -> int | None:
+    """A shared flock on ``STORE.readers.lock``: a reader waits for the file (None: not now)."""
+    fd = os.open(readers_lock_path(store_path), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _done_waiting(fd: int | None) -> None:
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _yield_to_readers(store_path: str, until: float) -> None:
+    """Before a writer attaches: wait until no reader waits for the file (or ``until``)."""
+    path = readers_lock_path(store_path)
+    if not os.path.exists(path):
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= until:
+                    return
+                time.sleep(0.005)
+    finally:
+        os.close(fd)
+
+
+def read_holder(store_path: str) -> Holder | None:
+    """The writer recorded in the store's writer lock file (may be stale)."""
+    try:
+        text = Path(writer_lock_path(store_path)).read_text("utf-8")
+        data = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    return Holder(data.get("pid"), data.get("command", ""), data.get("since", "")) if isinstance(data, dict) else None
+
+
+def command_of(pid: int) -> str:
+    """The command line of a process, where /proc tells it."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return _short_command(raw.decode("utf-8", "replace").split("\0"))
+
+
+def _short_command(argv: list[str]) -> str:
+    argv = [a for a in argv if a]
+    for i, arg in enumerate(argv):  # python -m propwatch ... / .../bin/propwatch ...
+        if arg == "propwatch" or arg.endswith("/propwatch"):
+            return " ".join(["propwatch", *argv[i + 1:]])[:200]
+    return " ".join(argv)[:200]
+
+
+def lock_holder(store_path: str, error: BaseException | None = None) -> Holder:
+    """Who keeps the file: the pid DuckDB names in its lock error, with the writer's details."""
+    pid = None
+    if error is not None:
+        found = re.search(r"\(PID (\d+)\)", str(error))
+        pid = int(found.group(1)) if found else None
+    writer = read_holder(store_path)
+    if writer is not None and (pid is None or writer.pid == pid):
+        return writer
+    if pid is not None:
+        return Holder(pid, command_of(pid))
+    return Holder(None)
+
+
+# ---------------------------------------------------------------- writer lock
+
+
+class WriterLock:
+    """``STORE.writer.lock``: one writing process at a time; counted within the process."""
+
+    def __init__(self, store_path: str):
+        self.store_path = store_path
+        self.path = writer_lock_path(store_path)
+        self._count = 0
+        self._fd: int | None = None
+        self._mutex = threading.Lock()
+
+    @property
+    def held(self) -> bool:
+        return self._count > 0
+
+    def acquire(self, timeout: float = DEFAULT_LOCK_TIMEOUT, tell: Tell | None = tell_stderr) -> None:
+        with self._mutex:
+            if self._count:
+                self._count += 1
+                return
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            deadline = time.monotonic() + timeout
+            delay, told = 0.02, False
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    holder = read_holder(self.store_path) or Holder(None)
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        os.close(fd)
+                        raise StoreBusyError(
+                            f"store {self.store_path} has another writer: {holder.describe()} still writes after "
+                            f"{timeout:g} s; wait for it to finish, or raise store.lock_timeout"
+                        ) from None
+                    if not told and tell is not None:
+                        tell(f"waiting for the writer {holder.describe()} to finish with {self.store_path}; "
+                             f"giving up after {timeout:g} s (store.lock_timeout)")
+                        told = True
+                    time.sleep(min(delay, left))
+                    delay = min(delay * 2, 0.25)
+            me = {"pid": os.getpid(), "command": _short_command(sys.argv) or "python",
+                  "since": datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
+            self._fd, self._count = fd, 1
+
+    def release(self) -> None:
+        with self._mutex:
+            if not self._count:
+                return
+            self._count -= 1
+            if self._count or self._fd is None:
+                return
+            fd, self._fd = self._fd, None
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+_WRITERS: dict[str, WriterLock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def writer_lock(store_path: str) -> WriterLock:
+    """This process's writer lock of a store file (one object per file)."""
+    key = _key(store_path)
+    with _WRITERS_LOCK:
+        lock = _WRITERS.get(key)
+        if lock is None:
+            lock = _WRITERS[key] = WriterLock(store_path)
+        return lock
+
+
+# ---------------------------------------------------------------- leases
+
+
+class Lease:
+    """One connection to a store file; ``close()`` hands it back (once)."""
+
+    def __init__(self, hub: "_Hub", cursor: Any):
+        self._hub = hub
+        self.cursor = cursor
+
+    def close(self) -> None:
+        cursor, self.cursor = self.cursor, None
+        if cursor is not None:
+            self._hub.give_back(cursor)
+
+
+class _Hub:
+    """The in-memory DuckDB instance that attaches one store file for this process."""
+
+    def __init__(self, path: str):
+        import duckdb
+
+        self.path = path
+        self.alias = "pw_" + sha1(_key(path).encode()).hexdigest()[:12]
+        self.base = duckdb.connect(":memory:")
+        self.mode: str | None = None  # None, "ro" or "rw"
+        self.users = 0
+        self.pending = 0  # leases being made (guarded by _HUBS_LOCK)
+        self.writers_waiting = 0
+        self.cond = threading.Condition()
+
+    def lease(self, write: bool, timeout: float, tell: Tell | None) -> Lease:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            if write:
+                self.writers_waiting += 1
+            try:
+                while True:
+                    if self.mode == "rw" or (self.mode == "ro" and not write and not self.writers_waiting):
+                        break
+                    if self.mode is None:
+                        self._attach(write, deadline, timeout, tell)
+                        break
+                    if self.users == 0:  # attached read-only, nobody reading: reattach for writing
+                        self._detach()
+                        continue
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise StoreBusyError(
+                            f"store {self.path} is busy: readers in this process kept it past {timeout:g} s (store.lock_timeout)"
+                        )
+                    self.cond.wait(left)
+            finally:
+                if write:
+                    self.writers_waiting -= 1
+            self.users += 1
+        try:
+            cursor = self.base.cursor()
+            cursor.execute(f'USE "{self.alias}"')
+        except BaseException:
+            self.give_back(None)
+            raise
+        return Lease(self, cursor)
+
+    def give_back(self, cursor: Any) -> None:
+        if cursor is not None:
+            cursor.close()
+        with self.cond:
+            self.users -= 1
+            if self.users == 0 and self.mode is not None:
+                self._detach()
+            self.cond.notify_all()
+
+    def _attach(self, write: bool, deadline: float, timeout: float, tell: Tell | None) -> None:
+        import duckdb
+
+        quoted = self.path.replace("'", "''")
+        sql = f"ATTACH '{quoted}' AS \"{self.alias}\"" + ("" if write else " (READ_ONLY)")
+        started = time.monotonic()
+        if write:
+            _yield_to_readers(self.path, min(deadline, started + YIELD_MAX))
+        delay, told = 0.01, False
+        waiting: int | None = None
+        try:
+            while True:
+                try:
+                    self.base.execute(sql)
+                    self.mode = "rw" if write else "ro"
+                    return
+                except duckdb.Error as exc:
+                    if not _lock_conflict(exc):
+                        raise StoreError(f"cannot open store {self.path}: {exc}") from None
+                    if not write and waiting is None:
+                        waiting = _announce_waiting(self.path)
+                    self._wait_turn(exc, started, deadline, timeout, tell, told)
+                    told = told or (tell is not None and time.monotonic() - started >= TELL_AFTER)
+                    time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
+                    delay = min(delay * 2, 0.1)
+        finally:
+            _done_waiting(waiting)
+
+    def _wait_turn(self, exc: BaseException, started: float, deadline: float, timeout: float,
+                   tell: Tell | None, told: bool) -> None:
+        """Raise once the deadline is past; say once (after a second) that we wait, and for whom."""
+        now = time.monotonic()
+        if now >= deadline:
+            raise StoreBusyError(
+                f"store {self.path} is busy: {lock_holder(self.path, exc).describe()} still holds it after "
+                f"{timeout:g} s; wait for it to finish, or raise store.lock_timeout"
+            ) from None
+        if not told and tell is not None and now - started >= TELL_AFTER:
+            tell(f"{self.path} is held by {lock_holder(self.path, exc).describe()}; "
+                 f"waiting up to {timeout:g} s (store.lock_timeout)")
+
+    def _detach(self) -> None:
+        self.base.execute(f'DETACH "{self.alias}"')
+        self.mode = None
+
+    def idle(self) -> bool:
+        return self.pending == 0 and self.users == 0 and self.mode is None
+
+
+def _lock_conflict(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text or "file handle conflict" in text
+
+
+_HUBS: OrderedDict[str, _Hub] = OrderedDict()
+_HUBS_LOCK = threading.Lock()
+
+
+def lease(store_path: str, write: bool, timeout: float = DEFAULT_LOCK_TIMEOUT, tell: Tell | None = tell_stderr) -> Lease:
+    """A connection to the store file, read-write when ``write``; waits up to ``timeout`` s for other processes."""
+    key = _key(store_path)
+    with _HUBS_LOCK:
+        hub = _HUBS.get(key)
+        if hub is None:
+            hub = _HUBS[key] = _Hub(store_path)
+        _HUBS.move_to_end(key)
+        hub.pending += 1
+        idle = [k for k, h in _HUBS.items() if k != key and h.idle()]
+        for old in idle[:max(0, len(idle) - IDLE_HUBS)]:
+            _HUBS.pop(old).base.close()
+    try:
+        return hub.lease(write, timeout, tell)
+    finally:
+        with _HUBS_LOCK:
+            hub.pending -= 1
+
+
+def _key(store_path: str) -> str:
+    return os.path.realpath(store_path)
+
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT", "Holder", "Lease", "WriterLock", "lease", "lock_holder", "read_holder",
+    "tell_stderr", "writer_lock", "writer_lock_path",
+]
