@@ -2,8 +2,10 @@
 
 Config is data. ``data/defaults.toml`` holds every key with its default;
 a user's ``propwatch.toml`` may set any of them, and each stage's own
-settings under ``[stages.NAME]`` (validated against that stage's
-``defaults``). Every problem is reported at once, by dotted path.
+settings under ``[stages.NAME]``. The merged result is checked against the
+settings models of :mod:`propwatch.settings` (one per section) and each
+stage's ``settings_model``: types, ranges and choices. Every problem is
+reported at once, as ``origin: dotted.path: message``.
 """
 
 from __future__ import annotations
@@ -49,11 +51,21 @@ class Config:
     def store_path(self) -> Path:
         return Path(self.get("store.path"))
 
+    @property
+    def settings(self):
+        """The top-level sections as typed models (:class:`propwatch.settings.Settings`)."""
+        from .settings import Settings
+
+        return Settings.model_validate({k: v for k, v in self.data.items() if k != "stages"})
+
 
 def load_config(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
     """Defaults, then ``path`` (or ./propwatch.toml when present), then ``overrides``.
 
-    ``overrides`` uses dotted keys, e.g. ``{"store.path": "x.duckdb"}``.
+    ``overrides`` uses dotted keys, e.g. ``{"store.path": "x.duckdb"}``. The
+    result is checked against the settings models (:mod:`propwatch.settings`):
+    every problem is one ``origin: dotted.path: message`` line of one
+    :class:`ConfigError`.
     """
     data = packaged_defaults()
     origin = "defaults"
@@ -77,16 +89,21 @@ def load_config(path: str | os.PathLike | None = None, overrides: Mapping[str, A
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     _merge(data, user, "", problems)
-    _validate_stages(data, problems)
+    data = _validate(data, problems)
     if problems:
         raise ConfigError([f"{origin}: {p}" for p in problems])
     return Config(data=data, origin=origin)
 
 
 def _merge(base: dict[str, Any], user: Mapping[str, Any], prefix: str, problems: list[str]) -> None:
+    """Lay ``user`` over ``base``: tables merge key by key, anything else replaces
+    (the settings models judge the result)."""
     for key, value in user.items():
         dotted = f"{prefix}{key}"
-        if dotted == "stages" and isinstance(value, Mapping):
+        if dotted == "stages":
+            if not isinstance(value, Mapping):
+                problems.append(f"stages: expected a table, got {type(value).__name__} {value!r}")
+                continue
             base.setdefault("stages", {})
             for stage, settings in value.items():
                 if not isinstance(settings, Mapping):
@@ -94,80 +111,55 @@ def _merge(base: dict[str, Any], user: Mapping[str, Any], prefix: str, problems:
                     continue
                 base["stages"].setdefault(stage, {}).update(copy.deepcopy(dict(settings)))
             continue
-        if key not in base:
-            problems.append(f"{dotted}: unknown setting")
+        if isinstance(base.get(key), dict) and isinstance(value, Mapping):
+            _merge(base[key], value, dotted + ".", problems)
             continue
-        default = base[key]
-        if isinstance(default, dict):
-            if not isinstance(value, Mapping):
-                problems.append(f"{dotted}: expected a table, got {type(value).__name__}")
-                continue
-            _merge(default, value, dotted + ".", problems)
-            continue
-        checked = _check_type(dotted, default, value, problems)
-        if checked is not _INVALID:
-            base[key] = checked
+        base[key] = copy.deepcopy(value)
 
 
-_INVALID = object()
+def _validate(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The checked configuration: the top-level sections through their models, then
+    each ``[stages.NAME]`` through its stage's; problems are appended."""
+    from .settings import Settings, validate
+
+    stage_tables = data.pop("stages", {})
+    settings, found = validate(Settings, data)
+    problems.extend(found)
+    out = settings.model_dump() if settings is not None else data
+    out["stages"] = _validate_stages(out, stage_tables, problems)
+    return out
 
 
-def _check_type(dotted: str, default: Any, value: Any, problems: list[str]) -> Any:
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, list):
-        ok = isinstance(value, list)
-    elif default is None:
-        ok = True
-    else:
-        ok = isinstance(value, type(default))
-    if not ok:
-        problems.append(f"{dotted}: expected {type(default).__name__}, got {type(value).__name__} {value!r}")
-        return _INVALID
-    return value
-
-
-def _validate_stages(data: dict[str, Any], problems: list[str]) -> None:
-    """Check [stages.NAME] tables against each stage's declared defaults."""
+def _validate_stages(data: dict[str, Any], tables: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """Check [stages.NAME] tables against each stage's settings model; add the
+    defaults of every stage the pipeline names."""
     from .registry import load_plugins, stages
+    from .settings import defaults_of, settings_model_for, validate
 
-    try:
-        load_plugins(list(data.get("plugins", [])))
-    except ImportError as exc:
-        problems.append(f"plugins: cannot import: {exc}")
-    settings = data.setdefault("stages", {})
-    for name, table in list(settings.items()):
+    plugins = data.get("plugins", [])
+    if isinstance(plugins, list) and all(isinstance(m, str) for m in plugins):
+        try:
+            load_plugins(plugins)
+        except ImportError as exc:
+            problems.append(f"plugins: cannot import: {exc}")
+    settings: dict[str, Any] = {}
+    for name, table in tables.items():
         try:
             cls = stages.get(name)
         except LookupError:
             problems.append(f"stages.{name}: no stage named {name!r}")
             continue
-        defaults = dict(getattr(cls, "defaults", {}))
-        merged = copy.deepcopy(defaults)
-        for key, value in table.items():
-            dotted = f"stages.{name}.{key}"
-            if key not in defaults:
-                problems.append(f"{dotted}: unknown setting (known: {', '.join(sorted(defaults)) or 'none'})")
-                continue
-            checked = _check_type(dotted, defaults[key], value, problems)
-            if checked is not _INVALID:
-                merged[key] = checked
-        settings[name] = merged
-    for ref in data.get("pipeline", {}).get("stages", []):
+        checked, found = validate(settings_model_for(cls), table, f"stages.{name}", known=True)
+        problems.extend(found)
+        settings[name] = checked.model_dump() if checked is not None else dict(table)
+    refs = data.get("pipeline", {}).get("stages", []) if isinstance(data.get("pipeline"), Mapping) else []
+    for ref in refs if isinstance(refs, list) else []:
         if not isinstance(ref, str):
-            problems.append(f"pipeline.stages: expected stage names, got {ref!r}")
-            continue
+            continue  # reported by the pipeline model
         try:
             cls = stages.get(ref)
         except LookupError as exc:
-            problems.append(f"pipeline.stages: {exc}")
+            problems.append(f"pipeline.stages: {exc.args[0] if exc.args else exc}")
             continue
-        settings.setdefault(cls.name, copy.deepcopy(dict(getattr(cls, "defaults", {}))))
-    batch = data.get("pipeline", {}).get("batch_size", 1)
-    if isinstance(batch, int) and batch < 1:
-        problems.append("pipeline.batch_size: must be at least 1")
+        settings.setdefault(cls.name, defaults_of(settings_model_for(cls)))
+    return settings

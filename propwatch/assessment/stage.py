@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from ..ingest.outlets import outlet_by_name
 from ..records import Document, Span, layer_record, record_to_dict
+from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 
 
@@ -163,6 +164,10 @@ def assess(doc: Document, weights: Mapping[str, Any]) -> Assessment:
     return Assessment(start=0, end=0, text="", score=score, label=label, reasons=tuple(reasons))
 
 
+class AssessmentSettings(StageSettings):
+    weights_file: str = Field("", description='A weights TOML to use instead of the packaged one ("" = packaged).')
+
+
 @register_stage("assessment", version=1)
 class AssessmentStage(LayerStage):
     """Risk score and reasons from whatever analysis layers the pipeline made."""
@@ -171,7 +176,7 @@ class AssessmentStage(LayerStage):
     optional = ("techniques", "quotes", "sourcing", "claims", "debunk_matches", "denials", "entities")
     assigns = ("assessment",)
     layer = "assessment"
-    defaults = {"weights_file": ""}
+    settings_model = AssessmentSettings
 
     def predict(self, docs: Sequence[Document]) -> list[list[Assessment]]:
         weights = load_weights(self.config.get("weights_file", ""))

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from . import checkworthiness as _checkworthiness  # noqa: F401  (registers its backends)
 from ..records import Document, Span, layer_record
+from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 
 
@@ -93,24 +94,26 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+class ClaimsSettings(StageSettings):
+    backend: BackendName("checkworthiness") = Field(
+        "checkworthiness_onnx",
+        description="Check-worthiness backend: checkworthiness_onnx (shipped fine-tuned MiniLM, averaged with the "
+        "linear model), checkworthiness_linear (embedding + TF-IDF alone) or checkworthiness_fake.",
+    )
+    embedder: str = Field("", description='Embeddings backend for the linear model ("" = the one it was trained with).')
+    min_score: float = Field(
+        -1.0, le=1, description="Keep claims scoring at least this; a negative value means the model's tuned threshold."
+    )
+    min_words: int = Field(5, ge=0, description="Sentences with fewer words are never claims.")
+    max_chars: int = Field(600, ge=1, description="Sentences with more characters are skipped (tables, run-on scrapes).")
+
+
 @register_stage("claims", version=1)
 class ClaimsStage(LayerStage):
     requires = ("text", "sentences")
     assigns = ("claims",)
     layer = "claims"
-    defaults: ClassVar[dict[str, Any]] = {
-        # check-worthiness backend: checkworthiness_onnx (shipped fine-tuned MiniLM, averaged with
-        # the linear model), checkworthiness_linear (embedding + TF-IDF alone) or checkworthiness_fake
-        "backend": "checkworthiness_onnx",
-        # embeddings backend for the linear model ("" = the one it was trained with)
-        "embedder": "",
-        # keep claims scoring at least this; a negative value means the model's tuned threshold
-        "min_score": -1.0,
-        # sentences with fewer words are never claims
-        "min_words": 5,
-        # sentences with more characters are skipped (tables, run-on scrapes)
-        "max_chars": 600,
-    }
+    settings_model = ClaimsSettings
 
     def _backend(self):
         from ..registry import backends

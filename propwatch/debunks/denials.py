@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..records import Document, Span, layer_record
+from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 
 _EVAL_WORDS = (
@@ -217,12 +218,16 @@ def find_denials(doc: Document) -> list[Denial]:
     return out
 
 
+class DenialSettings(StageSettings):
+    """``denials`` has no settings."""
+
+
 @register_stage("denials", version=1)
 class DenialStage(LayerStage):
     requires = ("sentences",)
     assigns = ("denials",)
     layer = "denials"
-    defaults: ClassVar[dict[str, Any]] = {}
+    settings_model = DenialSettings
 
     def predict(self, docs: Sequence[Document]) -> list[list[Denial]]:
         return [find_denials(doc) for doc in docs]

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from ..records import Document, Span, layer_record
+from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 from .search import DEFAULTS, DebunkIndex
 
@@ -76,33 +77,51 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[a-z]{3,}", text.casefold()) if w not in _STOP}
 
 
+class DebunkMatchSettings(StageSettings):
+    database: str = Field("", description='The store whose debunks are matched ("" = the pipeline\'s own store).')
+    database_version: str = Field(
+        "", description="A label of the debunk database; change it to recompute the matches."
+    )
+    source: Literal["auto", "claims", "sentences"] = Field(
+        "auto", description="What is matched: claims, sentences, or auto (claims when the story has them)."
+    )
+    min_checkworthiness: float = Field(0.5, ge=0, le=1, description="Claims below this check-worthiness are not matched.")
+    min_words: int = Field(6, ge=0, description="Sentences with fewer words are not matched.")
+    top_k: int = Field(3, ge=1, description="Candidates retrieved per claim.")
+    threshold: float = Field(
+        -1.0, le=1, description="Score a match needs; a negative value means the index's tuned threshold."
+    )
+    min_fused: float = Field(
+        0.3, ge=0, le=1,
+        description="Story sentences rarely have a known match: also ask for this much fused (lexical+dense) similarity.",
+    )
+    related_min_score: float = Field(
+        0.3, ge=0, le=1,
+        description='Below the match threshold, keep a claim\'s best candidate as "related" when it scores this...',
+    )
+    related_min_fused: float = Field(0.28, ge=0, le=1, description="...and has this much fused similarity.")
+    w_dense: float = Field(DEFAULTS["w_dense"], ge=0, description="Weight of the dense (embedding) similarity in the fused score.")
+    w_bm25: float = Field(DEFAULTS["w_bm25"], ge=0, description="Weight of the BM25 (lexical) similarity in the fused score.")
+    embedder: str = Field(
+        "auto", description="auto | claims | backend | hash, or a registered embeddings backend by name."
+    )
+    cross_encoder: bool = Field(
+        False,
+        description="The cross-encoder (propwatch/models/claim_crossencoder/) over the reranker's top candidates, "
+        "when installed. Off here: better on CLEF tweets, but on the seeds' news sentences it made wrong matches "
+        "and costs 7x (docs/debunks.md).",
+    )
+    cross_candidates: int = Field(
+        0, ge=0, description="Candidates the cross-encoder reads; 0 = the number it was tuned with."
+    )
+
+
 @register_stage("debunk_matches", version=3)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     assigns = ("debunk_matches",)
     layer = "debunk_matches"
-    defaults: ClassVar[dict[str, Any]] = {
-        "database": "",
-        "database_version": "",
-        "source": "auto",  # auto | claims | sentences
-        "min_checkworthiness": 0.5,
-        "min_words": 6,
-        "top_k": 3,
-        "threshold": -1.0,
-        # story sentences rarely have a known match: also ask for this much fused (lexical+dense) similarity
-        "min_fused": 0.3,
-        # below the match threshold, keep a claim's best candidate as "related" when it is this close
-        "related_min_score": 0.3,
-        "related_min_fused": 0.28,
-        "w_dense": DEFAULTS["w_dense"],
-        "w_bm25": DEFAULTS["w_bm25"],
-        "embedder": "auto",  # auto | backend | hash
-        # the cross-encoder (propwatch/models/claim_crossencoder/) over the reranker's top candidates,
-        # when installed; cross_candidates 0 = the number it was tuned with. Off here: better on CLEF
-        # tweets, but on the seeds' news sentences it made wrong matches and costs 7x (docs/debunks.md)
-        "cross_encoder": False,
-        "cross_candidates": 0,
-    }
+    settings_model = DebunkMatchSettings
 
     def __init__(self, config=None, index: DebunkIndex | None = None):
         merged = dict(self.defaults)

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..records import Document, Span, layer_record
+from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 from ..trees import TreeEnsemble
 
@@ -301,12 +302,17 @@ class Stance(Span):
     by: str = "model"  # "model" or "denial" (an explicit denial record overrides)
 
 
+class StanceSettings(StageSettings):
+    model_dir: str = Field("", description='A stance model directory ("" = the shipped one).')
+    use_denials: bool = Field(True, description="A denial record over the match makes the stance \"denies\".")
+
+
 @register_stage("stance", version=1)
 class StanceStage(LayerStage):
     requires = ("debunk_matches",)
     assigns = ("stances",)
     layer = "stances"
-    defaults: ClassVar[dict[str, Any]] = {"model_dir": "", "use_denials": True}
+    settings_model = StanceSettings
 
     def predict(self, docs: Sequence[Document]) -> list[list[Stance]]:
         jobs: list[tuple[int, Any]] = []

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from ..records import Document, Sentence
+from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 
 ABBREVIATIONS = frozenset(
@@ -92,6 +93,10 @@ def _is_boundary(para: str, punct_start: int, end: int) -> bool:
     return bool(first) and (first.isupper() or first.isdigit() or first in _OPENERS)
 
 
+class SentenceSettings(StageSettings):
+    """``sentences`` has no settings."""
+
+
 @register_stage("sentences", version=1)
 class SentenceStage(LayerStage):
     """Sentences with their paragraph number."""
@@ -99,7 +104,7 @@ class SentenceStage(LayerStage):
     requires = ("text",)
     assigns = ("sentences",)
     layer = "sentences"
-    defaults: dict = {}
+    settings_model = SentenceSettings
 
     def predict(self, docs: Sequence[Document]) -> list[list[Sentence]]:
         return [

@@ -16,7 +16,12 @@ from .metadata import find_date, find_outlet, find_title, normalize_date
 from .outlets import attribution_counts
 from .split import split_stories
 from ..records import CleaningStep, Document, Rejection
+from ..settings import Field, StageSettings
 from ..stages.base import Stage, register_stage
+
+
+class CleanSettings(StageSettings):
+    """``clean`` has no settings."""
 
 
 @register_stage("clean", version=1)
@@ -26,7 +31,7 @@ class CleanStage(Stage):
     kind = "ingest"
     requires = ("raw",)
     assigns = ("text", "cleaning")
-    defaults: dict = {}
+    settings_model = CleanSettings
 
     def __call__(self, docs: Sequence[Document]) -> list[Document | Rejection]:
         out: list[Document | Rejection] = []
@@ -73,6 +78,15 @@ def _line_of(doc: Document) -> int | None:
     return int(rec.split()[-1]) if rec.startswith("line ") else None
 
 
+class SplitSettings(StageSettings):
+    enabled: bool = Field(True, description="Split glued pages (several stories on one page) into stories.")
+    min_story_words: int = Field(60, ge=1, description="...only where every part has this many words.")
+    require_caption: bool = Field(
+        True, description="...and only at headlines with a photo caption or a repeat of themselves under them "
+        "on the page (a plain title-case line inside an essay is a subheading)."
+    )
+
+
 @register_stage("split", version=1)
 class SplitStage(Stage):
     """One document per story on a glued page."""
@@ -80,7 +94,7 @@ class SplitStage(Stage):
     kind = "ingest"
     requires = ("text", "cleaning")
     assigns = ("story",)
-    defaults = {"enabled": True, "min_story_words": 60, "require_caption": True}
+    settings_model = SplitSettings
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         enabled = self.config.get("enabled", True)
@@ -111,6 +125,10 @@ class SplitStage(Stage):
         return out
 
 
+class MetadataSettings(StageSettings):
+    """``metadata`` has no settings."""
+
+
 @register_stage("metadata", version=1)
 class MetadataStage(Stage):
     """Title, outlet with its evidence, publication date."""
@@ -118,6 +136,7 @@ class MetadataStage(Stage):
     kind = "ingest"
     requires = ("text", "story")
     assigns = ("title", "outlet", "published")
+    settings_model = MetadataSettings
     defaults: dict = {}
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
@@ -155,6 +174,13 @@ def _identifier():
     return langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
 
 
+class LanguageSettings(StageSettings):
+    min_chars: int = Field(20, ge=0, description='Stories with fewer characters are language "und".')
+    min_probability: float = Field(
+        0.5, ge=0, le=1, description='A language identified with a lower probability is "und".'
+    )
+
+
 @register_stage("language", version=1)
 class LanguageStage(Stage):
     """ISO 639-1 language with its probability; ``und`` for too little text."""
@@ -162,7 +188,7 @@ class LanguageStage(Stage):
     kind = "ingest"
     requires = ("text",)
     assigns = ("language",)
-    defaults = {"min_chars": 20, "min_probability": 0.5}
+    settings_model = LanguageSettings
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         identifier = _identifier()

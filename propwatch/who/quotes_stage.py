@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..records import Document, Span, layer_record
+from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 
 SPEAKER_KINDS = ("person", "organization", "media", "document", "anonymous", "unknown")
@@ -49,19 +50,20 @@ class Quote(Span):
     speaker: Speaker = field(default_factory=Speaker)
 
 
+class QuotesSettings(StageSettings):
+    model: str = Field("", description='The spaCy pipeline; "" reuses the parse the entities stage made.')
+    scare_max_words: int = Field(
+        4, ge=0, description="Quoted phrases this short with no cue are scare quotes, not speech."
+    )
+    indirect: bool = Field(True, description='Also report indirect speech ("X said that ...", "according to X").')
+
+
 @register_stage("quotes", version=1)
 class QuotesStage(LayerStage):
     requires = ("entities", "sentences")
     assigns = ("quotes",)
     layer = "quotes"
-    defaults = {
-        # the spaCy pipeline; "" reuses the parse the entities stage made
-        "model": "",
-        # quoted phrases this short with no cue are scare quotes, not speech
-        "scare_max_words": 4,
-        # also report indirect speech ("X said that ...", "according to X")
-        "indirect": True,
-    }
+    settings_model = QuotesSettings
 
     def predict(self, docs: Sequence[Document]) -> list[list[Quote]]:
         from . import quotes as rules

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..records import Document, Span, layer_record
+from ..settings import Field, StageSettings
 from ..stages.base import Stage, register_stage
 
 
@@ -50,14 +51,15 @@ class SourcingSummary(Span):
     evidence_absent: int = 0
 
 
+class SourcingSettings(StageSettings):
+    aliases: str = Field("", description='An alias table TOML ("" = packaged), to know the outlet\'s own names.')
+
+
 @register_stage("sourcing", version=1)
 class SourcingStage(Stage):
     requires = ("quotes", "entities", "sentences")
     assigns = ("sourcing", "sourcing_summary")
-    defaults: dict[str, Any] = {
-        # an alias table TOML ("" = packaged), to know the outlet's own names
-        "aliases": "",
-    }
+    settings_model = SourcingSettings
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         from .aliases import load_table
