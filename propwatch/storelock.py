@@ -46,6 +46,7 @@ import re
 import sys
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -254,16 +255,35 @@ def writer_lock(store_path: str) -> WriterLock:
 
 
 class Lease:
-    """One connection to a store file; ``close()`` hands it back (once)."""
+    """One connection to a store file; ``close()`` hands it back (once).
 
-    def __init__(self, hub: "_Hub", cursor: Any):
-        self._hub = hub
-        self.cursor = cursor
+    A lease whose cursor is dropped unclosed (a store never released) is
+    handed back when the cursor is garbage, then ``then`` runs.
+    """
+
+    def __init__(self, hub: "_Hub", cursor: Any, then: Callable[[], None] | None = None):
+        self._cursor = weakref.ref(cursor)
+        self._taken: Any = cursor  # until take(): the lease keeps its cursor alive
+        self._done = weakref.finalize(cursor, _give_back, hub, then)
+
+    def take(self) -> Any:
+        """The cursor; from now on whoever holds it keeps the lease alive."""
+        cursor, self._taken = self._cursor(), None
+        return cursor
 
     def close(self) -> None:
-        cursor, self.cursor = self.cursor, None
-        if cursor is not None:
-            self._hub.give_back(cursor)
+        cursor = self._cursor()
+        if cursor is not None and self._done.alive:
+            cursor.close()
+        self._done()
+
+
+def _give_back(hub: "_Hub", then: Callable[[], None] | None) -> None:
+    try:
+        hub.give_back()
+    finally:
+        if then is not None:
+            then()
 
 
 class _Hub:
@@ -281,7 +301,7 @@ class _Hub:
         self.writers_waiting = 0
         self.cond = threading.Condition()
 
-    def lease(self, write: bool, timeout: float, tell: Tell | None) -> Lease:
+    def lease(self, write: bool, timeout: float, tell: Tell | None, then: Callable[[], None] | None) -> Lease:
         deadline = time.monotonic() + timeout
         with self.cond:
             if write:
@@ -310,13 +330,11 @@ class _Hub:
             cursor = self.base.cursor()
             cursor.execute(f'USE "{self.alias}"')
         except BaseException:
-            self.give_back(None)
+            self.give_back()
             raise
-        return Lease(self, cursor)
+        return Lease(self, cursor, then)
 
-    def give_back(self, cursor: Any) -> None:
-        if cursor is not None:
-            cursor.close()
+    def give_back(self) -> None:
         with self.cond:
             self.users -= 1
             if self.users == 0 and self.mode is not None:
@@ -381,8 +399,10 @@ _HUBS: OrderedDict[str, _Hub] = OrderedDict()
 _HUBS_LOCK = threading.Lock()
 
 
-def lease(store_path: str, write: bool, timeout: float = DEFAULT_LOCK_TIMEOUT, tell: Tell | None = tell_stderr) -> Lease:
-    """A connection to the store file, read-write when ``write``; waits up to ``timeout`` s for other processes."""
+def lease(store_path: str, write: bool, timeout: float = DEFAULT_LOCK_TIMEOUT, tell: Tell | None = tell_stderr,
+          then: Callable[[], None] | None = None) -> Lease:
+    """A connection to the store file, read-write when ``write``; waits up to ``timeout`` s for
+    other processes. ``then`` runs after the lease is handed back."""
     key = _key(store_path)
     with _HUBS_LOCK:
         hub = _HUBS.get(key)
@@ -394,7 +414,7 @@ def lease(store_path: str, write: bool, timeout: float = DEFAULT_LOCK_TIMEOUT, t
         for old in idle[:max(0, len(idle) - IDLE_HUBS)]:
             _HUBS.pop(old).base.close()
     try:
-        return hub.lease(write, timeout, tell)
+        return hub.lease(write, timeout, tell, then)
     finally:
         with _HUBS_LOCK:
             hub.pending -= 1

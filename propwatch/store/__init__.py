@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import threading
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -170,12 +169,10 @@ class Store:
         self.tell = tell
         self._lock = threading.RLock()
         self._con: Any = None
-        self._lease: Lease | None = None
-        self._writer: WriterLock | None = None  # taken for the open lease of a read-write store
+        self._lease: Lease | None = None  # a read-write store's lease holds the writer lock too
         self._depth = 0
         self._release_pending = False
         self._migrated = read_only
-        self._finalizer: weakref.finalize | None = None
         if self.path == ":memory:":
             import duckdb
 
@@ -217,14 +214,14 @@ class Store:
             writer = writer_lock(self.path)
             writer.acquire(self.lock_timeout, self.tell)
         try:
-            lease = lease_store(self.path, write=not self.read_only, timeout=self.lock_timeout, tell=self.tell)
+            # a store dropped unreleased hands the file back once its connection is garbage
+            lease = lease_store(self.path, write=not self.read_only, timeout=self.lock_timeout, tell=self.tell,
+                                then=writer.release if writer is not None else None)
         except BaseException:
             if writer is not None:
                 writer.release()
             raise
-        self._lease, self._writer, self._con = lease, writer, lease.cursor
-        # a Store dropped without release() still hands the file back
-        self._finalizer = weakref.finalize(self, _hand_back, lease, writer)
+        self._lease, self._con = lease, lease.take()
         if not self._migrated:
             self.migrate()
             self._migrated = True
@@ -238,11 +235,10 @@ class Store:
             if self._depth:
                 self._release_pending = True
                 return
-            finalizer, self._finalizer = self._finalizer, None
-            if self._lease is not None:
-                self._con = self._lease = self._writer = None
-            if finalizer is not None:
-                finalizer()
+            lease, self._lease = self._lease, None
+            if lease is not None:
+                self._con = None
+                lease.close()
 
     @contextmanager
     def writing(self) -> Iterator["Store"]:
@@ -533,12 +529,6 @@ class Store:
             params.append(run_id)
         query += " ORDER BY rejected_at, source, line"
         return [Rejection(s, k, r, line) for s, line, k, r in self.con.execute(query, params).fetchall()]
-
-
-def _hand_back(lease: Lease, writer: WriterLock | None) -> None:
-    lease.close()
-    if writer is not None:
-        writer.release()
 
 
 def decode_layer(layer: str, payload: str) -> tuple:
