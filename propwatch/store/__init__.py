@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, StoreError
+from ..storelock import DEFAULT_LOCK_TIMEOUT, Lease, Tell, tell_stderr, writer_lock
+from ..storelock import lease as lease_store
 from ..records import LAYER_RECORDS, CleaningStep, Document, Rejection, record_from_dict, record_to_dict
 
 MIGRATIONS: list[tuple[str, str]] = [
