@@ -63,7 +63,7 @@ def bench_stories(n: int) -> None:
     docs = invented_stories(n)
     sent_stage = stages.get("sentences")()
     claim_stage = stages.get("claims")()
-    from propwatch.backends.embeddings import get_embedder
+    from propwatch.embeddings import get_embedder
 
     get_embedder().embed(["warm up"])
     t0 = time.perf_counter()

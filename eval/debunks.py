@@ -27,7 +27,7 @@ DATA = ROOT.parent / "shared" / "data" / "clef2020-claim-retrieval"
 
 from propwatch.debunks.importers import Debunk  # noqa: E402
 from propwatch.debunks.search import DebunkIndex  # noqa: E402
-from propwatch.debunks.vectors import get_embedder  # noqa: E402
+from propwatch.embeddings import get_embedder  # noqa: E402
 
 
 def load_tsv(path: Path) -> list[list[str]]:

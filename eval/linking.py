@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "clef2020-claim-retrieval"
 CACHE = ROOT / "eval" / "_cache"
 
-from propwatch.backends.embeddings import get_embedder  # noqa: E402
+from propwatch.embeddings import get_embedder  # noqa: E402
 from propwatch.narratives.matching import BM25, FusionWeights, normalized_bm25  # noqa: E402
 
 _URL = re.compile(r"(https?://\S+|pic\.twitter\.com/\S+)")

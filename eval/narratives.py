@@ -176,7 +176,7 @@ def fmt(s: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from propwatch.backends.embeddings import get_embedder
+    from propwatch.embeddings import get_embedder
     from propwatch.config import load_config
     from propwatch.narratives.service import link_settings
 

@@ -28,12 +28,13 @@ def logit(p: np.ndarray | float, eps: float = 1e-4) -> np.ndarray:
     return np.log(p / (1.0 - p))
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of a 2-D array of scores."""
-    z = np.asarray(z, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax along ``axis`` (the last by default); float32 in gives float32 out, else float64."""
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 __all__ = ["logit", "sigmoid", "softmax"]

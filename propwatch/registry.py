@@ -74,7 +74,7 @@ BUILTIN_MODULES = [
     "propwatch.debunks.stage",
     "propwatch.debunks.denials",
     "propwatch.debunks.stance",
-    "propwatch.backends.embeddings",
+    "propwatch.embeddings",
     "propwatch.claims.stage",
     "propwatch.techniques.stage",
 ]

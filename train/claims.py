@@ -33,7 +33,7 @@ DATA = ROOT.parent / "shared" / "data" / "claimbuster"
 CACHE = ROOT / "train" / "_cache"
 OUT = ROOT / "propwatch" / "models" / "checkworthiness"
 
-from propwatch.backends.embeddings import get_embedder  # noqa: E402
+from propwatch.embeddings import get_embedder  # noqa: E402
 from propwatch.claims.checkworthiness import ngram_tokens, tfidf_rows  # noqa: E402
 
 BLOCK = 1000

@@ -56,7 +56,7 @@ def shipped_index(claims):
     import debunks as ev  # eval/debunks.py
 
     from propwatch.debunks.search import DebunkIndex
-    from propwatch.debunks.vectors import get_embedder
+    from propwatch.embeddings import get_embedder
 
     embedder = get_embedder("claims")
     cache = ev.vectors_cache(embedder)

@@ -30,7 +30,7 @@ from stance import export_trees  # noqa: E402  (train/stance.py)
 
 from propwatch.debunks.rerank import FEATURES, candidate_features  # noqa: E402
 from propwatch.debunks.search import DEFAULTS, DebunkIndex  # noqa: E402
-from propwatch.debunks.vectors import get_embedder  # noqa: E402
+from propwatch.embeddings import get_embedder  # noqa: E402
 
 OUT = ROOT / "propwatch" / "models" / "debunk_rerank"
 N = 30

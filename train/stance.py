@@ -65,7 +65,7 @@ class CachedEmbedder:
     """The shared MiniLM with an on-disk cache (training reruns embed nothing twice)."""
 
     def __init__(self, path=Path("/tmp/propwatch_stance_embeddings.npz")):
-        from propwatch.debunks.vectors import get_embedder
+        from propwatch.embeddings import get_embedder
 
         self.inner = get_embedder("backend")
         self.path = path

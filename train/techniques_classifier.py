@@ -53,7 +53,8 @@ sys.path.insert(0, str(ROOT / "train"))
 
 import techniques as tagger_train  # noqa: E402  (train/techniques.py)
 
-from propwatch.techniques.backends import SPAN_MARKERS, softmax, span_features, span_input  # noqa: E402
+from propwatch.mathutil import softmax  # noqa: E402
+from propwatch.techniques.backends import SPAN_MARKERS, span_features, span_input  # noqa: E402
 
 OUT = tagger_train.OUT
 CACHE = ROOT / ".devdata" / "techniques_classifier"

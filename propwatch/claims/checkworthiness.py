@@ -4,7 +4,7 @@ The shipped model (``propwatch/models/checkworthiness/``) is two files:
 ``vocab.json`` (the n-gram vocabulary with its idf) and ``weights.npz``
 (one weight vector over [embedding, tf-idf], a bias, the embedding scale and
 the decision threshold). Scoring is numpy only; the embedding comes from an
-embeddings backend (:mod:`propwatch.backends.embeddings`). ``train/claims.py``
+embeddings backend (:mod:`propwatch.embeddings`). ``train/claims.py``
 fits it with scikit-learn and writes both files; :func:`featurize` here is the
 one transform that training and scoring share, so they cannot drift.
 """
@@ -114,7 +114,7 @@ class LinearCheckworthiness:
         return self.model.threshold
 
     def score(self, texts: list[str]) -> np.ndarray:
-        from ..backends.embeddings import get_embedder
+        from ..embeddings import get_embedder
 
         if not texts:
             return np.zeros(0)

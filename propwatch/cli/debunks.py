@@ -100,7 +100,7 @@ def search(
     """Rank the imported debunks against one claim or a file of claims."""
     from ..debunks.db import DebunkDB
     from ..debunks.search import DebunkIndex
-    from ..debunks.vectors import get_embedder
+    from ..embeddings import get_embedder
     from ..errors import ConfigError
 
     if (text is None) == (queries is None):

@@ -21,17 +21,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..embeddings import Embedder, get_embedder
 from .bm25 import BM25
 from .crossencoder import CrossEncoder
 from .importers import Debunk
 from .rerank import Reranker, candidate_features
-from .vectors import Embedder, get_embedder
 
 DEFAULTS = {
     "w_dense": 0.3,
     "w_bm25": 0.7,
     "threshold": 0.22,  # on the fused score; the reranker has its own (a probability)
     "candidates": 30,
+    "embedder": "auto",  # the claim matcher, else the shipped MiniLM, else the hashing fake
 }
 
 
@@ -82,7 +83,7 @@ class DebunkIndex:
         self.debunks = list(debunks)
         self.texts = [document_text(d) for d in self.debunks]
         self.bm25 = BM25(self.texts)
-        self.embedder = embedder if embedder is not None else get_embedder("auto")
+        self.embedder = embedder if embedder is not None else get_embedder(DEFAULTS["embedder"])
         self.w_dense, self.w_bm25, self.threshold, self.candidates = w_dense, w_bm25, threshold, candidates
         if vectors is None and self.w_dense > 0 and self.debunks:
             vectors = self.embedder.embed(self.texts)
@@ -112,7 +113,7 @@ class DebunkIndex:
     def from_db(cls, db, embedder: Embedder | None = None, **options) -> "DebunkIndex":
         """Build from a :class:`~propwatch.debunks.db.DebunkDB`, caching vectors in it."""
         debunks = db.all()
-        embedder = embedder if embedder is not None else get_embedder("auto")
+        embedder = embedder if embedder is not None else get_embedder(DEFAULTS["embedder"])
         vectors = None
         if options.get("w_dense", DEFAULTS["w_dense"]) > 0 and debunks:
             cached = db.vectors(embedder.name, [d.id for d in debunks])

@@ -149,7 +149,7 @@ class DebunkMatchStage(LayerStage):
         if self._index is None:
             from ..store import Store
             from .db import DebunkDB
-            from .vectors import get_embedder
+            from ..embeddings import get_embedder
 
             path = self.config["database"] or self._store_path
             if not path:

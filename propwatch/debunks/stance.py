@@ -221,22 +221,25 @@ class StanceModel:
     """Features + tree ensemble; ``predict([(claim, text), ...])``."""
 
     def __init__(self, trees: TreeEnsemble, tfidf: TfIdf, labels: Sequence[str], priors: np.ndarray | None = None,
-                 features: Sequence[str] = (), embedder: Any = None):
+                 features: Sequence[str] = (), embedder: Any = None, trained_embedder: str = ""):
         self.trees = trees
         self.tfidf = tfidf
         self.labels = tuple(labels)
         self.priors = priors if priors is not None else np.ones(len(labels))
         self.uses_embeddings = EMBEDDING_FEATURES[0] in features
         self._embedder = embedder
+        self.trained_embedder = trained_embedder
 
     @property
     def embedder(self) -> Any:
-        """The shared MiniLM when the model was trained with embedding features (else None)."""
+        """The embedder the model was trained with (``embedder`` in ``model.json``: the shipped
+        MiniLM) when it uses embedding features and that model is installed, else None."""
         if self.uses_embeddings and self._embedder is None:
-            from .vectors import HashingEmbedder, get_embedder
+            from ..embeddings import DEFAULT_BACKEND, get_embedder, installed
 
-            emb = get_embedder("auto")
-            self._embedder = False if isinstance(emb, HashingEmbedder) else emb  # no model: NaN features
+            emb = get_embedder(DEFAULT_BACKEND) if installed(DEFAULT_BACKEND) else None
+            ok = emb is not None and (not self.trained_embedder or emb.name == self.trained_embedder)
+            self._embedder = emb if ok else False  # no model, or another one: NaN features
         return self._embedder or None
 
     @classmethod
@@ -245,7 +248,8 @@ class StanceModel:
         meta = json.loads((d / "model.json").read_text("utf-8"))
         vocab = json.loads((d / "idf.json").read_text("utf-8"))
         return cls(TreeEnsemble.load(d / "trees.npz"), TfIdf(vocab["idf"], vocab["default"]), meta["labels"],
-                   np.asarray(meta.get("class_scale", [1.0] * len(meta["labels"]))), meta.get("features", ()))
+                   np.asarray(meta.get("class_scale", [1.0] * len(meta["labels"]))), meta.get("features", ()),
+                   trained_embedder=meta.get("embedder", ""))
 
     def features(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         cache: dict[str, _Text] = {}

@@ -128,14 +128,14 @@ def link_settings(config) -> tuple[LinkParams, str | None]:
 def update_narratives(store, embedder: str | None = None, params: LinkParams | None = None,
                       rebuild: bool = False, batch_size: int = 500) -> dict[str, int]:
     """Link the claims of stories not linked yet; returns counts."""
-    from ..backends.embeddings import get_embedder
+    from ..embeddings import DEFAULT_BACKEND, get_embedder
     from .verify import load_verifier
 
     _migrate(store)
     params = params or LinkParams()
     verifier = load_verifier(params.verifier)  # a bad setting fails before anything is deleted
     emb = get_embedder(embedder)
-    embedder_name = embedder or "embeddings_onnx"
+    embedder_name = embedder or DEFAULT_BACKEND
     if rebuild:
         import os
 

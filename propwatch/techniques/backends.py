@@ -42,7 +42,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import ConfigError, MissingExtraError
-from ..mathutil import sigmoid
+from ..mathutil import sigmoid, softmax
 from ..registry import backends
 from .inventory import PTC_TECHNIQUES
 
@@ -156,11 +156,6 @@ def span_features(text: str, start: int, end: int) -> list[float]:
     needle = text[start:end].strip().casefold()
     others = max(text.casefold().count(needle) - 1, 0) if needle else 0
     return [float(np.log1p(others)), float(np.log1p(len(needle.split())) / 4.0)]
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - x.max(axis=-1, keepdims=True))
-    return (z / z.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
 @backends.register("techniques_onnx", version=1)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from propwatch.backends.embeddings import shipped_model_dir
+from propwatch.embeddings import shipped_model_dir
 from propwatch.cli import main
 from propwatch.store import Store
 

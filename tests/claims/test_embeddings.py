@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from propwatch.backends.embeddings import (
+from propwatch.embeddings import (
     ClaimMatcherEmbeddings,
     HashingEmbeddings,
     claim_matcher_dir,
@@ -17,7 +17,7 @@ from propwatch.registry import backends
 
 def test_registered():
     names = backends.names()
-    for n in ("embeddings_onnx.v1", "embeddings_claims.v1", "embeddings_st.v1", "embeddings_fake.v1"):
+    for n in ("embeddings_onnx.v1", "embeddings_claims.v1", "embeddings_st.v1", "embeddings_fake.v1", "embeddings_hash.v1"):
         assert n in names
 
 
@@ -80,17 +80,22 @@ def test_claim_matcher_ranks_the_restatement_first():
     assert not np.allclose(get_embedder().embed(["The football season starts next week."])[0], far, atol=1e-3)
 
 
-def test_debunk_embedder_kinds(monkeypatch):
-    from propwatch.debunks import vectors
+def test_short_names(monkeypatch):
+    from propwatch import embeddings
     from propwatch.errors import MissingExtraError
 
-    assert vectors.get_embedder("hash").name.startswith("hash-")
-    monkeypatch.setattr("propwatch.backends.embeddings.claim_matcher_dir", lambda: shipped_model_dir().parent / "nope")
-    from propwatch.backends.embeddings import _CACHE
-
-    _CACHE.pop(("embeddings_claims", ()), None)
+    assert get_embedder("hash").name.startswith("hash-")
+    assert get_embedder("hash") is get_embedder("embeddings_hash")
+    monkeypatch.setattr("propwatch.embeddings.claim_matcher_dir", lambda: shipped_model_dir().parent / "nope")
+    embeddings._CACHE.pop(("embeddings_claims", ()), None)
     with pytest.raises(MissingExtraError):
-        vectors.get_embedder("claims")
+        get_embedder("claims")
     if (shipped_model_dir() / "model.int8.onnx").exists():
-        assert vectors.get_embedder("auto").name.startswith("OnnxEmbeddings")  # falls back to the plain MiniLM
-    _CACHE.pop(("embeddings_claims", ()), None)
+        assert get_embedder("auto").name.startswith("OnnxEmbeddings")  # falls back to the plain MiniLM
+    embeddings._CACHE.pop(("embeddings_claims", ()), None)
+
+
+def test_one_default():
+    from propwatch.embeddings import DEFAULT_BACKEND
+
+    assert get_embedder() is get_embedder(DEFAULT_BACKEND) is get_embedder("")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from propwatch.backends.embeddings import get_embedder, shipped_model_dir
+from propwatch.embeddings import get_embedder, shipped_model_dir
 from propwatch.config import load_config
 from propwatch.narratives.service import link_settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from propwatch.backends.embeddings import shipped_model_dir
+from propwatch.embeddings import shipped_model_dir
 from propwatch.narratives import ClaimItem, LinkParams, Linker, get_narrative, list_narratives, update_narratives
 from propwatch.narratives.index import ExactIndex, HnswIndex, usearch_available
 from propwatch.narratives.service import narrative_report_data

@@ -16,7 +16,7 @@ from propwatch.mathutil import logit
 from propwatch.debunks.importers import Debunk
 from propwatch.debunks.search import DebunkIndex
 from propwatch.debunks.stage import DebunkMatch, DebunkMatchStage
-from propwatch.debunks.vectors import HashingEmbedder
+from propwatch.embeddings import CharHashingEmbeddings
 from propwatch.records import Document, Sentence
 
 DEBUNKS = [
@@ -74,7 +74,7 @@ def write_model(d: Path, meta: dict) -> Path:
 
 @pytest.fixture()
 def tiny(tmp_path):
-    meta = {"candidates": 3, "threshold": 0.6, "mix": {"w_cross": 1.0, "w_tree": 0.0, "bias": 0.0}, "embedder": HashingEmbedder().name}
+    meta = {"candidates": 3, "threshold": 0.6, "mix": {"w_cross": 1.0, "w_tree": 0.0, "bias": 0.0}, "embedder": CharHashingEmbeddings().name}
     return CrossEncoder.load(write_model(tmp_path / "ce", meta), threads=1)
 
 
@@ -83,17 +83,17 @@ def test_missing_model_dir_keeps_todays_path(tmp_path):
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "model.json").write_text("{}", "utf-8")
     assert CrossEncoder.load(tmp_path / "half") is None  # no tokenizer, no model file
-    plain = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=None)
-    auto_missing = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=CrossEncoder.load(tmp_path / "nothing"))
+    plain = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=None)
+    auto_missing = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=CrossEncoder.load(tmp_path / "nothing"))
     assert auto_missing.cross_encoder is None and auto_missing.threshold == plain.threshold
     assert [(m.debunk.id, m.score) for m in auto_missing.search(QUERY, k=5)] == [(m.debunk.id, m.score) for m in plain.search(QUERY, k=5)]
 
 
 def test_tiny_model_reorders_the_top_candidates(tiny):
-    plain = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=None)
+    plain = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=None)
     before = [m.debunk.id for m in plain.search(QUERY, k=5)]
     assert set(before[:3]) >= {"fire-navy", "fire-crane"}
-    index = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=tiny)
+    index = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=tiny)
     assert index.cross_encoder is tiny and index.cross_candidates == 3 and index.threshold == 0.6
     got = index.search(QUERY, k=5)
     assert got[0].debunk.id == "fire-crane"
@@ -104,21 +104,21 @@ def test_tiny_model_reorders_the_top_candidates(tiny):
     assert scores == sorted(scores, reverse=True)  # the tail below k keeps its order, capped under the head
     assert [m.debunk.id for m in got[3:]] == [i for i in before if i not in {m.debunk.id for m in got[:3]}]
     # the number of candidates is a setting: with 1 the order is the fused one
-    one = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=tiny, cross_candidates=1)
+    one = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=tiny, cross_candidates=1)
     assert [m.debunk.id for m in one.search(QUERY, k=5)] == before
 
 
 def test_excluded_debunks_are_not_scored(tiny):
-    index = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=tiny)
+    index = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=tiny)
     (got,) = index.search_many([QUERY], k=5, exclude=[{"fire-crane"}])
     assert "fire-crane" not in [m.debunk.id for m in got] and len(got) == 4
 
 
 def test_other_embedder_or_tree_mix_without_tree_turns_it_off(tmp_path):
     other = CrossEncoder.load(write_model(tmp_path / "a", {"candidates": 3, "embedder": "SomeOtherEmbedder"}))
-    assert DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=other).cross_encoder is None
+    assert DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=other).cross_encoder is None
     tree_mix = CrossEncoder.load(write_model(tmp_path / "b", {"candidates": 3, "mix": {"w_cross": 1.0, "w_tree": 0.5}}))
-    assert DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), reranker=None, cross_encoder=tree_mix).cross_encoder is None
+    assert DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), reranker=None, cross_encoder=tree_mix).cross_encoder is None
 
 
 def test_inputs_and_parsing_without_a_session(tiny):
@@ -145,7 +145,7 @@ def test_stage_output_keeps_its_shape_with_and_without_the_model(tiny):
     doc = Document(text=text, source="t").with_layer("sentences", (Sentence.of(text, 0, 26), Sentence.of(text, 27, len(text))))
     outs = {}
     for name, ce in (("cross", tiny), ("plain", None)):
-        index = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=ce)
+        index = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=ce)
         (out,) = DebunkMatchStage({"top_k": 2, "min_fused": 0.0}, index=index)(docs=[doc])
         outs[name] = out.layer("debunk_matches")
     assert outs["cross"] and outs["plain"]
@@ -164,7 +164,7 @@ def test_stage_settings_switch_it(monkeypatch, tmp_path):
 
     def fake_from_db(db, embedder=None, **options):
         seen.update(options)
-        return DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), **options)
+        return DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), **options)
 
     monkeypatch.setattr(DebunkIndex, "from_db", staticmethod(fake_from_db))
     stage = DebunkMatchStage({"cross_encoder": False, "cross_candidates": 5, "embedder": "hash", "database": str(tmp_path / "s.duckdb")})
@@ -184,11 +184,11 @@ def test_candidates_under_the_fused_floor_are_not_scored(tiny):
             return super().logits(query, docs)
 
     counting = Counting(**{f.name: getattr(tiny, f.name) for f in dataclasses.fields(tiny)})
-    floor = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=counting, cross_min_fused=0.99)
-    plain = DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=None)
+    floor = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=counting, cross_min_fused=0.99)
+    plain = DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=None)
     assert [(m.debunk.id, m.score) for m in floor.search(QUERY, k=5)] == [(m.debunk.id, m.score) for m in plain.search(QUERY, k=5)]
     assert calls == []
     fused = plain.score_all([QUERY])[0][0]
     second = sorted(fused)[-2]
-    DebunkIndex(DEBUNKS, embedder=HashingEmbedder(), cross_encoder=counting, cross_min_fused=float(second)).search(QUERY, k=5)
+    DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), cross_encoder=counting, cross_min_fused=float(second)).search(QUERY, k=5)
     assert calls == [2]

@@ -10,7 +10,7 @@ import pytest
 from propwatch.debunks.db import DebunkDB
 from propwatch.debunks.importers import Debunk, claimreview_to_debunk, parse_date, read_debunks
 from propwatch.debunks.search import DebunkIndex
-from propwatch.debunks.vectors import HashingEmbedder
+from propwatch.embeddings import CharHashingEmbeddings
 from propwatch.records import Document, Rejection, Sentence
 from propwatch.store import Store
 
@@ -96,7 +96,7 @@ def _db_index(st: Store) -> DebunkIndex:
     db = DebunkDB(st)
     for name in ("euvs_cases.csv", "claimreview.jsonld", "plain.csv"):
         db.import_file(FIX / name)
-    return DebunkIndex.from_db(db, embedder=HashingEmbedder())
+    return DebunkIndex.from_db(db, embedder=CharHashingEmbeddings())
 
 
 def test_search_ranks_the_paraphrase_first():
@@ -109,7 +109,7 @@ def test_search_ranks_the_paraphrase_first():
         unrelated = index.search("The football final ended in a draw after extra time", k=1)
         assert not index.is_match(unrelated[0])
         # vectors are cached in the store under the embedder's name
-        assert len(DebunkDB(st).vectors(HashingEmbedder().name, [top[0].debunk.id])) == 1
+        assert len(DebunkDB(st).vectors(CharHashingEmbeddings().name, [top[0].debunk.id])) == 1
 
 
 def test_stage_matches_sentences_and_prefers_claims():

@@ -1,18 +1,25 @@
-"""Sentence embeddings: one protocol, three backends.
+"""Sentence embeddings: one protocol, one way to get a backend, every backend.
 
 Every backend has one method, ``embed(texts) -> (n, d) float32`` with
-L2-normalized rows, so a dot product is a cosine. Backends register in
-:data:`propwatch.registry.backends`:
+L2-normalized rows, so a dot product is a cosine, plus ``dim`` and a
+``name`` that identifies its vectors (stored vectors are keyed by it).
+Backends register in :data:`propwatch.registry.backends`:
 
-- ``embeddings_onnx`` (default): all-MiniLM-L6-v2 exported to ONNX and
+- ``embeddings_onnx`` (the default): all-MiniLM-L6-v2 exported to ONNX and
   int8-quantized, shipped in ``propwatch/models/minilm/``; onnxruntime +
   tokenizers, mean pooling, max 256 tokens; no torch, no download.
+- ``embeddings_claims``: the same MiniLM fine-tuned as a claim matcher
+  (``propwatch/models/claim_matcher/``); the debunk retrieval embedder.
 - ``embeddings_st``: any sentence-transformers model named in config
   (needs the ``embeddings`` extra; may download that model).
 - ``embeddings_fake``: deterministic hashing trick over word unigrams and
   bigrams; for tests and demos, no model at all.
+- ``embeddings_hash``: deterministic hashing of character 3-5-grams; the
+  lexical stand-in of debunk retrieval when no model is installed.
 
-Use :func:`get_embedder` to get a process-wide cached instance::
+:func:`get_embedder` gives a process-wide cached instance by registry name,
+or by one of the short names the debunk settings and CLI use (``auto``,
+``claims``, ``backend``, ``hash``; see :data:`SHORT_NAMES`)::
 
     emb = get_embedder()                     # the shipped MiniLM
     vecs = emb.embed(["Turkey buys oil.", "Oil is bought by Turkey."])
@@ -25,26 +32,42 @@ import functools
 import hashlib
 import re
 import threading
+import zlib
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import MissingExtraError
-from ..registry import backends
+from .errors import MissingExtraError
+from .registry import backends
 
 DEFAULT_BACKEND = "embeddings_onnx"
 MAX_LENGTH = 256
 
+#: Short names (debunk settings, ``propwatch debunks search --embedder``) -> registry
+#: names tried in order; the first whose model is installed is used.
+SHORT_NAMES: dict[str, tuple[str, ...]] = {
+    "auto": ("embeddings_claims", "embeddings_onnx", "embeddings_hash"),
+    "claims": ("embeddings_claims",),
+    "backend": ("embeddings_onnx",),
+    "hash": ("embeddings_hash",),
+}
+
 
 @runtime_checkable
 class Embedder(Protocol):
-    """A sentence embedder: ``embed(texts)`` gives L2-normalized float32 rows."""
+    """A sentence embedder: ``embed(texts)`` gives L2-normalized float32 rows.
 
+    ``name`` identifies the vectors it makes (a model and its file), so
+    that vectors stored under one name are never read for another model.
+    """
+
+    name: str
     dim: int
 
-    def embed(self, texts: list[str]) -> np.ndarray: ...
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:
@@ -91,8 +114,16 @@ class OnnxEmbeddings:
         self._tokenizer = None
         self._lock = threading.Lock()
 
+    @property
+    def name(self) -> str:
+        return f"{type(self).__name__}-{self.file}"
+
+    def installed(self) -> bool:
+        """Whether the model file is there (the shipped one is, unless stripped)."""
+        return (self.model_dir / self.file).exists()
+
     def _load(self) -> None:
-        from .onnx import load_tokenizer, onnx_session
+        from .backends.onnx import load_tokenizer, onnx_session
 
         tok = load_tokenizer(self.model_dir / "tokenizer.json")
         tok.enable_truncation(max_length=self.max_length)
@@ -100,7 +131,7 @@ class OnnxEmbeddings:
         self._input_names = {i.name for i in sess.get_inputs()}
         self._tokenizer, self._session = tok, sess
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -156,6 +187,10 @@ class SentenceTransformerEmbeddings:
         self._model = None
         self.dim = 0
 
+    @property
+    def name(self) -> str:
+        return f"{type(self).__name__}-{self.model_name}"
+
     def _load(self) -> None:
         try:
             from sentence_transformers import SentenceTransformer
@@ -166,7 +201,7 @@ class SentenceTransformerEmbeddings:
         self._model = SentenceTransformer(self.model_name, device=self.device)
         self.dim = int(self._model.get_sentence_embedding_dimension())
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         if self._model is None:
             self._load()
         if not texts:
@@ -191,6 +226,7 @@ class HashingEmbeddings:
 
     def __init__(self, dim: int = 256):
         self.dim = int(dim)
+        self.name = f"{type(self).__name__}-{self.dim}"
 
     @staticmethod
     @functools.lru_cache(maxsize=65536)
@@ -198,7 +234,7 @@ class HashingEmbeddings:
         h = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")
         return h % dim, (1.0 if (h >> 63) & 1 else -1.0)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = [w.casefold() for w in _TOKEN.findall(text)]
@@ -209,17 +245,45 @@ class HashingEmbeddings:
         return l2_normalize(out)
 
 
+@backends.register("embeddings_hash", version=1)
+class CharHashingEmbeddings:
+    """Deterministic fake: signed hashing of character 3-, 4- and 5-grams (1,024 dimensions).
+
+    A lexical stand-in that keeps hybrid debunk retrieval working without a
+    model (spelling variants and inflections still meet); not semantic. The
+    text is normalised as the debunk index normalises it (URLs, handles).
+    """
+
+    def __init__(self, dim: int = 1024):
+        self.dim = int(dim)
+        self.name = f"hash-crc-char345-{self.dim}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        from .debunks.text import normalize
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            t = " " + re.sub(r"\s+", " ", normalize(text).casefold()) + " "
+            for n in (3, 4, 5):
+                for k in range(len(t) - n + 1):
+                    h = zlib.crc32(t[k:k + n].encode())
+                    out[i, h % self.dim] += 1.0 if h & 0x80000000 else -1.0
+        return l2_normalize(out)
+
+
+FAKES = (HashingEmbeddings, CharHashingEmbeddings)
+
+
+def is_fake(embedder: Any) -> bool:
+    """True for the hashing fakes (no model: lexical, not semantic)."""
+    return isinstance(embedder, FAKES)
+
+
 _CACHE: dict[tuple, Any] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def get_embedder(name: str | None = None, **options: Any) -> Embedder:
-    """The embedder registered as ``name`` (default MiniLM ONNX), cached per process.
-
-    ``options`` go to the backend's constructor (e.g. ``model=...`` for
-    ``embeddings_st``, ``dim=...`` for ``embeddings_fake``).
-    """
-    name = name or DEFAULT_BACKEND
+def _cached(name: str, options: dict[str, Any]) -> Embedder:
     key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _CACHE_LOCK:
         if key not in _CACHE:
@@ -227,13 +291,44 @@ def get_embedder(name: str | None = None, **options: Any) -> Embedder:
         return _CACHE[key]
 
 
+def installed(name: str | None = None, **options: Any) -> bool:
+    """Whether :func:`get_embedder` with these arguments finds an installed model."""
+    name = name or DEFAULT_BACKEND
+    return any(getattr(_cached(c, options), "installed", lambda: True)() for c in SHORT_NAMES.get(name, (name,)))
+
+
+def get_embedder(name: str | None = None, **options: Any) -> Embedder:
+    """The embedder registered as ``name`` (default :data:`DEFAULT_BACKEND`), cached per process.
+
+    ``name`` may also be a short name of :data:`SHORT_NAMES`: ``auto`` takes
+    the claim matcher, else the shipped MiniLM, else the character-hashing
+    fake. A named model whose file is missing raises
+    :class:`~propwatch.errors.MissingExtraError`. ``options`` go to the
+    backend's constructor (e.g. ``model=...`` for ``embeddings_st``,
+    ``dim=...`` for the fakes).
+    """
+    name = name or DEFAULT_BACKEND
+    candidates = SHORT_NAMES.get(name, (name,))
+    for cand in candidates:
+        emb = _cached(cand, options)
+        installed = getattr(emb, "installed", None)
+        if installed is None or installed():
+            return emb
+    model_dir = getattr(emb, "model_dir", "")
+    raise MissingExtraError("propwatch models", "models", f"the embeddings model {model_dir}")
+
+
 __all__ = [
     "DEFAULT_BACKEND",
+    "SHORT_NAMES",
+    "CharHashingEmbeddings",
+    "ClaimMatcherEmbeddings",
     "Embedder",
     "HashingEmbeddings",
-    "ClaimMatcherEmbeddings",
     "OnnxEmbeddings",
     "SentenceTransformerEmbeddings",
     "get_embedder",
+    "installed",
+    "is_fake",
     "l2_normalize",
 ]
