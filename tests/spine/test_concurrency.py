@@ -268,3 +268,84 @@ def test_kill_9_mid_run_leaves_whole_batches_and_a_store_that_opens(tmp_path):
     assert again.returncode == 0 and "waiting" not in again.stderr, again.stderr
     ids = stored_ids(store)
     assert len(ids) == len(set(ids)) == 30
+
+
+# ---------------------------------------------------------------- the locks themselves (fast)
+
+
+def _python(code: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def _other_process_can_read(path: Path) -> bool:
+    probe = _python(f"import duckdb; duckdb.connect({str(path)!r}, read_only=True).close()")
+    _, err = probe.communicate(timeout=60)
+    return probe.returncode == 0
+
+
+def test_a_store_holds_the_file_only_from_first_use_to_release(tmp_path):
+    from propwatch.store import Store
+
+    path = tmp_path / "s.duckdb"
+    st = Store(path)  # a new store is made and migrated at once, then let go
+    assert path.exists() and _other_process_can_read(path)
+    assert st.count() == 0
+    assert not _other_process_can_read(path)
+    with st.transaction():
+        st.release()  # waits for the end of the transaction
+        st.con.execute("INSERT INTO rejections VALUES ('x', 1, 'empty', 'nothing', NULL, now())")
+    assert _other_process_can_read(path)
+    assert Store(path, read_only=True).rejections()[0].source == "x"  # the lease follows the connection, not the Store
+
+
+def test_a_reader_gives_up_after_the_timeout_naming_who_holds_the_store(tmp_path):
+    from propwatch.errors import StoreBusyError
+    from propwatch.store import Store
+
+    path = tmp_path / "s.duckdb"
+    Store(path).close()
+    holder = _python(f"import duckdb, sys; c = duckdb.connect({str(path)!r}); print('held', flush=True); sys.stdin.read()")
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreBusyError) as err:
+            Store(path, read_only=True, lock_timeout=0.3, tell=None).count()
+        assert str(err.value).startswith(f"PW409 store {path} is busy: pid {holder.pid}")
+        assert "store.lock_timeout" in str(err.value)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert Store(path, read_only=True, lock_timeout=5).count() == 0
+
+
+def test_writers_queue_on_the_writer_lock_and_a_dead_holder_is_taken_over(tmp_path):
+    from propwatch.errors import StoreBusyError
+    from propwatch.storelock import WriterLock
+
+    path = tmp_path / "s.duckdb"
+    holder = _python(
+        "import fcntl, json, os, sys\n"
+        f"fd = os.open({str(path) + '.writer.lock'!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "os.write(fd, json.dumps({'pid': os.getpid(), 'command': 'propwatch analyze big/', 'since': '2026-12-02 06:00:00'}).encode())\n"
+        "print('held', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    assert holder.stdout.readline().strip() == "held"
+    told: list[str] = []
+    lock = WriterLock(str(path))
+    with pytest.raises(StoreBusyError) as err:
+        lock.acquire(0.3, tell=told.append)
+    who = f"pid {holder.pid} (propwatch analyze big/, since 2026-12-02 06:00:00)"
+    assert told == [f"waiting for the writer {who} to finish with {path}; giving up after 0.3 s (store.lock_timeout)"]
+    assert f"has another writer: {who} still writes after 0.3 s" in str(err.value)
+    holder.kill()  # kill -9: the kernel drops the flock, the file still names the dead writer
+    holder.wait(timeout=30)
+    lock.acquire(5, tell=told.append)
+    try:
+        assert len(told) == 1 and json.loads(Path(f"{path}.writer.lock").read_text())["pid"] == os.getpid()
+        lock.acquire(5)  # re-entrant within the process
+        lock.release()
+    finally:
+        lock.release()
+    assert Path(f"{path}.writer.lock").read_text() == ""
