@@ -40,9 +40,15 @@ class SettingsModel(BaseModel):
 class StageSettings(SettingsModel):
     """A stage's settings (``[stages.NAME]``); every field has its default."""
 
+    def backend_options(self) -> tuple[str, dict[str, Any]] | None:
+        """The backend the stage builds and the settings it passes it, for a stage that
+        builds one from its settings: checked against the backend's ``settings_model``."""
+        return None
+
 
 class BackendSettings(SettingsModel):
-    """A backend's constructor settings; every field has its default."""
+    """A backend's constructor settings (its ``settings_model``): one field per keyword
+    argument, with the same default (none where the argument is required)."""
 
 
 def defaults_of(model: type[BaseModel]) -> dict[str, Any]:
@@ -50,25 +56,47 @@ def defaults_of(model: type[BaseModel]) -> dict[str, Any]:
     return model().model_dump()
 
 
-def BackendName(kind: str) -> Any:  # noqa: N802 - reads as a type
+def BackendName(kind: str, *also: str) -> Any:  # noqa: N802 - reads as a type
     """A ``str`` setting naming a registered backend whose name starts with ``kind``
-    (``"techniques"``: techniques_onnx, techniques_hf, ...); other names are an error
-    listing the choices."""
+    (``"techniques"``: techniques_onnx, techniques_hf, ...) or one of ``also``; other
+    names are an error listing the choices. For ``"embeddings"`` the short names of
+    :data:`propwatch.embeddings.SHORT_NAMES` (``auto``, ``hash``, ...) count too."""
 
     def check(value: str) -> str:
         from .registry import backends
 
-        choices = sorted({n.rsplit(".v", 1)[0] for n in backends.names() if n.startswith(kind + "_")})
+        extra = set(also)
+        if kind == "embeddings":
+            from importlib import import_module
+
+            extra |= set(getattr(import_module("propwatch.embeddings"), "SHORT_NAMES", {}))
+        if value in extra:
+            return value
         try:
             backends.get(value)
             known = value.startswith(kind + "_")
         except LookupError:
             known = False
         if not known:
-            raise ValueError(f"must be one of {_choices(choices)}, got {value!r}")
+            names = {n.rsplit(".v", 1)[0] for n in backends.names() if n.startswith(kind + "_")}
+            raise ValueError(f"must be one of {_choices(sorted(extra | names))}, got {value!r}")
         return value
 
     return Annotated[str, AfterValidator(check)]
+
+
+def backend_problems(name: str, options: Mapping[str, Any], prefix: str) -> list[str]:
+    """The problems of ``options`` for backend ``name`` (checked by the backend's
+    ``settings_model``; options it does not take, and None values, are left out as
+    the stage leaves them out), as ``prefix.option: ...`` lines."""
+    from .registry import backends
+
+    model = getattr(backends.get(name), "settings_model", None)
+    if model is None:
+        return []
+    given = {k: v for k, v in options.items() if k in model.model_fields and v is not None}
+    _, found = validate(model, given, prefix)
+    return [p.replace(": missing setting", f": the {name} backend needs it set") for p in found]
 
 
 # ------------------------------------------------------- top-level sections
@@ -127,7 +155,9 @@ class NarrativesSettings(SettingsModel):
     merge_min (> 1: never). verifier: "" none, "auto" or a directory of a claim cross-encoder that must
     also read the two claims as one (verify_min, verify_top, verify_members)."""
 
-    embedder: str = Field(description='Embeddings backend ("" = embeddings_onnx, the shipped MiniLM).')
+    embedder: BackendName("embeddings", "") = Field(
+        description='Embeddings backend ("" = embeddings_onnx, the shipped MiniLM).'
+    )
     index: Literal["auto", "exact", "hnsw"] = Field(
         description="Nearest-neighbour index: auto (HNSW when usearch is installed) | exact | hnsw."
     )
@@ -181,9 +211,12 @@ def validate(model: type[BaseModel], data: Any, prefix: str = "",
     ``prefix`` is the dotted path of ``data`` (``"stages.split"``); ``known``
     adds the model's keys to an unknown-setting message."""
     try:
-        return model.model_validate(data), []
+        settings = model.model_validate(data)
     except ValidationError as exc:
         return None, problems(exc, prefix, model if known else None)
+    backend = settings.backend_options() if isinstance(settings, StageSettings) else None
+    found = backend_problems(backend[0], backend[1], prefix) if backend else []
+    return (None, found) if found else (settings, [])
 
 
 def problems(exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None) -> list[str]:
@@ -296,6 +329,7 @@ __all__ = [
     "BackendName",
     "BackendSettings",
     "Field",
+    "backend_problems",
     "IngestSettings",
     "NarrativesSettings",
     "OutputSettings",

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..mathutil import sigmoid
 from ..registry import backends
+from ..settings import BackendName, BackendSettings, Field
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b|%|\$|€|£")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -92,9 +93,18 @@ class LinearModel:
         return emb.astype(np.float64) @ self.w_emb * self.emb_scale + lex + self.bias
 
 
+class LinearCheckworthinessSettings(BackendSettings):
+    model_path: str | None = Field(None, description="Model directory (vocab.json, weights.npz; None: the shipped one).")
+    embedder: BackendName("embeddings") | None = Field(
+        None, description="Embeddings backend (None: the one the model was trained with)."
+    )
+
+
 @backends.register("checkworthiness_linear", version=1)
 class LinearCheckworthiness:
     """The shipped scorer: ``score(texts) -> probabilities in [0, 1]``."""
+
+    settings_model = LinearCheckworthinessSettings
 
     def __init__(self, model_path: str | None = None, embedder: str | None = None):
         self.model_path = model_path
@@ -123,6 +133,15 @@ class LinearCheckworthiness:
         return sigmoid(m.decision(list(texts), emb))
 
 
+class OnnxCheckworthinessSettings(BackendSettings):
+    model_path: str | None = Field(None, description="Model directory with finetuned.json (None: the shipped one).")
+    file: str = Field("model.int8.onnx", description="ONNX file in it.")
+    threads: int = Field(0, ge=0, description="onnxruntime intra-op threads (0: the default).")
+    embedder: BackendName("embeddings") | None = Field(
+        None, description="Embeddings backend of the linear model it is averaged with (None: as trained)."
+    )
+
+
 @backends.register("checkworthiness_onnx", version=1)
 class OnnxCheckworthiness:
     """A fine-tuned sentence classifier (MiniLM-L6 + one logit, int8 ONNX), alone or averaged
@@ -132,6 +151,8 @@ class OnnxCheckworthiness:
     One sentence per run, as in the embeddings backend: dynamic int8 activation scales
     would otherwise make a score depend on the other sentences of the batch.
     """
+
+    settings_model = OnnxCheckworthinessSettings
 
     def __init__(self, model_path: str | None = None, file: str = "model.int8.onnx", threads: int = 0, embedder: str | None = None):
         self.path = Path(model_path) if model_path else model_dir()
@@ -190,9 +211,15 @@ _OPINION = re.compile(
 )
 
 
+class RuleCheckworthinessSettings(BackendSettings):
+    """No settings: a few rules (numbers, fact cues, opinion openers)."""
+
+
 @backends.register("checkworthiness_fake", version=1)
 class RuleCheckworthiness:
     """Deterministic fake for tests: numbers and factual cue words raise the score."""
+
+    settings_model = RuleCheckworthinessSettings
 
     threshold = 0.5
 

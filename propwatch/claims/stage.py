@@ -100,12 +100,17 @@ class ClaimsSettings(StageSettings):
         description="Check-worthiness backend: checkworthiness_onnx (shipped fine-tuned MiniLM, averaged with the "
         "linear model), checkworthiness_linear (embedding + TF-IDF alone) or checkworthiness_fake.",
     )
-    embedder: str = Field("", description='Embeddings backend for the linear model ("" = the one it was trained with).')
+    embedder: BackendName("embeddings", "") = Field(
+        "", description='Embeddings backend for the linear model ("" = the one it was trained with).'
+    )
     min_score: float = Field(
         -1.0, le=1, description="Keep claims scoring at least this; a negative value means the model's tuned threshold."
     )
     min_words: int = Field(5, ge=0, description="Sentences with fewer words are never claims.")
     max_chars: int = Field(600, ge=1, description="Sentences with more characters are skipped (tables, run-on scrapes).")
+
+    def backend_options(self):
+        return self.backend, {"embedder": self.embedder or None}
 
 
 @register_stage("claims", version=1)

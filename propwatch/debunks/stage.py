@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from ..records import Document, Span, layer_record
-from ..settings import Field, StageSettings
+from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 from .search import DEFAULTS, DebunkIndex
 
@@ -102,7 +102,7 @@ class DebunkMatchSettings(StageSettings):
     related_min_fused: float = Field(0.28, ge=0, le=1, description="...and has this much fused similarity.")
     w_dense: float = Field(DEFAULTS["w_dense"], ge=0, description="Weight of the dense (embedding) similarity in the fused score.")
     w_bm25: float = Field(DEFAULTS["w_bm25"], ge=0, description="Weight of the BM25 (lexical) similarity in the fused score.")
-    embedder: str = Field(
+    embedder: BackendName("embeddings") = Field(
         "auto", description="auto | claims | backend | hash, or a registered embeddings backend by name."
     )
     cross_encoder: bool = Field(

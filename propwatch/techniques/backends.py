@@ -44,6 +44,7 @@ import numpy as np
 from ..errors import ConfigError, MissingExtraError
 from ..mathutil import sigmoid, softmax
 from ..registry import backends
+from ..settings import BackendSettings, Field
 from .inventory import PTC_TECHNIQUES
 
 DEFAULT_BACKEND = "techniques_onnx"
@@ -158,6 +159,16 @@ def span_features(text: str, start: int, end: int) -> list[float]:
     return [float(np.log1p(others)), float(np.log1p(len(needle.split())) / 4.0)]
 
 
+class OnnxTechniqueSettings(BackendSettings):
+    model: str | None = Field(None, description="Model directory (None: the shipped propwatch/models/techniques/).")
+    file: str | None = Field(
+        None, description="ONNX file in it (None: the one techniques.json names, else model.int8.onnx)."
+    )
+    batch_size: int = Field(8, ge=1, description="Texts per ONNX run.")
+    threads: int = Field(0, ge=0, description="onnxruntime intra-op threads (0: up to 4).")
+    classifier: bool = Field(True, description="Label spans with the span classifier when techniques.json has one.")
+
+
 @backends.register("techniques_onnx", version=1)
 class OnnxTechniqueTagger:
     """An ONNX token tagger; loads on first use.
@@ -169,6 +180,8 @@ class OnnxTechniqueTagger:
     output is logits (batch x seq x (1 + labels)): column 0 propaganda,
     then one per technique.
     """
+
+    settings_model = OnnxTechniqueSettings
 
     def __init__(
         self,
@@ -300,9 +313,18 @@ class OnnxTechniqueTagger:
         return result
 
 
+class HfTechniqueSettings(BackendSettings):
+    model: str = Field(min_length=1, description="A model directory or a Hugging Face hub id.")
+    max_length: int = Field(256, ge=2, description="Tokens per window; longer texts are read in overlapping windows.")
+    batch_size: int = Field(8, ge=1, description="Windows per forward pass.")
+    device: str | None = Field(None, description='torch device (None: "cpu").')
+
+
 @backends.register("techniques_hf", version=1)
 class HfTechniqueTagger:
     """A transformers token-classification model named by directory or hub id (lazy, torch)."""
+
+    settings_model = HfTechniqueSettings
 
     def __init__(self, model: str, max_length: int = 256, batch_size: int = 8, device: str | None = None):
         self.model_name = model
@@ -375,9 +397,15 @@ FAKE_LEXICON = {
 """Words the fake backend marks, with the technique it gives them."""
 
 
+class FakeTechniqueSettings(BackendSettings):
+    """No settings: a fixed word lexicon."""
+
+
 @backends.register("techniques_fake", version=1)
 class FakeTechniqueTagger:
     """Deterministic fake: words in :data:`FAKE_LEXICON` score 0.9, others 0.05."""
+
+    settings_model = FakeTechniqueSettings
 
     def __init__(self, **_: Any):
         self.labels = PTC_TECHNIQUES

@@ -259,6 +259,11 @@ class TechniquesSettings(StageSettings):
         None, ge=0, description="A span's second technique is also reported at this probability (above 1: never)."
     )
 
+    def backend_options(self):
+        options = {"model": self.model or None, "file": self.file or None, "batch_size": self.batch_size,
+                   "threads": self.threads, "classifier": self.classifier}
+        return self.backend, options
+
 
 @register_stage("techniques", version=1)
 class TechniquesStage(LayerStage):

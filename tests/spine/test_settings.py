@@ -3,18 +3,20 @@ every problem is one ``origin: dotted.path: message`` line of one ConfigError.""
 
 from __future__ import annotations
 
+import inspect
 import json
 import tomllib
 from importlib import resources
 
 import pytest
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from propwatch.cli import main
 from propwatch.config import load_config, packaged_defaults
 from propwatch.errors import ConfigError
-from propwatch.registry import stages
-from propwatch.settings import Settings, StageSettings, settings_model_for
+from propwatch.registry import backends, stages
+from propwatch.settings import BackendSettings, Settings, StageSettings, settings_model_for
 
 # Every stage's `defaults` dict before the settings models (f665e70): the models keep them.
 OLD_DEFAULTS = {
@@ -138,6 +140,36 @@ def test_every_stage_has_a_settings_model_with_its_old_defaults(ref):
 
 def test_every_registered_stage_is_covered():
     assert [r for r in stages.names() if not r.startswith("test_")] == BUILTIN
+
+
+@pytest.mark.parametrize("ref", [r for r in backends.names() if r.startswith(("techniques_", "checkworthiness_"))])
+def test_every_backend_a_stage_builds_from_its_settings_has_a_model_of_its_arguments(ref):
+    cls = backends.get(ref)
+    model = cls.settings_model
+    assert isinstance(model, type) and issubclass(model, BackendSettings), ref
+    params = {
+        name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
+    fields = {name: (PydanticUndefined if f.is_required() else f.default) for name, f in model.model_fields.items()}
+    assert fields == {k: (PydanticUndefined if v is inspect.Parameter.empty else v) for k, v in params.items()}
+    assert all(f.description for f in model.model_fields.values()), ref
+
+
+def test_the_backend_checks_what_the_stage_passes_it(tmp_path):
+    found = problems_of(tmp_path, (
+        '[narratives]\nembedder = "minilm"\n'
+        '[stages.techniques]\nbackend = "techniques_hf"\n'
+        '[stages.claims]\nbackend = "checkworthiness_linear"\nembedder = "embeddings_nope"\n'
+    ))
+    assert found[0].startswith("narratives.embedder: must be one of '', 'auto', ") and "'embeddings_onnx'" in found[0]
+    assert found[1] == "stages.techniques.model: the techniques_hf backend needs it set"
+    assert found[2].startswith("stages.claims.embedder: must be one of") and found[2].endswith("got 'embeddings_nope'")
+    assert len(found) == 3
+    ok = tmp_path / "ok.toml"
+    ok.write_text('[stages.techniques]\nbackend = "techniques_hf"\nmodel = "some/model"\n'
+                  '[stages.claims]\nbackend = "checkworthiness_fake"\nembedder = "embeddings_fake"\n', "utf-8")
+    assert load_config(ok).get("stages.techniques.model") == "some/model"
 
 
 def test_a_plugin_stage_with_a_plain_defaults_dict_is_checked_by_its_types():
