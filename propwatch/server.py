@@ -152,24 +152,9 @@ class Workbench:
         except NotFoundError:
             raise ApiError(404, "not-found", f"no story {doc_id}") from None
 
-    def _documents(self, query: dict[str, list[str]]) -> list[Document]:
-        outlet = (query.get("outlet") or [""])[0].casefold()
-        language = (query.get("language") or [""])[0]
-        needle = (query.get("q") or [""])[0].casefold()
-        with self.reading() as store:
-            docs = list(store.iter_documents(layers=None))
-        out = []
-        for doc in docs:
-            if outlet and (doc.outlet or "").casefold() != outlet:
-                continue
-            if language and doc.language != language:
-                continue
-            if needle and needle not in doc.text.casefold() and needle not in (doc.title or "").casefold():
-                continue
-            out.append(doc)
-        return out
-
     def api_stories(self, query: dict[str, list[str]]) -> Response:
+        from .store.listing import StoryFilter
+
         try:
             limit = int((query.get("limit") or ["50"])[0])
             offset = int((query.get("offset") or ["0"])[0])
@@ -177,16 +162,18 @@ class Workbench:
             raise ApiError(400, "bad-request", "limit and offset must be whole numbers") from None
         if not (1 <= limit <= 1000) or offset < 0:
             raise ApiError(400, "bad-request", "limit must be 1..1000 and offset >= 0")
-        docs = self._documents(query)
+        flt = StoryFilter(q=(query.get("q") or [""])[0], outlet=(query.get("outlet") or [""])[0],
+                          language=(query.get("language") or [""])[0])
+        with self.reading() as store:
+            rows, total = store.list_stories(flt, limit=limit, offset=offset)
         items = [
             {
-                "id": d.id, "title": d.title, "outlet": d.outlet, "language": d.language, "published": d.published,
-                "flags": list(d.flags), "source": d.source, "story_index": d.story_index,
-                "counts": {name: len(records) for name, records in d.layers.items()},
+                "id": s.id, "title": s.title, "outlet": s.outlet, "language": s.language, "published": s.published,
+                "flags": list(s.flags), "source": s.source, "story_index": s.story_index, "counts": dict(s.counts),
             }
-            for d in docs[offset:offset + limit]
+            for s in rows
         ]
-        return _json({"total": len(docs), "offset": offset, "limit": limit, "items": items})
+        return _json({"total": total, "offset": offset, "limit": limit, "items": items})
 
     def api_analyze(self, body: bytes) -> Response:
         if self.pipeline_factory is None:
@@ -210,12 +197,13 @@ class Workbench:
         })
 
     def page_index(self) -> Response:
-        from .output.report import render_index
+        from .output.report import render_index_rows
 
         with self.reading() as store:
-            docs = list(store.iter_documents())
+            stories, _ = store.list_stories()
             rejections = store.rejections()
-        return Response(200, render_index(docs, rejections, story_href="stories/{id}").encode(), "text/html; charset=utf-8")
+        return Response(200, render_index_rows(stories, rejections, story_href="stories/{id}").encode(),
+                        "text/html; charset=utf-8")
 
     def page_story(self, doc_id: str) -> Response:
         from .output.report import render_story

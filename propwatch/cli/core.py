@@ -184,17 +184,14 @@ def list_stories(
 ) -> int:
     """List stored stories: id, outlet, language, published, title, flags."""
 
+    from ..store.listing import StoryFilter
+
     with open_store(config, store, read_only=True) as st:
-        rows = []
-        for doc in st.iter_documents(layers=[]):
-            if outlet and (doc.outlet or "").casefold() != outlet.casefold():
-                continue
-            rows.append({
-                "id": doc.id, "outlet": doc.outlet, "language": doc.language, "published": doc.published,
-                "title": doc.title, "source": doc.source, "story_index": doc.story_index, "flags": list(doc.flags),
-            })
-            if limit and len(rows) >= limit:
-                break
+        summaries, _ = st.list_stories(StoryFilter(outlet=outlet or ""), limit=limit or None)
+    rows = [{
+        "id": s.id, "outlet": s.outlet, "language": s.language, "published": s.published,
+        "title": s.title, "source": s.source, "story_index": s.story_index, "flags": list(s.flags),
+    } for s in summaries]
     _print_rows(rows, fmt.value, ("id", "outlet", "language", "published", "title", "flags"))
     return 0
 
@@ -267,11 +264,20 @@ def schema() -> int:
 @app.command()
 def export(
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.jsonl,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (required for parquet).")] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o",
+        help="File to write; a folder (ending with / or existing) gets one table per file (parquet, csv).")] = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
 ) -> int:
-    """Export every stored story (records as in `analyze --format`, or Parquet)."""
+    """Export every stored story: records as in `analyze --format`, typed Parquet, or flat CSV tables.
+
+    `--format parquet --output stories.parquet` writes one row per story with a typed
+    list column per layer; `--output DIR/` writes stories.parquet and one file per layer.
+    `--format csv --output DIR/` writes stories.csv, quotes.csv, claims.csv, techniques.csv
+    and debunk_matches.csv, one row per record, for a spreadsheet.
+    """
+    from ..output.parquet import export_csv_tables, export_parquet, is_folder
     from ..output.records import document_record
     from ..output.writers import RecordWriter
 
@@ -282,13 +288,16 @@ def export(
     with Store.from_config(cfg, read_only=True) as st:
         if fmt is ExportFormat.parquet:
             if output is None:
-                raise typer.BadParameter("parquet needs --output FILE", param_hint="--output")
-            from ..output.parquet import export_parquet
-
+                raise typer.BadParameter("parquet needs --output FILE or --output DIR/", param_hint="--output")
             n = export_parquet(st, output)
             print(f"wrote {n} stories to {output}", file=sys.stderr)
             return 0
-        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        if fmt is ExportFormat.csv and output is not None and is_folder(output):
+            counts = export_csv_tables(st, output)
+            print(f"wrote {counts['stories']} stories to {Path(output) / 'stories.csv'}, "
+                  + ", ".join(f"{n} {name}" for name, n in counts.items() if name != "stories"), file=sys.stderr)
+            return 0
+        stream = Path(output).open("w", encoding="utf-8", newline="") if output else sys.stdout
         writer = RecordWriter(stream, fmt.value)
         for doc in st.iter_documents():
             writer.write(document_record(doc, layers))
@@ -308,7 +317,7 @@ def report(
     from ..output.report import write_report
 
     with open_store(config, store, read_only=True) as st:
-        result = write_report(list(st.iter_documents()), out, st.rejections(), store=st)
+        result = write_report(st.iter_documents(), out, st.rejections(), store=st)
     print(f"wrote {result.stories} stories to {result.index}", file=sys.stderr)
     return 0
 

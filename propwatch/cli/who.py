@@ -21,13 +21,8 @@ def entities(
     config: ConfigOpt = None,
 ) -> int:
     """List canonical entities across the store with mention counts per outlet."""
-    from ..who.listing import entity_table
-
     with open_store(config, store, read_only=True) as st:
-        rows = entity_table(st.iter_documents(layers=["entities"]), label=label, outlet=outlet,
-                            min_mentions=min_mentions)
-    if limit:
-        rows = rows[:limit]
+        rows = st.entity_rows(label=label, outlet=outlet, min_mentions=min_mentions, limit=limit or None)
     _print_rows(rows, fmt.value, ("entity_id", "name", "label", "mentions", "stories", "outlets", "names"))
     return 0
 
@@ -42,11 +37,7 @@ def quotes(
     config: ConfigOpt = None,
 ) -> int:
     """List stored quotes with their speakers."""
-    from ..who.listing import quote_table
-
     with open_store(config, store, read_only=True) as st:
-        rows = quote_table(st.iter_documents(layers=["quotes"]), kind=kind, speaker=speaker)
-    if limit:
-        rows = rows[:limit]
+        rows = st.quote_rows(kind=kind, speaker=speaker, limit=limit or None)
     _print_rows(rows, fmt.value, ("id", "outlet", "speaker", "kind", "cue", "direct", "text"))
     return 0

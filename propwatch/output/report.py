@@ -21,7 +21,9 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from ..ingest.metadata import outlet_info
 from ..records import Document, Rejection
+from ..store.listing import StorySummary
 from .records import document_record
 
 # Layers shown as counts on the index, when any story has them.
@@ -196,22 +198,20 @@ def render_story(doc: Document, sources: list[dict[str, Any]], nav: list[dict[st
     return _env().get_template("story.html").render(root="../", **_base(nav), **_story_context(doc, sources))
 
 
-def _index_row(doc: Document) -> dict[str, Any]:
-    record = document_record(doc)
-    assessment = record.get("assessment") or []
-    risk = float(assessment[0].get("score", 0.0)) if assessment else None
+def _index_row(story: StorySummary) -> dict[str, Any]:
+    risk = story.risk_score
     return {
-        "id": doc.id,
-        "title": doc.title,
-        "source_name": Path(doc.source).name or doc.source,
-        "story_index": doc.story_index,
-        "glued": "glued-page" in doc.flags,
-        "outlet": doc.outlet,
-        "affiliation": (record.get("outlet_info") or {}).get("affiliation"),
-        "language": doc.language,
-        "published": doc.published,
-        "flags": [f for f in doc.flags if f != "glued-page"],
-        "counts": {layer: len(record.get(layer) or []) for layer, _ in COUNT_COLUMNS},
+        "id": story.id,
+        "title": story.title,
+        "source_name": Path(story.source).name or story.source,
+        "story_index": story.story_index,
+        "glued": "glued-page" in story.flags,
+        "outlet": story.outlet,
+        "affiliation": (outlet_info(story.outlet) or {}).get("affiliation"),
+        "language": story.language,
+        "published": story.published,
+        "flags": [f for f in story.flags if f != "glued-page"],
+        "counts": {layer: story.counts.get(layer, 0) for layer, _ in COUNT_COLUMNS},
         "risk": risk,
         "risk_band": _band(risk) if risk is not None else 0,
     }
@@ -222,15 +222,23 @@ def render_index(
     story_href: str = "stories/{id}.html",
 ) -> str:
     """The index page: one row per story, then the rejected inputs."""
-    rows = [_index_row(doc) for doc in docs]
+    return render_index_rows([StorySummary.of(doc) for doc in docs], rejections, nav, story_href)
+
+
+def render_index_rows(
+    stories: Sequence[StorySummary], rejections: Sequence[Rejection] = (), nav: list[dict[str, str]] | None = None,
+    story_href: str = "stories/{id}.html",
+) -> str:
+    """The index page from story summaries (``Store.list_stories``), without loading documents."""
+    rows = [_index_row(story) for story in stories]
     count_columns = [
         {"layer": layer, "label": label} for layer, label in COUNT_COLUMNS if any(r["counts"][layer] for r in rows)
     ]
     return _env().get_template("index.html").render(
         root="", **_base(nav), stories=rows, count_columns=count_columns,
         has_risk=any(r["risk"] is not None for r in rows),
-        sources=len({d.source for d in docs}),
-        outlets=sorted({d.outlet for d in docs if d.outlet}),
+        sources=len({s.source for s in stories}),
+        outlets=sorted({s.outlet for s in stories if s.outlet}),
         rejections=list(rejections),
         story_href=story_href,
     )
@@ -252,12 +260,13 @@ def write_report(
         for page, link in pages:  # again, now that every page's link is known
             if link:
                 page(store, out, {"env": _env(), **_base(nav)})
-    docs = list(docs)
-    for doc in docs:
+    stories = []
+    for doc in docs:  # one at a time: a store's documents are streamed, not held
         sources = store.sources_of(doc.id) if store is not None else []
         (out / "stories" / f"{doc.id}.html").write_text(render_story(doc, sources, nav), "utf-8")
-    (out / "index.html").write_text(render_index(docs, rejections, nav), "utf-8")
+        stories.append(StorySummary.of(doc))
+    (out / "index.html").write_text(render_index_rows(stories, rejections, nav), "utf-8")
     assets = resources.files("propwatch").joinpath("output/templates")
     for asset in ("style.css", "report.js"):
         (out / asset).write_text(assets.joinpath(asset).read_text("utf-8"), "utf-8")
-    return ReportResult(index=out / "index.html", stories=len(docs))
+    return ReportResult(index=out / "index.html", stories=len(stories))

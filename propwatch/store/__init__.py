@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, StoreError
+from ..records import LAYER_RECORDS, CleaningStep, Document, PageSignals, Rejection, record_from_dict, record_to_dict
 from ..storelock import DEFAULT_LOCK_TIMEOUT, Lease, Tell, tell_stderr, writer_lock
 from ..storelock import lease as lease_store
-from ..records import LAYER_RECORDS, CleaningStep, Document, Rejection, record_from_dict, record_to_dict
+from .listing import StoryFilter, StorySummary, entity_rows, list_stories, quote_rows
+from .tables import LayerTable, ensure_table, load_record_types, migrate_layers_table, read_records, table_for, write_records, write_state
 
-MIGRATIONS: list[tuple[str, str]] = [
+MIGRATIONS: list[tuple[str, Any]] = [
     (
         "0001_documents",
         """
@@ -132,6 +134,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    # one typed table per layer (propwatch.store.tables); every row of `layers` moves, then it is dropped
+    ("0003_layer_tables", migrate_layers_table),
 ]
 
 _DOC_COLUMNS = (
@@ -294,8 +298,11 @@ class Store:
             if name in done:
                 continue
             with self.transaction():
-                for statement in filter(str.strip, sql.split(";")):
-                    self.con.execute(statement)
+                if callable(sql):
+                    sql(self.con)
+                else:
+                    for statement in filter(str.strip, sql.split(";")):
+                        self.con.execute(statement)
                 self.con.execute("INSERT INTO migrations VALUES (?, ?)", [name, now()])
             applied.append(name)
         return applied
@@ -331,7 +338,7 @@ class Store:
         if not doc_ids:
             return {}
         rows = self.con.execute(
-            "SELECT doc_id, layer, stage, fingerprint FROM layers WHERE doc_id IN (SELECT unnest(?))",
+            "SELECT doc_id, layer, stage, fingerprint FROM layer_state WHERE doc_id IN (SELECT unnest(?))",
             [list(doc_ids)],
         ).fetchall()
         out: dict[str, dict[str, StoredLayer]] = {}
@@ -376,27 +383,42 @@ class Store:
                 doc.id, doc.source, doc.story_index, doc.source_record, doc.title, doc.outlet,
                 doc.outlet_evidence, doc.url, doc.published, doc.language, doc.language_score,
                 doc.text, json.dumps([s.to_dict() for s in doc.cleaning]),
-                json.dumps(list(doc.flags)), json.dumps(dict(doc.meta), default=str),
+                json.dumps(list(doc.flags)), json.dumps(record_to_dict(doc.signals), default=str),
                 dup[0] if dup else None, dup[1] if dup else None,
                 [int(x) for x in sig] if sig is not None else None, stamp,
             ))
             if sig is not None:
                 band_rows.extend((band, bucket, doc.id) for band, bucket in band_buckets(sig))
         source_rows = [(doc_id, src, idx, record or "", stamp) for doc_id, src, idx, record in sources]
-        layer_rows = [
-            (doc_id, layer, stage, fingerprint,
-             json.dumps([record_to_dict(r) for r in records], ensure_ascii=False, default=str), stamp)
-            for doc_id, layer, stage, fingerprint, records in layers
-        ]
+        layer_rows = [(doc_id, layer, stage, fingerprint, stamp, tuple(records))
+                      for doc_id, layer, stage, fingerprint, records in layers]
         rejection_rows = [(r.source, r.line, r.kind, r.reason, run_id, stamp) for r in rejections]
         with self.transaction():
             self._insert("documents", f"{_DOC_COLUMNS}, minhash, ingested_at", doc_rows, "ON CONFLICT DO NOTHING")
             self._insert("minhash_bands", "band, bucket, doc_id", band_rows)
             self._insert("document_sources", "doc_id, source, story_index, source_record, seen_at", source_rows, "ON CONFLICT DO NOTHING")
-            self._insert("layers", "doc_id, layer, stage, fingerprint, records, created_at", layer_rows, "", replace=True)
+            self._write_layers(layer_rows)
             self._insert("rejections", "source, line, kind, reason, run_id, rejected_at", rejection_rows)
             file_rows = [(path, size, mtime, ingest_hash, json.dumps(list(ids)), stamp) for path, size, mtime, ingest_hash, ids in files]
             self._insert("ingested_files", "path, size, mtime_ns, ingest_hash, doc_ids, ingested_at", file_rows, "", replace=True)
+
+    def _write_layers(self, rows: Sequence[tuple[str, str, str, str, datetime, tuple]]) -> None:
+        """Typed rows of each layer's table plus its ``layer_state`` row; inside a transaction."""
+        if not rows:
+            return
+        tables = {layer: self._layer_table(layer) for layer in dict.fromkeys(r[1] for r in rows)}
+        where = write_records(self.con, [(d, layer, recs) for d, layer, _, _, _, recs in rows], tables)
+        write_state(self.con, [(d, layer, st, fp, at, len(recs)) for d, layer, st, fp, at, recs in rows], where)
+
+    def _layer_table(self, layer: str) -> LayerTable | None:
+        """The layer's typed table, created (or rebuilt for a changed type) on first use."""
+        load_record_types()
+        table = table_for(layer)
+        ready = self.__dict__.setdefault("_tables_ready", set())
+        if table is not None and table not in ready:
+            ensure_table(self.con, table)
+            ready.add(table)
+        return table
 
     def ingested_file(self, path: str, size: int, mtime_ns: int, ingest_hash: str) -> list[str] | None:
         """The stories a file gave when it was last read unchanged with the same ingest stages."""
@@ -490,31 +512,38 @@ class Store:
             yield from sorted(self.load(ids[i:i + batch_size], layers), key=lambda d: order[d.id])
 
     def _layers_for(self, doc_ids: Sequence[str], names: Sequence[str] | None) -> dict[str, dict[str, tuple]]:
-        query = "SELECT doc_id, layer, records FROM layers WHERE doc_id IN (SELECT unnest(?))"
-        params: list[Any] = [list(doc_ids)]
-        if names is not None:
-            query += " AND layer IN (SELECT unnest(?))"
-            params.append(list(names))
-        out: dict[str, dict[str, tuple]] = {}
-        for doc_id, layer, payload in self.con.execute(query, params).fetchall():
-            out.setdefault(doc_id, {})[layer] = decode_layer(layer, payload)
-        return out
+        load_record_types()
+        return read_records(self.con, doc_ids, names)
 
     def _row_to_document(self, row: Sequence[Any]) -> Document:
         (doc_id, source, story_index, source_record, title, outlet, evidence, url, published,
          language, language_score, text, cleaning, flags, meta, dup, dup_sim) = row
-        meta = json.loads(meta) if meta else {}
         flag_list = tuple(json.loads(flags) if flags else ())
-        if dup:
-            meta["near_duplicate_of"] = dup
-            meta["near_duplicate_similarity"] = dup_sim
         return Document(
             text=text, source=source, story_index=story_index, source_record=source_record,
             title=title, outlet=outlet, outlet_evidence=evidence, url=url, published=published,
             language=language or "und", language_score=language_score or 0.0,
             cleaning=tuple(CleaningStep(s["op"], s.get("params", {}), s.get("note", "")) for s in json.loads(cleaning or "[]")),
-            flags=flag_list, meta=meta,
+            flags=flag_list, signals=PageSignals.from_meta(json.loads(meta) if meta else None),
+            near_duplicate_of=dup or None, near_duplicate_similarity=dup_sim if dup else None,
         )
+
+    # ------------------------------------------------------------ listings (SQL, see .listing)
+
+    def list_stories(self, filters: StoryFilter = StoryFilter(), order: str = "ingested",
+                     limit: int | None = None, offset: int = 0) -> tuple[list[StorySummary], int]:
+        """One page of story summaries matching ``filters``, and how many match in all."""
+        return list_stories(self.con, filters, order, limit, offset)
+
+    def quote_rows(self, kind: str | None = None, speaker: str | None = None,
+                   limit: int | None = None, offset: int = 0) -> list[dict]:
+        """One row per stored quote, in story order (see :func:`.listing.quote_rows`)."""
+        return quote_rows(self.con, kind, speaker, limit, offset)
+
+    def entity_rows(self, label: str | None = None, outlet: str | None = None, min_mentions: int = 1,
+                    limit: int | None = None, offset: int = 0) -> list[dict]:
+        """One row per canonical entity, most mentioned first (see :func:`.listing.entity_rows`)."""
+        return entity_rows(self.con, label, outlet, min_mentions, limit, offset)
 
     def sources_of(self, doc_id: str) -> list[dict[str, Any]]:
         rows = self.con.execute(

@@ -77,6 +77,13 @@ _NAME = re.compile(r"[a-z][a-z0-9_]{0,60}")
 _INT64 = (-(2**63), 2**63 - 1)
 
 
+def load_record_types() -> None:
+    """Import the built-in stages, so that :data:`LAYER_RECORDS` knows their layers."""
+    from ..registry import _load_builtin_components
+
+    _load_builtin_components()
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -396,9 +403,7 @@ def migrate_layers_table(con: Any, chunk: int = 200) -> None:
         con.execute(statement)
     if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'layers'").fetchone()[0]:
         return
-    from ..registry import _load_builtin_components
-
-    _load_builtin_components()
+    load_record_types()
     doc_ids = list(dict.fromkeys(r[0] for r in con.execute("SELECT doc_id FROM layers ORDER BY rowid").fetchall()))
     ready: dict[str, LayerTable | None] = {}
     for i in range(0, len(doc_ids), chunk):

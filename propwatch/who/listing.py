@@ -1,4 +1,10 @@
-"""Corpus-level listings over stored stories: canonical entities and quotes."""
+"""Corpus-level listings over documents in memory: canonical entities and quotes.
+
+Over a store, ``propwatch entities`` and ``propwatch quotes`` list in SQL
+(:meth:`propwatch.store.Store.entity_rows`, :meth:`~propwatch.store.Store.quote_rows`);
+these functions give the same rows for documents that are not stored, and
+tests/store/test_listing.py holds the two to each other.
+"""
 
 from __future__ import annotations
 

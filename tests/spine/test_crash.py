@@ -43,7 +43,7 @@ def test_kill_9_mid_run_then_rerun(tmp_path: Path):
 
     con = duckdb.connect(str(store))
     committed = con.execute("SELECT count(*) FROM documents").fetchone()[0]
-    layers = con.execute("SELECT count(*) FROM layers").fetchone()[0]
+    layers = con.execute("SELECT count(*) FROM layer_state").fetchone()[0]
     con.close()
     assert 15 <= committed < n
     assert layers == committed  # each stored story has its sentences: no half-written batch

@@ -92,6 +92,7 @@ def test_migrated_store_reopens_and_rewrites(old_store):
 
 def test_read_only_open_of_migrated_store(old_store):
     with Store(old_store) as st:
+        st.migrate()
         n = len(st.load())
     with Store(old_store, read_only=True) as st:
         assert len(st.load()) == n

@@ -1,0 +1,242 @@
+"""Listings in SQL over the typed layer tables: stories, quotes, entities.
+
+Each listing filters, sorts and pages in DuckDB and returns plain rows,
+without loading documents. Stories keep the store's order (ingested, then
+source and position on the page) unless another order is asked for.
+Text filters compare with DuckDB's ``lower`` on both sides (Python's
+``casefold`` differs from it only for a few letters such as ``ß``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..records import LAYER_RECORDS
+from .tables import load_record_types, quote_ident, table_for
+
+UNKNOWN_OUTLET = "(unknown)"
+DOC_ORDER = "d.ingested_at, d.source, d.story_index"
+
+# name -> ORDER BY of the story list (ties always fall back to the store's order)
+STORY_ORDERS = {
+    "ingested": DOC_ORDER,
+    "published": f"d.published DESC NULLS LAST, {DOC_ORDER}",
+    "risk": f"r.score DESC NULLS LAST, {DOC_ORDER}",
+    "title": f"d.title NULLS LAST, {DOC_ORDER}",
+}
+
+
+@dataclass(frozen=True)
+class StoryFilter:
+    """Which stories a listing shows; empty fields filter nothing."""
+
+    q: str = ""  # in the title or text, any case
+    outlet: str = ""  # the outlet, any case
+    language: str = ""  # exactly this code ("und": unknown)
+
+
+@dataclass(frozen=True)
+class StorySummary:
+    """One row of the story list: what listings and the index page show."""
+
+    id: str
+    title: str | None
+    outlet: str | None
+    language: str
+    published: str | None
+    flags: tuple[str, ...]
+    source: str
+    story_index: int
+    near_duplicate_of: str | None = None
+    counts: Mapping[str, int] = field(default_factory=dict)  # layer -> records, layers stored
+    risk_score: float | None = None  # the assessment's score; None when not assessed
+    risk_label: str | None = None
+
+    @classmethod
+    def of(cls, doc: Any) -> "StorySummary":
+        """The summary of a loaded document (what :func:`list_stories` gives for it)."""
+        assessment = doc.layer("assessment")
+        return cls(
+            id=doc.id, title=doc.title, outlet=doc.outlet, language=doc.language, published=doc.published,
+            flags=tuple(doc.flags), source=doc.source, story_index=doc.story_index,
+            near_duplicate_of=doc.near_duplicate_of,
+            counts={name: len(records) for name, records in doc.layers.items()},
+            risk_score=float(assessment[0].score) if assessment else None,
+            risk_label=assessment[0].label if assessment else None,
+        )
+
+
+def _table_exists(con: Any, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()[0])
+
+
+def layer_relation(con: Any, layer: str) -> str | None:
+    """SQL for all records of ``layer`` as rows (doc_id, seq, <fields>): its typed table
+    plus whatever went to the JSON fallback; None when the layer has no record type."""
+    load_record_types()
+    table = table_for(layer)
+    if table is None:
+        return None
+    parts = []
+    if _table_exists(con, table.name):
+        parts.append(f"SELECT doc_id, seq, {table.columns} FROM {quote_ident(table.name)}")
+    structure = "'" + f"[{table.structure}]".replace("'", "''") + "'"
+    parts.append(
+        f"SELECT doc_id, CAST(seq AS INTEGER) AS seq, unnest(r) FROM ("
+        f"SELECT doc_id, generate_subscripts(rs, 1) - 1 AS seq, unnest(rs) AS r FROM ("
+        f"SELECT doc_id, from_json(records, {structure}) AS rs FROM layer_json "
+        f"WHERE layer = '{layer}'))"
+    )
+    return " UNION ALL ".join(parts)
+
+
+def _story_where(flt: StoryFilter) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if flt.outlet:
+        clauses.append("lower(coalesce(d.outlet, '')) = lower(?)")
+        params.append(flt.outlet)
+    if flt.language:
+        clauses.append("coalesce(nullif(d.language, ''), 'und') = ?")
+        params.append(flt.language)
+    if flt.q:
+        clauses.append("(strpos(lower(d.text), lower(?)) > 0 OR strpos(lower(coalesce(d.title, '')), lower(?)) > 0)")
+        params += [flt.q, flt.q]
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_stories(
+    con: Any, flt: StoryFilter = StoryFilter(), order: str = "ingested", limit: int | None = None, offset: int = 0,
+) -> tuple[list[StorySummary], int]:
+    """One page of stories matching ``flt`` and the number of all that match."""
+    if order not in STORY_ORDERS:
+        raise ValueError(f"unknown order {order!r}; use one of {', '.join(STORY_ORDERS)}")
+    where, params = _story_where(flt)
+    total = con.execute(f"SELECT count(*) FROM documents d {where}", params).fetchone()[0]
+    risk = _risk_relation(con)
+    page = f"LIMIT {int(limit)}" if limit is not None else ""
+    rows = con.execute(
+        f"""
+        WITH page AS (
+            SELECT d.id, d.title, d.outlet, coalesce(nullif(d.language, ''), 'und') AS language, d.published, d.flags,
+                   d.source, d.story_index, d.near_duplicate_of, r.score AS risk_score, r.label AS risk_label,
+                   row_number() OVER (ORDER BY {STORY_ORDERS[order]}) AS pos
+            FROM documents d LEFT JOIN ({risk}) r ON r.doc_id = d.id
+            {where}
+            ORDER BY pos {page} OFFSET {int(offset)}
+        )
+        SELECT p.*, (SELECT list([s.layer, CAST(s.records AS VARCHAR)] ORDER BY s.rowid)
+                     FROM layer_state s WHERE s.doc_id = p.id) AS counts
+        FROM page p ORDER BY p.pos
+        """,
+        params,
+    ).fetchall()
+    out = []
+    for (doc_id, title, outlet, language, published, flags, source, story_index, dup,
+         score, label, _, counts) in rows:
+        out.append(StorySummary(
+            id=doc_id, title=title, outlet=outlet, language=language, published=published,
+            flags=tuple(json.loads(flags) if flags else ()), source=source, story_index=story_index,
+            near_duplicate_of=dup or None,
+            counts={layer: int(n) for layer, n in (counts or []) if layer in LAYER_RECORDS},
+            risk_score=score, risk_label=label,
+        ))
+    return out, total
+
+
+def _risk_relation(con: Any) -> str:
+    rel = layer_relation(con, "assessment")
+    if rel is None:
+        return "SELECT NULL::VARCHAR AS doc_id, NULL::DOUBLE AS score, NULL::VARCHAR AS label WHERE false"
+    return f"SELECT doc_id, score, label FROM ({rel}) WHERE seq = 0"
+
+
+# ---------------------------------------------------------------- quotes and entities
+
+
+def quote_rows(con: Any, kind: str | None = None, speaker: str | None = None,
+               limit: int | None = None, offset: int = 0) -> list[dict]:
+    """One row per quote (story order, then position): story id, outlet, speaker, cue, text.
+
+    ``speaker`` matches a part of the entity id (exact case) or of the name (any case).
+    """
+    rel = layer_relation(con, "quotes")
+    if rel is None:
+        return []
+    clauses, params = [], []
+    if kind:
+        clauses.append("q.speaker.kind = ?")
+        params.append(kind)
+    if speaker:
+        clauses.append("(strpos(coalesce(q.speaker.entity_id, ''), ?) > 0 "
+                       "OR strpos(lower(coalesce(q.speaker.name, '')), lower(?)) > 0)")
+        params += [speaker, speaker]
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    page = f"LIMIT {int(limit)}" if limit else ""
+    rows = con.execute(
+        f"""
+        SELECT q.doc_id, d.outlet, q.speaker.name, q.speaker.entity_id, q.speaker.kind, q.cue.text,
+               q.direct, q."start", q."end", q."text"
+        FROM ({rel}) q JOIN documents d ON d.id = q.doc_id
+        {where}
+        ORDER BY {DOC_ORDER}, q.seq {page} OFFSET {int(offset)}
+        """,
+        params,
+    ).fetchall()
+    keys = ("id", "outlet", "speaker", "entity_id", "kind", "cue", "direct", "start", "end", "text")
+    return [dict(zip(keys, row)) for row in rows]
+
+
+def entity_rows(con: Any, label: str | None = None, outlet: str | None = None, min_mentions: int = 1,
+                limit: int | None = None, offset: int = 0) -> list[dict]:
+    """One row per canonical entity: mentions, stories and mentions per outlet.
+
+    Rows are sorted by mentions (most first), then id; ``outlets`` lists
+    "Outlet: n" most first; ``names`` the surface forms the texts used, most
+    used first (ties: first seen first). The name and label shown are those
+    of the first mention found by an alias or NER, else of the first mention.
+    """
+    rel = layer_relation(con, "entities")
+    if rel is None:
+        return []
+    clauses, params = [], []
+    if label:
+        clauses.append("e.label = ?")
+        params.append(label.upper())
+    if outlet:
+        clauses.append("lower(coalesce(d.outlet, '')) = lower(?)")
+        params.append(outlet)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    page = f"LIMIT {int(limit)}" if limit else ""
+    rows = con.execute(
+        f"""
+        WITH m AS (
+            SELECT e.entity_id, e.name, e.label, e.source, e."text" AS surface, e.doc_id,
+                   coalesce(nullif(d.outlet, ''), '{UNKNOWN_OUTLET}') AS doc_outlet,
+                   row_number() OVER (ORDER BY {DOC_ORDER}, e.seq) AS ord
+            FROM ({rel}) e JOIN documents d ON d.id = e.doc_id
+            {where}
+        ),
+        agg AS (
+            SELECT entity_id, count(*) AS mentions, count(DISTINCT doc_id) AS stories,
+                   arg_min(name, (CASE WHEN source IN ('alias', 'ner') THEN 0 ELSE 1 END, ord)) AS name,
+                   arg_min(label, (CASE WHEN source IN ('alias', 'ner') THEN 0 ELSE 1 END, ord)) AS label
+            FROM m GROUP BY entity_id HAVING count(*) >= ?
+        ),
+        per_outlet AS (SELECT entity_id, doc_outlet, count(*) AS n FROM m GROUP BY ALL),
+        per_name AS (SELECT entity_id, surface, count(*) AS n, min(ord) AS first FROM m GROUP BY ALL)
+        SELECT a.entity_id, a.name, a.label, a.mentions, a.stories,
+               (SELECT list(o.doc_outlet || ': ' || o.n ORDER BY o.n DESC, o.doc_outlet)
+                FROM per_outlet o WHERE o.entity_id = a.entity_id) AS outlets,
+               (SELECT list(p.surface ORDER BY p.n DESC, p.first)
+                FROM per_name p WHERE p.entity_id = a.entity_id) AS names
+        FROM agg a ORDER BY a.mentions DESC, a.entity_id {page} OFFSET {int(offset)}
+        """,
+        params + [int(min_mentions)],
+    ).fetchall()
+    keys = ("entity_id", "name", "label", "mentions", "stories", "outlets", "names")
+    return [dict(zip(keys, row)) for row in rows]
