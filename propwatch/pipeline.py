@@ -20,12 +20,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import dedupe
 from .config import Config, load_config
+from .corpus import DebunkIndexStep, NarrativeLinking, NearDuplicates
 from .errors import PipelineError
 from .ingest.readers import Limits, expand_inputs, read_entry
 from .records import Document, Rejection
 from .registry import stages as stage_registry
+from .resources import Resources
+from .runner import Runner, fingerprint
 from .stages.base import READER_FIELDS, Stage
 from .store import Store
 
@@ -82,11 +84,6 @@ class RunSummary:
         }
 
 
-def fingerprint(doc_id: str, stage: Stage, inputs: Sequence[str], state: str = "") -> str:
-    blob = "|".join([doc_id, stage.ref, stage.config_hash, state, *inputs])
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
 class Pipeline:
     """Stages from config, validated; runs inputs into the store."""
 
@@ -104,6 +101,8 @@ class Pipeline:
         self.skip_unchanged_files = bool(self.config.get("ingest.skip_unchanged_files", True))
         self._file_docs: dict[str, list[str]] = {}
         self._file_failed: set[str] = set()
+        self._runner: Runner | None = None
+        self._resources: Resources | None = None
 
     @property
     def ingest_hash(self) -> str:
@@ -166,6 +165,19 @@ class Pipeline:
 
     # ------------------------------------------------------------ running
 
+    @property
+    def runner(self) -> Runner:
+        """The runner of this pipeline's stages, with their resources (set up on first use)."""
+        if self._runner is None:
+            self._runner = Runner(self.stages, self.resources)
+        return self._runner
+
+    @property
+    def resources(self) -> Resources:
+        if self._resources is None:
+            self._resources = Resources(self.config, str(self.config.store_path), store=self._store)
+        return self._resources
+
     def analyze(
         self,
         paths: Sequence[str | os.PathLike],
@@ -182,7 +194,8 @@ class Pipeline:
         started = time.perf_counter()
         self.store.start_run(run_id, inputs)
         self._file_docs, self._file_failed = {}, set()
-        self.stage_seconds = {stage.ref: 0.0 for stage in self.stages}
+        self.runner.stage_seconds = {stage.ref: 0.0 for stage in self.stages}
+        self._prepared = False
         items = self._items(paths, stdin)
         for batch_no, batch in enumerate(_batches(items, self.batch_size), start=1):
             outcomes, rejected, near = self.process_batch(batch, run_id)
@@ -198,24 +211,31 @@ class Pipeline:
                     on_outcome(outcome)
             if on_batch:
                 on_batch(batch_no)
+        times = self.runner.stage_seconds
         if self.config.get("pipeline.update_narratives", False) and any("claims" in s.assigns for s in self.stages):
-            from .narratives.service import link_settings, update_narratives
-
-            params, embedder = link_settings(self.config)
             linking = time.perf_counter()
-            summary.narratives = update_narratives(self.store, embedder=embedder, params=params)
-            self.stage_seconds["narratives"] = time.perf_counter() - linking
-        summary.stage_seconds = {k: round(v, 3) for k, v in self.stage_seconds.items()}
+            summary.narratives = NarrativeLinking(self.config).run(self.store)
+            times["narratives"] = time.perf_counter() - linking
+        summary.stage_seconds = {k: round(v, 3) for k, v in times.items()}
+        self.stage_seconds = dict(times)
         summary.seconds = time.perf_counter() - started
         self.store.finish_run(run_id, summary.counts())
+        self.store.release()
         return summary
+
+    def _prepare(self) -> None:
+        """The corpus steps that run before the first batch (the debunk index)."""
+        if not getattr(self, "_prepared", False):
+            DebunkIndexStep().run(self.store, self.resources, self.layer_stages)
+            self._prepared = True
 
     def process_batch(self, batch: Sequence[Any], run_id: str | None = None) -> tuple[list[Outcome], list[Rejection], int]:
         """Run one batch through every stage and commit it in one transaction."""
+        runner = self.runner
         rejected = [item for item in batch if isinstance(item, Rejection)]
         docs = [item for item in batch if isinstance(item, Document)]
         for stage in self.ingest_stages:
-            docs, failed = self._timed(stage, docs)
+            docs, failed = runner.run_stage(stage, docs)
             rejected.extend(failed)
         docs, sources = self._dedupe(docs)
         stored_refs = [item for item in batch if isinstance(item, StoredFile)]
@@ -234,42 +254,46 @@ class Pipeline:
             # a stored story keeps its stored metadata and flags; its layers come along
             loaded = {d.id: d for d in self.store.load(sorted(existing))}
             docs = [loaded.get(d.id, d) for d in docs]
-        minhashes, near = self._near_duplicates([d for d in docs if d.id not in existing])
-        docs = [
-            d.with_flag("near-duplicate").replace(
-                meta={**d.meta, "near_duplicate_of": near[d.id][0], "near_duplicate_similarity": near[d.id][1]}
-            ) if d.id in near else d
-            for d in docs
-        ]
+        flagged, minhashes, near = NearDuplicates(self.near_dup_threshold).run(self.store, [d for d in docs if d.id not in existing])
+        by_id = {d.id: d for d in flagged}
+        docs = [by_id.get(d.id, d) for d in docs]
+        self._prepare()
+        self.store.release()  # the stages compute without the file: other processes read meanwhile
 
-        fps: dict[str, dict[str, str]] = {d.id: {} for d in docs}
+        fps: dict[str, dict[str, str]] = {
+            d.id: {layer: info.fingerprint for layer, info in stored.get(d.id, {}).items() if layer in d.layers}
+            for d in docs
+        }
         to_write: list[tuple[str, str, str, str, Sequence[Any]]] = []
         changed: set[str] = set()
-        self._bind_stages()
-        for stage in self.layer_stages:
-            state = stage.state_key()
-            want: dict[str, str] = {}
-            todo: list[Document] = []
-            for doc in docs:
-                inputs = [fps[doc.id].get(r, "") for r in (*stage.requires, *stage.optional)]
-                fp = fingerprint(doc.id, stage, inputs, state)
-                want[doc.id] = fp
-                have = stored.get(doc.id, {})
-                if not all(layer in have and have[layer].fingerprint == fp for layer in stage.assigns):
-                    todo.append(doc)
-            if todo:
-                done, failed = self._timed(stage, todo)
-                rejected.extend(failed)
-                by_id = {d.id: d for d in done}
-                failed_ids = {d.id for d in todo} - set(by_id)
-                docs = [by_id.get(d.id, d) for d in docs if d.id not in failed_ids]
-                for doc in done:
-                    changed.add(doc.id)
+        try:
+            for stage in self.layer_stages:
+                runner.setup(stage)
+                state = stage.state_key()
+                want: dict[str, str] = {}
+                todo: list[Document] = []
+                for doc in docs:
+                    fp = fingerprint(doc, stage, fps[doc.id], state)
+                    want[doc.id] = fp
+                    have = stored.get(doc.id, {})
+                    if not all(layer in have and have[layer].fingerprint == fp for layer in stage.assigns):
+                        todo.append(doc)
+                if todo:
+                    done, failed = runner.run_stage(stage, todo)
+                    rejected.extend(failed)
+                    by_id = {d.id: d for d in done}
+                    failed_ids = {d.id for d in todo} - set(by_id)
+                    docs = [by_id.get(d.id, d) for d in docs if d.id not in failed_ids]
+                    for doc in done:
+                        changed.add(doc.id)
+                        for layer in stage.assigns:
+                            to_write.append((doc.id, layer, stage.ref, want[doc.id], doc.layer(layer)))
+                for doc in docs:
                     for layer in stage.assigns:
-                        to_write.append((doc.id, layer, stage.ref, want[doc.id], doc.layer(layer)))
+                        fps[doc.id][layer] = want[doc.id]
+        finally:
             for doc in docs:
-                for layer in stage.assigns:
-                    fps[doc.id][layer] = want[doc.id]
+                doc.artefacts.clear()
 
         new_docs = [d for d in docs if d.id not in existing]
         live = {d.id for d in docs}
@@ -289,6 +313,7 @@ class Pipeline:
             near_duplicates=near,
             files=files,
         )
+        self.store.release()  # hand the file back after each batch's write (propwatch.storelock)
         outcomes = [
             Outcome(d, "new" if d.id not in existing else ("updated" if d.id in changed else "unchanged"))
             for d in docs
@@ -304,77 +329,11 @@ class Pipeline:
             unique.setdefault(doc.id, doc)
         return list(unique.values()), sources
 
-    def _near_duplicates(self, new_docs: Sequence[Document]) -> tuple[dict[str, Any], dict[str, tuple[str, float]]]:
-        """MinHash each new story; flag it when an earlier one is similar enough."""
-        signatures = {doc.id: dedupe.signature(doc.text) for doc in new_docs}
-        buckets = {doc_id: dedupe.band_buckets(sig) for doc_id, sig in signatures.items()}
-        stored = self.store.minhash_candidates([b for bs in buckets.values() for b in bs])
-        seen: dict[tuple[int, int], dict[str, Any]] = {}
-        near: dict[str, tuple[str, float]] = {}
-        for doc in new_docs:
-            sig = signatures[doc.id]
-            candidates: dict[str, Any] = {}
-            for bucket in buckets[doc.id]:
-                candidates.update(stored.get(bucket, {}))
-                candidates.update(seen.get(bucket, {}))
-            candidates.pop(doc.id, None)
-            best = max(((dedupe.similarity(sig, s), other) for other, s in candidates.items()), default=None)
-            if best and best[0] >= self.near_dup_threshold:
-                near[doc.id] = (best[1], round(best[0], 3))
-            for bucket in buckets[doc.id]:
-                seen.setdefault(bucket, {})[doc.id] = sig
-        return signatures, near
-
-    def _timed(self, stage: Stage, docs: list[Document]) -> tuple[list[Document], list[Rejection]]:
-        started = time.perf_counter()
-        try:
-            return _apply(stage, docs)
-        finally:
-            times = getattr(self, "stage_seconds", None)
-            if times is not None:
-                times[stage.ref] = times.get(stage.ref, 0.0) + time.perf_counter() - started
-
-    def _bind_stages(self) -> None:
-        if not getattr(self, "_bound", False):
-            for stage in self.stages:
-                stage.bind_store(self.store)
-            self._bound = True
-
     def close(self) -> None:
-        for stage in self.stages:
-            stage.close()
-
-
-def _apply(stage: Stage, docs: list[Document]) -> tuple[list[Document], list[Rejection]]:
-    """Run a stage on a batch; when it fails, isolate the documents that fail."""
-    if not docs:
-        return [], []
-    try:
-        return _split_outcomes(stage(docs))
-    except Exception:  # noqa: BLE001 - one bad document must not stop the batch
-        if len(docs) == 1:
-            return [], [_stage_rejection(stage, docs[0])]
-    kept: list[Document] = []
-    failed: list[Rejection] = []
-    for doc in docs:
-        ok, bad = _apply(stage, [doc])
-        kept.extend(ok)
-        failed.extend(bad)
-    return kept, failed
-
-
-def _stage_rejection(stage: Stage, doc: Document) -> Rejection:
-    import sys
-
-    exc = sys.exc_info()[1]
-    return Rejection(doc.source, "stage-error", f"{stage.ref} failed on story {doc.story_index}: {type(exc).__name__}: {exc}")
-
-
-def _split_outcomes(items: Iterable[Any]) -> tuple[list[Document], list[Rejection]]:
-    docs, rejections = [], []
-    for item in items:
-        (rejections if isinstance(item, Rejection) else docs).append(item)
-    return docs, rejections
+        if self._runner is not None:
+            self._runner.close()
+        if self._resources is not None:
+            self._resources.close()
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -38,7 +38,7 @@ class Registry:
         return add
 
     def get(self, ref: str) -> Any:
-        _load_builtin_components()
+        load_builtin_components()
         m = _NAME.match(ref.strip())
         if not m:
             raise UnknownStageError(f"bad {self.kind} name {ref!r}: use 'name' or 'name.vN'")
@@ -55,12 +55,13 @@ class Registry:
         raise UnknownStageError(f"no {self.kind} named {ref!r}; known: {known}")
 
     def names(self) -> list[str]:
-        _load_builtin_components()
+        load_builtin_components()
         return sorted(f"{n}.v{v}" for (n, v) in self._items)
 
 
 stages = Registry("stage")
 backends = Registry("backend")
+corpus_steps = Registry("corpus step")
 
 # Modules whose import registers the built-in components. A plugin adds its
 # own with the ``plugins`` config key (a list of importable module names).
@@ -77,12 +78,14 @@ BUILTIN_MODULES = [
     "propwatch.embeddings",
     "propwatch.claims.stage",
     "propwatch.techniques.stage",
+    "propwatch.corpus",
 ]
 
 _loaded = False
 
 
-def _load_builtin_components() -> None:
+def load_builtin_components() -> None:
+    """Import the built-in stage and backend modules (once)."""
     global _loaded
     if _loaded:
         return
@@ -95,3 +98,6 @@ def load_plugins(modules: list[str]) -> None:
     """Import plugin modules so that their components register themselves."""
     for module in modules:
         importlib.import_module(module)
+
+
+_load_builtin_components = load_builtin_components  # the old private name, still used by some callers

@@ -4,6 +4,23 @@ from __future__ import annotations
 
 SPINE_STAGES = ["clean", "split", "metadata", "language", "sentences"]
 
+# every registered layer stage, with the fakes where a model would take seconds to load
+FAST = {
+    "stages.claims.backend": "checkworthiness_fake",
+    "stages.techniques.backend": "techniques_fake",
+    "pipeline.update_narratives": False,
+}
+ALL_STAGES = [
+    "clean", "split", "metadata", "language", "sentences", "entities", "quotes", "sourcing",
+    "claims", "techniques", "debunk_matches", "denials", "stance", "assessment",
+]
+
+DENIAL_STORY = """Ministry Denies Fuel Convoy Report
+
+The ministry of defence on Monday denied that forty fuel trucks had crossed the northern border into the rebel-held district, calling the report false. “No convoy crossed the border,” ministry spokesman Piet Lorne told reporters in the capital.
+
+Local officials said the trucks had been seen near the checkpoint for three nights in a row, and that the drivers had paid the guards to let them pass. The governor of the district said that the trucks carried fuel for the militia."""
+
 STORY_A = """Harbour Authority Accused of Selling Fuel to Militia
 
 Officials at the port of Velmora sold diesel to the Black Reed militia for months, according to documents seen by the Coastal Ledger. The documents list twelve tanker deliveries between March and May.

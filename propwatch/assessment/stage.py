@@ -151,7 +151,7 @@ def assess(doc: Document, weights: Mapping[str, Any]) -> Assessment:
     if "near-duplicate" in doc.flags:
         reasons.append(Reason(
             "near_duplicate", weights["near_duplicate"]["weight"],
-            f"nearly the same text as an earlier story ({doc.meta.get('near_duplicate_of', '?')})",
+            f"nearly the same text as an earlier story ({doc.near_duplicate_of or '?'})",
         ))
 
     remaining = 1.0
@@ -173,7 +173,8 @@ class AssessmentStage(LayerStage):
     """Risk score and reasons from whatever analysis layers the pipeline made."""
 
     requires = ("sentences",)
-    optional = ("techniques", "quotes", "sourcing", "claims", "debunk_matches", "denials", "entities")
+    optional = ("techniques", "quotes", "sourcing", "claims", "debunk_matches", "denials", "entities",
+                "outlet", "flags", "near_duplicate_of")
     assigns = ("assessment",)
     layer = "assessment"
     settings_model = AssessmentSettings

@@ -116,11 +116,13 @@ class ClaimsSettings(StageSettings):
 @register_stage("claims", version=1)
 class ClaimsStage(LayerStage):
     requires = ("text", "sentences")
+    # who the story attributes a claim to, and the actors it involves
+    optional = ("entities", "quotes")
     assigns = ("claims",)
     layer = "claims"
     settings_model = ClaimsSettings
 
-    def _backend(self):
+    def _make_backend(self):
         from ..registry import backends
 
         cfg = {**self.defaults, **self.config}
@@ -128,6 +130,11 @@ class ClaimsStage(LayerStage):
         if cfg["backend"].startswith(("checkworthiness_linear", "checkworthiness_onnx")):
             return cls(embedder=cfg["embedder"] or None)
         return cls()
+
+    def setup(self, resources) -> None:
+        """The check-worthiness backend, loaded once per process (shared by stages that ask the same)."""
+        cfg = {**self.defaults, **self.config}
+        self._backend = resources.get(("checkworthiness", cfg["backend"], cfg["embedder"]), self._make_backend)
 
     # build_inputs -> backend -> parse_outputs
     def build_inputs(self, doc: Document) -> list[tuple[int, int, int]]:
@@ -146,7 +153,7 @@ class ClaimsStage(LayerStage):
 
     def predict(self, docs: Sequence[Document]) -> list[list[Claim]]:
         cfg = {**self.defaults, **self.config}
-        backend = self._backend()
+        backend = self._backend
         inputs = [self.build_inputs(d) for d in docs]
         flat = [d.text[a:b] for d, cands in zip(docs, inputs) for (_, a, b) in cands]
         scores = backend.score(flat) if flat else []

@@ -105,8 +105,18 @@ class DebunkDB:
 
     def __init__(self, store: Store):
         self.store = store
-        self.con = store.con
-        store.migrate()
+        if not getattr(store, "read_only", False):
+            store.migrate()
+
+    @property
+    def con(self):
+        """The store's connection (it may be reopened between uses)."""
+        return self.store.con
+
+    def exists(self) -> bool:
+        """Whether the store has a debunk table (a read-only store may predate it)."""
+        return bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'debunks'").fetchone()[0])
 
     # -------------------------------------------------------------- import
 
@@ -213,7 +223,8 @@ class DebunkDB:
         return {i: np.asarray(v, dtype=np.float32) for i, v in rows}
 
     def save_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
-        if not vectors:
+        """Keep computed vectors (not on a read-only store: they are computed again next time)."""
+        if not vectors or getattr(self.store, "read_only", False):
             return
         rows = [(i, model, [float(x) for x in v]) for i, v in vectors.items()]
         with self.store.transaction():

@@ -225,6 +225,8 @@ class DenialSettings(StageSettings):
 @register_stage("denials", version=1)
 class DenialStage(LayerStage):
     requires = ("sentences",)
+    # the quote a denial is in, and the claim and known debunk it denies
+    optional = ("quotes", "claims", "debunk_matches")
     assigns = ("denials",)
     layer = "denials"
     settings_model = DenialSettings

@@ -13,10 +13,12 @@ so the stage trades recall for precision (on CLEF dev this floor keeps about a
 third of the true matches and cuts false alarms by two thirds).
 
 The database is the ``debunks`` table of a propwatch store: ``database``
-names its DuckDB file ("" = the configured ``store.path``). Stored outputs
-are fingerprinted by the stage config, not by the database contents: after
-importing more debunks, re-run with ``propwatch analyze`` after bumping
-``[stages.debunk_matches] database_version`` (any new value) to recompute.
+names its DuckDB file ("" = the store the driver writes to). The stage gets
+it in ``setup`` (the local driver builds the index first, as the corpus step
+``debunk_index``); it never opens or creates a store of its own. Stored
+outputs are fingerprinted by the database's size and last import as well as
+the settings, so importing more debunks recomputes the matches on the next
+``propwatch analyze``.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ class DebunkMatchSettings(StageSettings):
 @register_stage("debunk_matches", version=3)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
+    optional = ("claims",)
     assigns = ("debunk_matches",)
     layer = "debunk_matches"
     settings_model = DebunkMatchSettings
@@ -128,44 +131,62 @@ class DebunkMatchStage(LayerStage):
         merged.update(config or {})
         super().__init__(merged)
         self._index = index
-        self._store_path: str | None = None
-        self._state: str | None = None
+        self._state: str = "given" if index is not None else ""
 
-    def bind_store(self, store) -> None:
-        """Match against the debunks in the pipeline's own store unless ``database`` names another."""
-        self._store_path = store.path
-        if not self.config["database"] or self.config["database"] == store.path:
-            from .db import DebunkDB
+    def _index_options(self) -> dict[str, Any]:
+        cfg = self.config
+        return dict(
+            w_dense=float(cfg["w_dense"]), w_bm25=float(cfg["w_bm25"]),
+            cross_encoder="auto" if cfg["cross_encoder"] else None,
+            cross_candidates=int(cfg["cross_candidates"]),
+            # a candidate under both fused floors can be neither a match nor related: not worth scoring
+            cross_min_fused=min(float(cfg["min_fused"]), float(cfg["related_min_fused"])),
+        )
 
-            db = DebunkDB(store)
-            self._state = f"{db.count()}:{db.imports()[-1]['import_id'] if db.imports() else ''}"
+    def _build(self, store, resources) -> None:
+        """The index over ``store``'s debunks (shared through ``resources`` with every
+        stage of the process that asks for the same database, state and settings)."""
+        from .db import DebunkDB
+        from ..embeddings import get_embedder
+
+        if store is None:
+            self._index, self._state = None, "no-database"
+            return
+        db = DebunkDB(store)
+        if not db.exists():
+            self._index, self._state = None, "no-database"
+            return
+        imports = db.imports()
+        self._state = f"{db.count()}:{imports[-1]['import_id'] if imports else ''}"
+        key = ("debunk_index", str(store.path), self._state, self.config_hash)
+        self._index = resources.get(key, lambda: DebunkIndex.from_db(
+            db, embedder=resources.get(("debunk_embedder", self.config["embedder"]), lambda: get_embedder(self.config["embedder"])),
+            **self._index_options(),
+        ))
+
+    def prepare_index(self, store, resources) -> None:
+        """Corpus step ``debunk_index``: build the index with the driver's (writable) store,
+        so embedding vectors it lacks are computed once and kept."""
+        if self._state == "given" or (self.config["database"] and self.config["database"] != str(store.path)):
+            return
+        self._build(store, resources)
+
+    def setup(self, resources) -> None:
+        """The debunk database: ``database``, else the driver's store; none (no matches,
+        no file created) when neither exists."""
+        if self._index is not None:
+            return
+        with resources.reading(self.config["database"] or None) as store:
+            self._build(store, resources)
 
     def state_key(self) -> str:
         """The debunk database's size and last import: new imports recompute the matches."""
-        return self._state or ""
+        return self._state
 
     @property
-    def index(self) -> DebunkIndex:
-        if self._index is None:
-            from ..store import Store
-            from .db import DebunkDB
-            from ..embeddings import get_embedder
-
-            path = self.config["database"] or self._store_path
-            if not path:
-                from ..config import load_config
-
-                path = str(load_config().store_path)
-            store = Store(path)
-            self._index = DebunkIndex.from_db(
-                DebunkDB(store), embedder=get_embedder(self.config["embedder"]),
-                w_dense=float(self.config["w_dense"]), w_bm25=float(self.config["w_bm25"]),
-                cross_encoder="auto" if self.config["cross_encoder"] else None,
-                cross_candidates=int(self.config["cross_candidates"]),
-                # a candidate under both fused floors can be neither a match nor related: not worth scoring
-                cross_min_fused=min(float(self.config["min_fused"]), float(self.config["related_min_fused"])),
-            )
-            store.close()
+    def index(self) -> DebunkIndex | None:
+        """The debunk index (None without a database); set up on first use."""
+        self.ensure_setup()
         return self._index
 
     def predict(self, docs: Sequence[Document]) -> list[list[DebunkMatch]]:
@@ -174,7 +195,7 @@ class DebunkMatchStage(LayerStage):
             source, spans = claim_spans(doc, self.config["source"], float(self.config["min_checkworthiness"]), int(self.config["min_words"]))
             jobs.extend((i, source, s) for s in spans)
         out: list[list[DebunkMatch]] = [[] for _ in docs]
-        if not jobs or len(self.index) == 0:
+        if not jobs or self.index is None or len(self.index) == 0:
             return out
         threshold = float(self.config["threshold"])
         threshold = self.index.threshold if threshold < 0 else threshold

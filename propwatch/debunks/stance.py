@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import lexicon
 from ..records import Document, Span, layer_record
 from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
@@ -38,33 +39,15 @@ from ..trees import TreeEnsemble
 LABELS = ("agree", "disagree", "discuss", "unrelated")
 ANALYST_LABELS = {"agree": "supports", "disagree": "denies", "discuss": "discusses", "unrelated": "unrelated"}
 
-REFUTING = frozenset("""
-fake fraud hoax false deny denies denied denying debunk debunked debunks refute refutes refuted
-reject rejects rejected dismiss dismissed dismisses baseless fabricated fabrication lie lies lied
-lying untrue not no never nonsense absurd rumor rumour rumors rumours myth misleading wrong
-doubt doubts doubtful despite contrary contradict contradicts contradicted incorrect unfounded
-nothing hoaxes falsely bogus satire satirical unverified retract retracted retraction
-""".split())
-HEDGING = frozenset("""
-alleged allegedly apparently reportedly report reports reported rumored rumoured claim claims
-claimed claiming suggest suggests suggested suggesting may might could possibly possible perhaps
-likely unlikely unclear unconfirmed appear appears appeared seem seems seemed purported
-purportedly according speculate speculation believed believe thinks think suspect suspected
-""".split())
-CONFIRMING = frozenset("""
-confirm confirms confirmed confirming announce announced official officially revealed reveal
-reveals proof proved proven evidence verified indeed showed shows found discovered
-""".split())
-NEGATION = frozenset("not no never none nobody nothing neither nor n't cannot without".split())
+# the model's cue lexicons (data/words/*_cues.txt, negations.txt): one feature per word
+REFUTING = lexicon.words("refuting_cues")
+HEDGING = lexicon.words("hedging_cues")
+CONFIRMING = lexicon.words("confirming_cues")
+NEGATION = lexicon.words("negations")
 CUE_WORDS = tuple(sorted(REFUTING | HEDGING | CONFIRMING | NEGATION))
 _WORD = re.compile(r"[^\W_]+(?:n't|'[a-z]+)?", re.UNICODE)
 _SENT = re.compile(r"(?<=[.!?])[\"'”’)]*\s+|\n+")
-STOP = frozenset("""
-a an the and or but if of to in on at by for with from as into is are was were be been being do does
-did have has had will would shall should can could it its this that these those there what which who
-whom when where why how all any both each more most other some such so than too very s he him his she
-her they them their we our you your i me my said says say also about after before over up out just
-""".split())
+STOP = lexicon.words("stopwords")
 
 
 def words(text: str) -> list[str]:
@@ -314,9 +297,15 @@ class StanceSettings(StageSettings):
 @register_stage("stance", version=1)
 class StanceStage(LayerStage):
     requires = ("debunk_matches",)
+    optional = ("denials",)
     assigns = ("stances",)
     layer = "stances"
     settings_model = StanceSettings
+
+    def setup(self, resources) -> None:
+        """The stance model (the shipped one unless ``model_dir``), loaded once per process."""
+        model_dir = self.config.get("model_dir", "")
+        self._model = resources.get(("stance", model_dir), lambda: StanceModel.load(model_dir or None))
 
     def predict(self, docs: Sequence[Document]) -> list[list[Stance]]:
         jobs: list[tuple[int, Any]] = []
@@ -329,7 +318,7 @@ class StanceStage(LayerStage):
         out: list[list[Stance]] = [[] for _ in docs]
         if not jobs:
             return out
-        model = StanceModel.load(self.config["model_dir"]) if self.config.get("model_dir") else shared_model()
+        model = self._model
         results = model.predict([(m.debunk_claim, docs[i].text) for i, m in jobs])
         for (i, m), res in zip(jobs, results):
             stance, by = res.stance, "model"

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..records import CleaningStep, Document, Rejection
+from ..records import CleaningStep, Document, PageSignals, Rejection
 from .decode import decode_bytes, looks_binary
 
 Item = Document | Rejection
@@ -138,9 +138,6 @@ def _document_from_record(obj: Any, source: str, line: int | None) -> Item:
     language = meta.pop("language")
     text = fields[text_field]
     step = CleaningStep("field", {"field": text_field}, "text taken from the record's field")
-    extra = {"input_id": record_id} if record_id else {}
-    if language:
-        extra["declared_language"] = language
     return Document(
         text=text,
         source=source,
@@ -152,7 +149,7 @@ def _document_from_record(obj: Any, source: str, line: int | None) -> Item:
         outlet_evidence="input field" if meta["outlet"] else None,
         published=meta["published"],
         cleaning=(step,),
-        meta=extra,
+        signals=PageSignals(input_id=record_id or None, declared_language=language or None),
     )
 
 
@@ -277,7 +274,7 @@ def read_warc(path: Path, limits: Limits) -> Iterator[Item]:
                 crawl = record.rec_headers.get_header("WARC-Date")
                 yield item.replace(
                     url=url, source_record=f"record {number}",
-                    meta={"crawl_date": crawl} if crawl else {},
+                    signals=PageSignals(crawl_date=crawl or None),
                 )
         except (ArchiveLoadFailed, ValueError, AttributeError, EOFError, zlib.error) as exc:
             # warcio signals a malformed archive with any of these

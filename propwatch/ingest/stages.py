@@ -8,6 +8,7 @@ of a document whose content cannot be used.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 
@@ -15,7 +16,7 @@ from .clean import clean_page
 from .metadata import find_date, find_outlet, find_title, normalize_date
 from .outlets import attribution_counts
 from .split import split_stories
-from ..records import CleaningStep, Document, Rejection
+from ..records import CleaningStep, Document, HtmlInfo, Rejection
 from ..settings import Field, StageSettings
 from ..stages.base import Stage, register_stage
 
@@ -47,25 +48,28 @@ class CleanStage(Stage):
                         reason += " (the page looks truncated)"
                 out.append(Rejection(doc.source, "no-text", reason, _line_of(doc)))
                 continue
-            meta = dict(doc.meta)
-            meta.update(
-                title_suffixes=signals.title_suffixes,
-                footer_outlets=signals.footer_outlets,
-                credits=signals.credits,
-                page_dates=signals.dates,
-                story_headlines=signals.story_headlines,
-            )
+            html = None
             flags = doc.flags
             if html_meta:
-                meta["html"] = {k: v for k, v in html_meta.items() if v is not None and k != "truncated"}
+                found = {k: html_meta.get(k) for k in ("title", "sitename", "date", "url", "author")}
+                html = HtmlInfo(**found) if any(v is not None for v in found.values()) else None
                 if html_meta.get("truncated"):
                     flags = flags + ("html-truncated",)
+            page = dataclasses.replace(
+                doc.signals,
+                title_suffixes=tuple(signals.title_suffixes),
+                footer_outlets=tuple(signals.footer_outlets),
+                credits=tuple(signals.credits),
+                page_dates=tuple(signals.dates),
+                story_headlines=tuple(signals.story_headlines),
+                html=html,
+            )
             out.append(
                 doc.replace(
                     text=text,
                     markup="text",
                     cleaning=doc.cleaning + tuple(steps),
-                    meta=meta,
+                    signals=page,
                     flags=flags,
                     url=doc.url or html_meta.get("url"),
                 )
@@ -101,16 +105,17 @@ class SplitStage(Stage):
         min_words = int(self.config.get("min_story_words", 60))
         out: list[Document] = []
         for doc in docs:
-            marked = doc.meta.get("story_headlines", []) if self.config.get("require_caption", True) else None
+            marked = list(doc.signals.story_headlines) if self.config.get("require_caption", True) else None
             spans = split_stories(doc.text, min_words, marked) if enabled else [(0, len(doc.text))]
             if len(spans) <= 1:
                 out.append(doc)
                 continue
-            page_attr = dict(attribution_counts(doc.text))
+            page = dataclasses.replace(
+                doc.signals,
+                page_attribution=tuple(dict(attribution_counts(doc.text)).items()),
+                page_stories=len(spans),
+            )
             for index, (start, end) in enumerate(spans):
-                meta = dict(doc.meta)
-                meta["page_attribution"] = page_attr
-                meta["page_stories"] = len(spans)
                 step = CleaningStep("slice", {"start": start, "end": end}, f"story {index + 1} of {len(spans)} on a glued page")
                 out.append(
                     doc.replace(
@@ -118,7 +123,7 @@ class SplitStage(Stage):
                         story_index=index,
                         cleaning=doc.cleaning + (step,),
                         flags=doc.flags + ("glued-page",),
-                        meta=meta,
+                        signals=page,
                         title=None if index else doc.title,
                     )
                 )
@@ -142,8 +147,8 @@ class MetadataStage(Stage):
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         out = []
         for doc in docs:
-            html = doc.meta.get("html", {}) or {}
-            title = doc.title or find_title(doc.text) or html.get("title")
+            html = doc.signals.html or HtmlInfo()
+            title = doc.title or find_title(doc.text) or html.title
             outlet, evidence = (doc.outlet, doc.outlet_evidence) if doc.outlet else (None, None)
             if outlet:
                 outlet, evidence = find_outlet(doc.text, declared=outlet, url=None, sitename=None,
@@ -153,14 +158,14 @@ class MetadataStage(Stage):
                     doc.text,
                     declared=None,
                     url=doc.url,
-                    sitename=html.get("sitename"),
-                    title_suffixes=list(doc.meta.get("title_suffixes", [])),
-                    footer_outlets=list(doc.meta.get("footer_outlets", [])),
-                    page_attribution=doc.meta.get("page_attribution", {}),
+                    sitename=html.sitename,
+                    title_suffixes=list(doc.signals.title_suffixes),
+                    footer_outlets=list(doc.signals.footer_outlets),
+                    page_attribution=dict(doc.signals.page_attribution),
                 )
-            page_dates = [d for d in map(normalize_date, doc.meta.get("page_dates", []) or []) if d]
+            page_dates = [d for d in map(normalize_date, doc.signals.page_dates) if d]
             published = (
-                normalize_date(doc.published) or normalize_date(html.get("date"))
+                normalize_date(doc.published) or normalize_date(html.date)
                 or (page_dates[0] if page_dates and doc.story_index == 0 else None) or find_date(doc.text)
             )
             out.append(doc.replace(title=title, outlet=outlet, outlet_evidence=evidence, published=published))

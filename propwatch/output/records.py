@@ -38,7 +38,6 @@ STANDARD_LAYERS = (
 
 def document_record(doc: Document, layers: Sequence[str] | None = None) -> dict[str, Any]:
     """The output record of one story."""
-    meta = dict(doc.meta)
     record: dict[str, Any] = {
         "id": doc.id,
         "source": doc.source,
@@ -53,8 +52,8 @@ def document_record(doc: Document, layers: Sequence[str] | None = None) -> dict[
         "language": doc.language,
         "language_score": doc.language_score,
         "flags": list(doc.flags),
-        "near_duplicate_of": meta.get("near_duplicate_of"),
-        "credits": list(meta.get("credits", []) or []),
+        "near_duplicate_of": doc.near_duplicate_of,
+        "credits": list(doc.signals.credits),
         "text": doc.text,
         "cleaning": [step.to_dict() for step in doc.cleaning],
     }

@@ -1,8 +1,9 @@
 """The stage protocol.
 
-A stage has a versioned ``name``, declares what it ``requires`` and what it
-``assigns`` (document fields such as ``text`` or ``language``, or layer
-names such as ``sentences``), and works on a batch of documents::
+A stage has a versioned ``name``, declares what it ``requires``, what it
+reads when present (``optional``) and what it ``assigns`` (document fields
+such as ``text`` or ``language``, or layer names such as ``sentences``), and
+works on a batch of documents::
 
     @stages.register("sentences", version=1)
     class SentenceStage(LayerStage):
@@ -19,6 +20,17 @@ stages that may change ``text`` or split one document into several; they
 run before the document ids are final, on every run. ``kind = "layer"``
 stages only add layers; their outputs are stored under a fingerprint and
 skipped on a re-run.
+
+The runner (:mod:`propwatch.runner`) enforces the declarations: a layer
+stage sees only the layers in ``requires`` and ``optional`` (reading any
+other raises :class:`~propwatch.errors.UndeclaredLayerError`), and only the
+layers it ``assigns`` are kept from what it returns. The fingerprint of a
+stored layer covers everything the stage declared, so a rerun never serves
+a layer computed from inputs that have changed since.
+
+Lifecycle: ``Stage(config)`` is cheap and picklable; ``setup(resources)``
+loads models and files once per process (see :class:`propwatch.resources.Resources`);
+then batches; ``close()`` at the end.
 """
 
 from __future__ import annotations
@@ -86,13 +98,40 @@ class Stage:
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         raise NotImplementedError
 
-    def bind_store(self, store) -> None:
-        """Called with the pipeline's store before the first batch; stages that read
-        corpus-level data (a debunk database) keep it, the others ignore it."""
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Everything the stage may read: ``requires`` then ``optional``."""
+        return tuple(dict.fromkeys((*self.requires, *self.optional)))
+
+    def ensure_setup(self, resources=None) -> None:
+        """``setup`` once: with the driver's ``resources`` (the runner calls this), or
+        with default ones when a script calls the stage directly."""
+        if not self.__dict__.get("_is_set_up", False):
+            if resources is None:
+                from ..resources import Resources
+
+                resources = Resources()
+            self.setup(resources)
+            self._is_set_up = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A stage pickles as its settings: what ``setup`` loaded is loaded again where it lands."""
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"])
+
+    def setup(self, resources) -> None:
+        """Load models and files from ``resources`` (once per process, before the first batch).
+
+        A stage must not open the store or keep module-level state: whatever it
+        needs comes from here, so it runs the same in a fresh process or a Ray worker.
+        """
 
     def state_key(self) -> str:
         """What the output depends on besides the documents and settings (a database
-        version, say); it is part of the fingerprint, so a change recomputes the layer."""
+        version, say; known after ``setup``); it is part of the fingerprint, so a change
+        recomputes the layer."""
         return ""
 
     def close(self) -> None:
@@ -111,6 +150,7 @@ class LayerStage(Stage):
         return [doc.with_layer(self.layer, recs) for doc, recs in zip(docs, predictions)]
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
+        self.ensure_setup()
         docs = list(docs)
         return self.set_annotations(docs, self.predict(docs))
 

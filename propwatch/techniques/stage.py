@@ -280,8 +280,17 @@ class TechniquesStage(LayerStage):
         super().__init__(merged)
         self._tagger: TechniqueTagger | None = None
 
+    def setup(self, resources) -> None:
+        """The tagger (and span classifier), loaded once per process for these settings."""
+        self._tagger = resources.get(("techniques", self.config_hash), self._make_tagger)
+
+    def _make_tagger(self) -> TechniqueTagger:
+        self._tagger = None
+        return self.tagger
+
     @property
     def tagger(self) -> TechniqueTagger:
+        """The tagger; ``setup`` loads it, else it loads on first use (scripts, eval)."""
         if self._tagger is None:
             cfg = dict(self.config)
             if not cfg.get("model"):

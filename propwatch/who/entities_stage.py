@@ -54,15 +54,21 @@ class EntitiesStage(LayerStage):
     layer = "entities"
     settings_model = EntitiesSettings
 
-    def predict(self, docs: Sequence[Document]) -> list[list[EntityMention]]:
+    def setup(self, resources) -> None:
         from .aliases import load_table
-        from .entities import Options, find_mentions
-        from .nlp import parse_many
+        from .entities import Options
 
         cfg = {**self.defaults, **self.config}
-        table = load_table(cfg["aliases"] or None)
-        options = Options(capitals_as_states=bool(cfg["capitals_as_states"]), resolve_titles=bool(cfg["resolve_titles"]))
-        parses = parse_many([d.text for d in docs], cfg["model"])
+        self._nlp = resources.spacy(cfg["model"])
+        self._table = resources.get(("aliases", cfg["aliases"]), lambda: load_table(cfg["aliases"] or None))
+        self._options = Options(capitals_as_states=bool(cfg["capitals_as_states"]), resolve_titles=bool(cfg["resolve_titles"]))
+
+    def predict(self, docs: Sequence[Document]) -> list[list[EntityMention]]:
+        from .entities import find_mentions
+        from .nlp import parses as parse_batch
+
+        table, options = self._table, self._options
+        parses = parse_batch(docs, self._nlp, self.config.get("model", "auto"))
         out = []
         for doc, sdoc in zip(docs, parses):
             mentions = find_mentions(doc.text, sdoc, table, options)

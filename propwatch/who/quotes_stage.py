@@ -65,20 +65,24 @@ class QuotesStage(LayerStage):
     layer = "quotes"
     settings_model = QuotesSettings
 
+    def setup(self, resources) -> None:
+        model = self.config.get("model", "")
+        self._nlp = resources.spacy(model or "auto")
+
     def predict(self, docs: Sequence[Document]) -> list[list[Quote]]:
         from . import quotes as rules
         from .entities import Mention
-        from .nlp import parse_many
+        from .nlp import parses as parse_batch
 
         cfg = {**self.defaults, **self.config}
-        rules.SCARE_MAX_WORDS = int(cfg["scare_max_words"])
-        parses = parse_many([d.text for d in docs], cfg["model"])
+        parses = parse_batch(docs, self._nlp, cfg["model"])
         out = []
         for doc, sdoc in zip(docs, parses):
             mentions = [Mention(e.start, e.end, e.label, e.entity_id, e.name, e.source, e.kind)
                         for e in doc.layer("entities")]
             sentences = [(s.start, s.end) for s in doc.layer("sentences")]
-            found = rules.find_quotes(doc.text, sdoc, mentions, sentences, indirect=bool(cfg["indirect"]))
+            found = rules.find_quotes(doc.text, sdoc, mentions, sentences, indirect=bool(cfg["indirect"]),
+                                      scare_max_words=int(cfg["scare_max_words"]))
             out.append([to_record(doc.text, f) for f in found])
         return out
 

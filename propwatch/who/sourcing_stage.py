@@ -57,16 +57,21 @@ class SourcingSettings(StageSettings):
 
 @register_stage("sourcing", version=1)
 class SourcingStage(Stage):
-    requires = ("quotes", "entities", "sentences")
+    requires = ("quotes", "entities", "sentences", "outlet")
     assigns = ("sourcing", "sourcing_summary")
     settings_model = SourcingSettings
 
-    def __call__(self, docs: Sequence[Document]) -> list[Document]:
+    def setup(self, resources) -> None:
         from .aliases import load_table
+
+        aliases = self.config.get("aliases", "")
+        self._table = resources.get(("aliases", aliases), lambda: load_table(aliases or None))
+
+    def __call__(self, docs: Sequence[Document]) -> list[Document]:
         from .sourcing import find_flags, summarize
 
-        cfg = {**self.defaults, **self.config}
-        table = load_table(cfg["aliases"] or None)
+        self.ensure_setup()
+        table = self._table
         out = []
         for doc in docs:
             quotes = doc.layer("quotes")

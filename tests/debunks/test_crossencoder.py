@@ -167,6 +167,11 @@ def test_stage_settings_switch_it(monkeypatch, tmp_path):
         return DebunkIndex(DEBUNKS, embedder=CharHashingEmbeddings(), **options)
 
     monkeypatch.setattr(DebunkIndex, "from_db", staticmethod(fake_from_db))
+    from propwatch.debunks.db import DebunkDB
+    from propwatch.store import Store
+
+    with Store(tmp_path / "s.duckdb") as store:
+        DebunkDB(store)  # an empty debunk database: the stage builds its index from it
     stage = DebunkMatchStage({"cross_encoder": False, "cross_candidates": 5, "embedder": "hash", "database": str(tmp_path / "s.duckdb")})
     assert stage.index.cross_encoder is None
     assert seen["cross_encoder"] is None and seen["cross_candidates"] == 5
