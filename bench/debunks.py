@@ -51,7 +51,7 @@ def main() -> None:
         plain.search_many(queries, k=5)
         print(f"search without the cross-encoder: {time.perf_counter() - t:.1f} s per 1,000 claims")
     stance = importlib.import_module("propwatch.debunks.stance")
-    model = stance.shared_model()
+    model = stance.StanceModel.load()
     stories = [" ".join(fake_claims(25, seed=100 + i)) for i in range(len(queries))]
     t = time.perf_counter()
     model.predict(list(zip(queries, stories)))

@@ -152,9 +152,9 @@ class DebunkDB:
         report.seconds = time.perf_counter() - started
         counts = {k: v for k, v in report.to_dict().items() if k in ("read", "added", "already_present", "rejected")}
         with self.store.transaction():
-            self.store._insert("debunks", _COLUMNS + ", added_at", rows)
-            self.store._insert("debunk_provenance", "debunk_id, source_file, record_id, line, import_id, imported_at", prov_rows, "ON CONFLICT DO NOTHING")
-            self.store._insert("rejections", "source, line, kind, reason, run_id, rejected_at", rejection_rows)
+            self.store.insert_rows("debunks", _COLUMNS + ", added_at", rows)
+            self.store.insert_rows("debunk_provenance", "debunk_id, source_file, record_id, line, import_id, imported_at", prov_rows, "ON CONFLICT DO NOTHING")
+            self.store.insert_rows("rejections", "source, line, kind, reason, run_id, rejected_at", rejection_rows)
             self.con.execute("INSERT INTO debunk_imports VALUES (?, ?, ?, ?, ?)", [report.import_id, source, fmt, stamp, json.dumps(counts)])
         report.seconds = time.perf_counter() - started
         return report
@@ -171,8 +171,8 @@ class DebunkDB:
             for d in new.values()
         ]
         with self.store.transaction():
-            self.store._insert("debunks", _COLUMNS + ", added_at", rows)
-            self.store._insert(
+            self.store.insert_rows("debunks", _COLUMNS + ", added_at", rows)
+            self.store.insert_rows(
                 "debunk_provenance", "debunk_id, source_file, record_id, line, import_id, imported_at",
                 [(d.id, source, d.id, None, "api", stamp) for d in new.values()], "ON CONFLICT DO NOTHING",
             )
@@ -228,7 +228,7 @@ class DebunkDB:
             return
         rows = [(i, model, [float(x) for x in v]) for i, v in vectors.items()]
         with self.store.transaction():
-            self.store._insert("debunk_vectors", "debunk_id, model, vector", rows, "ON CONFLICT DO NOTHING")
+            self.store.insert_rows("debunk_vectors", "debunk_id, model, vector", rows, "ON CONFLICT DO NOTHING")
 
 
 def _row_to_debunk(row: Sequence[Any]) -> Debunk:

@@ -263,16 +263,6 @@ class StanceModel:
         ]
 
 
-_MODEL: StanceModel | None = None
-
-
-def shared_model() -> StanceModel:
-    global _MODEL
-    if _MODEL is None:
-        _MODEL = StanceModel.load()
-    return _MODEL
-
-
 # ---------------------------------------------------------------- the stage
 
 
@@ -379,7 +369,7 @@ def stance_by_outlet(claim: str, docs: Iterable[Document], model: StanceModel | 
     number of stories; unknown outlets are grouped as ``"unknown"``.
     """
     docs = list(docs)
-    model = model or shared_model()
+    model = model or StanceModel.load()
     results = model.predict([(claim, d.text) for d in docs])
     cwords = set(content(words(claim)))
     per: dict[str, list[tuple[str, str]]] = {}
@@ -403,6 +393,6 @@ def stance_by_outlet(claim: str, docs: Iterable[Document], model: StanceModel | 
 
 __all__ = [
     "ANALYST_LABELS", "LABELS", "OutletStance", "Stance", "StanceModel", "StanceResult", "StanceStage",
-    "EMBEDDING_FEATURES", "embedding_features", "feature_names", "pair_features", "prepare", "shared_model",
+    "EMBEDDING_FEATURES", "embedding_features", "feature_names", "pair_features", "prepare",
     "stance_by_outlet",
 ]

@@ -172,20 +172,20 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
 
     with store.transaction():
         # one statement per table (DuckDB's executemany runs row by row)
-        store._insert("claim_vectors", "claim_key, doc_id, embedder, vector",
+        store.insert_rows("claim_vectors", "claim_key, doc_id, embedder, vector",
                       [(it.key, it.doc_id, embedder_name, cached[it.key].tolist()) for it in need], replace=True)
         member_rows = [
             (a.key, a.narrative_id, by_key[a.key].doc_id, seq0 + n, a.linked_to, a.score,
              json.dumps(asdict(by_key[a.key]), ensure_ascii=False))
             for n, a in enumerate(assignments)
         ]
-        store._insert("narrative_members", "claim_key, narrative_id, doc_id, seq, linked_to, score, claim",
+        store.insert_rows("narrative_members", "claim_key, narrative_id, doc_id, seq, linked_to, score, claim",
                       member_rows, replace=True)
         moved = [(nid, key) for key, nid in sorted(linker.moved.items()) if key not in by_key]
         if moved:  # earlier claims whose narrative was merged into an older one
             store.con.executemany("UPDATE narrative_members SET narrative_id = ? WHERE claim_key = ?", moved)
         stamp = now()
-        store._insert("narrative_docs", "doc_id, linked_at", [(d, stamp) for d in todo], replace=True)
+        store.insert_rows("narrative_docs", "doc_id, linked_at", [(d, stamp) for d in todo], replace=True)
     if index_file(store) and items:
         linker.save_index(index_file(store))
     return {"stories": len(todo), "claims": len(items), "embedded": len(need),
@@ -279,14 +279,14 @@ def _has_tables(store) -> bool:
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'narrative_members'").fetchone()[0])
 
 
-def narrative_stance(store, narrative: "Narrative") -> list[dict[str, Any]]:
+def narrative_stance(store, narrative: "Narrative", model=None) -> list[dict[str, Any]]:
     """Per outlet, how its stories stand towards the narrative's claim (supports,
     denies, discusses), from the stance model and the stories' explicit denials."""
     from ..debunks.stance import stance_by_outlet
 
     doc_ids = list(dict.fromkeys(c.doc_id for c in narrative.claims))
     docs = store.load(doc_ids, layers=["sentences", "quotes", "denials"])
-    return [o.to_dict() for o in stance_by_outlet(narrative.label, docs)]
+    return [o.to_dict() for o in stance_by_outlet(narrative.label, docs, model=model)]
 
 
 def narratives_of_document(store, doc_id: str) -> dict[str, str]:

@@ -40,12 +40,15 @@ def timeline_svg(per_day: list[dict[str, Any]], width: int = 640, height: int = 
 def narratives_context(store: Any) -> list[dict[str, Any]]:
     from ..narratives.service import get_narrative, narrative_report_data, narrative_stance
 
+    from ..debunks.stance import StanceModel
+
     data = narrative_report_data(store)
+    model = StanceModel.load() if data else None  # once for every narrative of the page
     for n in data:
         n["timeline"] = timeline_svg(n.get("per_day", []))
         n["stance"] = {
             row["outlet"]: {label: row.get(label, 0) for label in STANCE_LABELS}
-            for row in narrative_stance(store, get_narrative(store, n["id"]))
+            for row in narrative_stance(store, get_narrative(store, n["id"]), model=model)
         }
     return data
 

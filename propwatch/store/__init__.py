@@ -394,13 +394,13 @@ class Store:
                       for doc_id, layer, stage, fingerprint, records in layers]
         rejection_rows = [(r.source, r.line, r.kind, r.reason, run_id, stamp) for r in rejections]
         with self.transaction():
-            self._insert("documents", f"{_DOC_COLUMNS}, minhash, ingested_at", doc_rows, "ON CONFLICT DO NOTHING")
-            self._insert("minhash_bands", "band, bucket, doc_id", band_rows)
-            self._insert("document_sources", "doc_id, source, story_index, source_record, seen_at", source_rows, "ON CONFLICT DO NOTHING")
+            self.insert_rows("documents", f"{_DOC_COLUMNS}, minhash, ingested_at", doc_rows, "ON CONFLICT DO NOTHING")
+            self.insert_rows("minhash_bands", "band, bucket, doc_id", band_rows)
+            self.insert_rows("document_sources", "doc_id, source, story_index, source_record, seen_at", source_rows, "ON CONFLICT DO NOTHING")
             self._write_layers(layer_rows)
-            self._insert("rejections", "source, line, kind, reason, run_id, rejected_at", rejection_rows)
+            self.insert_rows("rejections", "source, line, kind, reason, run_id, rejected_at", rejection_rows)
             file_rows = [(path, size, mtime, ingest_hash, json.dumps(list(ids)), stamp) for path, size, mtime, ingest_hash, ids in files]
-            self._insert("ingested_files", "path, size, mtime_ns, ingest_hash, doc_ids, ingested_at", file_rows, "", replace=True)
+            self.insert_rows("ingested_files", "path, size, mtime_ns, ingest_hash, doc_ids, ingested_at", file_rows, "", replace=True)
 
     def _write_layers(self, rows: Sequence[tuple[str, str, str, str, datetime, tuple]]) -> None:
         """Typed rows of each layer's table plus its ``layer_state`` row; inside a transaction."""
@@ -428,8 +428,11 @@ class Store:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def _insert(self, table: str, columns: str, rows: Sequence[tuple], tail: str = "", replace: bool = False) -> None:
-        """Insert many rows in one statement: one list parameter per column, unnested together."""
+    def insert_rows(self, table: str, columns: str, rows: Sequence[tuple], tail: str = "", replace: bool = False) -> None:
+        """Insert many rows in one statement: one list parameter per column, unnested together.
+
+        For the tables other modules add by migrations (debunks, narratives); call it
+        inside :meth:`transaction`. ``table`` and ``columns`` are code, never data."""
         if not rows:
             return
         names = [c.strip() for c in columns.split(",")]

@@ -26,7 +26,7 @@ UNRELATED = ("The Ostmark football league announced a new schedule for the sprin
 
 @pytest.fixture(scope="module")
 def model():
-    return stance.shared_model()
+    return stance.StanceModel.load()
 
 
 def test_model_files_are_small_and_load(model):
