@@ -175,7 +175,7 @@ class Pipeline:
     @property
     def resources(self) -> Resources:
         if self._resources is None:
-            self._resources = Resources(self.config, str(self.config.store_path), store=self._store)
+            self._resources = Resources(self.config, str(self.store.path), store=self.store)
         return self._resources
 
     def analyze(

@@ -57,7 +57,7 @@ def load_weights(path: str = "") -> dict[str, Any]:
 
 
 def _plain(record: Any) -> dict[str, Any]:
-    return dict(record) if isinstance(record, Mapping) else record_to_dict(record)
+    return record_to_dict(record)
 
 
 def _evidence(doc: Document, records: Sequence[Mapping[str, Any]], limit: int = 5) -> tuple[Evidence, ...]:

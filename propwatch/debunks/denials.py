@@ -98,8 +98,6 @@ class Denial(Span):
 
 
 def _get(rec: Any, name: str, default: Any = None) -> Any:
-    if isinstance(rec, dict):
-        return rec.get(name, default)
     return getattr(rec, name, default)
 
 

@@ -65,9 +65,7 @@ def document_record(doc: Document, layers: Sequence[str] | None = None) -> dict[
     return record
 
 
-def _plain(record: Any) -> Any:
-    if isinstance(record, Mapping):
-        return dict(record)
+def _plain(record: Any) -> dict[str, Any]:
     return record_to_dict(record)
 
 
