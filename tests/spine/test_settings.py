@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import json
 import tomllib
+import typing
 from importlib import resources
 
 import pytest
@@ -256,6 +257,40 @@ def test_every_documented_key_round_trips(tmp_path):
         else:
             assert back.data[section] == table, section
     assert set(_keys(packaged_defaults())) <= set(expect)
+
+
+def _other_value(field):
+    """A valid value for ``field`` other than its default (the default where the choices are open)."""
+    default, ann = field.default, field.annotation
+    bounds = {k: getattr(m, k) for m in field.metadata for k in ("ge", "le", "gt") if getattr(m, k, None) is not None}
+    if field.metadata and not bounds or typing.get_origin(ann) is typing.Literal:
+        choices = typing.get_args(ann)
+        return next((c for c in choices if c != default), default)
+    if isinstance(default, bool):
+        return not default
+    if default is None:
+        return 0.5 if float in typing.get_args(ann) else 2
+    if isinstance(default, int):
+        return default + 1
+    if isinstance(default, float):
+        return default / 2 if default else 0.25
+    if isinstance(default, str):
+        return default + "x"
+    return default
+
+
+def test_every_stage_setting_round_trips_with_another_value(tmp_path):
+    tables = {}
+    for ref in BUILTIN:
+        cls = stages.get(ref)
+        tables[cls.name] = {k: _other_value(f) for k, f in cls.settings_model.model_fields.items()}
+    assert sum(v != stages.get(n).defaults[k] for n, t in tables.items() for k, v in t.items()) >= 30
+    toml = tmp_path / "propwatch.toml"
+    toml.write_text(_toml({"stages": tables}), "utf-8")
+    cfg = load_config(toml)
+    for name, table in tables.items():
+        assert cfg.stage_config(name) == table, name
+        assert stages.get(name)(cfg.stage_config(name)).config == table, name
 
 
 def test_propwatch_config_prints_the_same_shape(capsys, tmp_path, monkeypatch):
