@@ -16,9 +16,17 @@ is derived from it::
     class SplitStage(Stage):
         settings_model = SplitSettings
 
+A backend that a stage builds from its settings declares a
+:class:`BackendSettings` model of its constructor's arguments; the stage's
+model names the backend and the arguments in ``backend_options()``, and
+they are checked at config time too (``techniques_hf`` needs a ``model``).
+
 Every model is strict (TOML values are typed: ``"10"`` is not a number; an
 int is fine where a float is expected) and forbids unknown keys. Errors come
-back as ``dotted.path: message`` lines (:func:`problems`), all at once.
+back as ``dotted.path: message`` lines (:func:`problems`), all at once::
+
+    propwatch.toml: narratives.k: must be at least 1, got -5
+    propwatch.toml: stages.techniques.threshold: expected a number, got 'high'
 """
 
 from __future__ import annotations
