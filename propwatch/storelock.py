@@ -312,8 +312,9 @@ class _Hub:
                         break
                     if self.mode is None:
                         self._attach(write, deadline, timeout, tell)
+                        self.cond.notify_all()  # readers waiting behind a writer share its attachment
                         break
-                    if self.users == 0:  # attached read-only, nobody reading: reattach for writing
+                    if write and self.users == 0:  # attached read-only, nobody reading: reattach for writing
                         self._detach()
                         continue
                     left = deadline - time.monotonic()
@@ -325,6 +326,7 @@ class _Hub:
             finally:
                 if write:
                     self.writers_waiting -= 1
+                    self.cond.notify_all()
             self.users += 1
         try:
             cursor = self.base.cursor()
