@@ -349,3 +349,38 @@ def test_writers_queue_on_the_writer_lock_and_a_dead_holder_is_taken_over(tmp_pa
     finally:
         lock.release()
     assert Path(f"{path}.writer.lock").read_text() == ""
+
+
+def test_threads_of_one_process_read_while_one_writes(tmp_path):
+    """The server's case: request threads read while a POST writes, in one process."""
+    from propwatch.store import Store
+
+    path = tmp_path / "s.duckdb"
+    Store(path).close()
+    errors: list[str] = []
+    counts: list[int] = []
+    stop = time.monotonic() + 1.5
+
+    def read() -> None:
+        while time.monotonic() < stop:
+            try:
+                with Store(path, read_only=True, lock_timeout=5, tell=None) as st:
+                    counts.append(len(st.rejections()))
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(repr(exc))
+
+    def write() -> None:
+        st = Store(path, lock_timeout=5, tell=None)
+        n = 0
+        while time.monotonic() < stop:
+            n += 1
+            with st.writing(), st.transaction():
+                st.con.execute("INSERT INTO rejections VALUES (?, 1, 'empty', 'nothing', NULL, now())", [f"f{n}"])
+
+    threads = [threading.Thread(target=read) for _ in range(3)] + [threading.Thread(target=write)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors and counts and max(counts) > 0
+    assert _other_process_can_read(path)  # all handed back
