@@ -49,6 +49,15 @@ def open_store(config: Path | None, store: Path | None, read_only: bool = False)
     return Store.from_config(load(config, store), read_only=read_only)
 
 
+def releasing(store, docs, every: int = 500):
+    """``docs`` as they come, handing the store back every ``every`` stories: a
+    long export lets a waiting ``analyze`` write in between (its next read reopens)."""
+    for n, doc in enumerate(docs, start=1):
+        yield doc
+        if n % every == 0:
+            store.release()
+
+
 def stderr_console():
     from rich.console import Console
 
@@ -299,7 +308,7 @@ def export(
             return 0
         stream = Path(output).open("w", encoding="utf-8", newline="") if output else sys.stdout
         writer = RecordWriter(stream, fmt.value)
-        for doc in st.iter_documents():
+        for doc in releasing(st, st.iter_documents()):
             writer.write(document_record(doc, layers))
         writer.close()
         if output:
@@ -317,7 +326,7 @@ def report(
     from ..output.report import write_report
 
     with open_store(config, store, read_only=True) as st:
-        result = write_report(st.iter_documents(), out, st.rejections(), store=st)
+        result = write_report(releasing(st, st.iter_documents()), out, st.rejections(), store=st)
     print(f"wrote {result.stories} stories to {result.index}", file=sys.stderr)
     return 0
 
