@@ -28,7 +28,8 @@ from ..records import LAYER_RECORDS, CleaningStep, Document, PageSignals, Reject
 from ..storelock import DEFAULT_LOCK_TIMEOUT, Lease, Tell, tell_stderr, writer_lock
 from ..storelock import lease as lease_store
 from .listing import StoryFilter, StorySummary, entity_rows, list_stories, quote_rows
-from .tables import LayerTable, ensure_table, load_record_types, migrate_layers_table, read_records, table_for, write_records, write_state
+from .tables import (LayerTable, ensure_table, load_record_types, migrate_layers_table, read_records, stored_tables,
+                     table_for, write_records, write_state)
 
 MIGRATIONS: list[tuple[str, Any]] = [
     (
@@ -406,17 +407,18 @@ class Store:
         """Typed rows of each layer's table plus its ``layer_state`` row; inside a transaction."""
         if not rows:
             return
-        tables = {layer: self._layer_table(layer) for layer in dict.fromkeys(r[1] for r in rows)}
+        stored = stored_tables(self.con)
+        tables = {layer: self._layer_table(layer, stored) for layer in dict.fromkeys(r[1] for r in rows)}
         where = write_records(self.con, [(d, layer, recs) for d, layer, _, _, _, recs in rows], tables)
         write_state(self.con, [(d, layer, st, fp, at, len(recs)) for d, layer, st, fp, at, recs in rows], where)
 
-    def _layer_table(self, layer: str) -> LayerTable | None:
+    def _layer_table(self, layer: str, stored: dict[str, tuple[str, str]] | None = None) -> LayerTable | None:
         """The layer's typed table, created (or rebuilt for a changed type) on first use."""
         load_record_types()
         table = table_for(layer)
         ready = self.__dict__.setdefault("_tables_ready", set())
         if table is not None and table not in ready:
-            ensure_table(self.con, table)
+            ensure_table(self.con, table, stored)
             ready.add(table)
         return table
 

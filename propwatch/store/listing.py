@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import LAYER_RECORDS
-from .tables import load_record_types, quote_ident, table_for
+from .tables import load_record_types, quote_ident, stored_tables, table_for
 
 UNKNOWN_OUTLET = "(unknown)"
 DOC_ORDER = "d.ingested_at, d.source, d.story_index"
@@ -69,12 +69,6 @@ class StorySummary:
         )
 
 
-def _table_exists(con: Any, name: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()[0])
-
-
 def layer_relation(con: Any, layer: str) -> str | None:
     """SQL for all records of ``layer`` as rows (doc_id, seq, <fields>): its typed table
     plus whatever went to the JSON fallback; None when the layer has no record type."""
@@ -83,7 +77,7 @@ def layer_relation(con: Any, layer: str) -> str | None:
     if table is None:
         return None
     parts = []
-    if _table_exists(con, table.name):
+    if table.layer in stored_tables(con):
         parts.append(f"SELECT doc_id, seq, {table.columns} FROM {quote_ident(table.name)}")
     structure = "'" + f"[{table.structure}]".replace("'", "''") + "'"
     parts.append(

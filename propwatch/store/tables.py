@@ -229,20 +229,31 @@ def table_for(layer: str) -> LayerTable | None:
     return None if cls is None else _table_for(layer, cls)
 
 
-def ensure_table(con: Any, table: LayerTable) -> None:
+def stored_tables(con: Any) -> dict[str, tuple[str, str]]:
+    """layer -> (table name, signature) of every typed table in the store.
+
+    ``layer_tables`` is written in the transaction that creates a table, so
+    a row here means the table exists.
+    """
+    return {layer: (name, sig) for layer, name, sig in
+            con.execute("SELECT layer, table_name, signature FROM layer_tables").fetchall()}
+
+
+def ensure_table(con: Any, table: LayerTable, stored: Mapping[str, tuple[str, str]] | None = None) -> None:
     """Create ``table`` when missing; rebuild it when its record type changed.
 
-    Call inside a transaction. A rebuild reads the stored rows as dicts,
-    rebuilds each record with the current type (new fields take their
-    defaults) and writes them again; rows that no longer make a record go
-    to ``layer_json`` unchanged.
+    Call inside a transaction; ``stored`` is :func:`stored_tables` when the
+    caller has it. A rebuild reads the stored rows as dicts, rebuilds each
+    record with the current type (new fields take their defaults) and
+    writes them again; rows that no longer make a record go to
+    ``layer_json`` unchanged.
     """
-    row = con.execute("SELECT signature FROM layer_tables WHERE layer = ?", [table.layer]).fetchone()
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table.name]
-    ).fetchone()[0]
-    if row and exists and row[0] == table.signature:
+    known = (stored if stored is not None else stored_tables(con)).get(table.layer)
+    if known == (table.name, table.signature):
         return
+    exists = bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table.name]
+    ).fetchone()[0])
     old: dict[str, list[Any]] = {}
     if exists:
         for doc_id, payload in con.execute(
@@ -302,11 +313,7 @@ def write_records(
         else:
             json_rows.append((doc_id, layer, json.dumps(plain, ensure_ascii=False, default=str)))
             where[(doc_id, layer)] = "json"
-    for layer, doc_ids in cleared.items():
-        con.execute("DELETE FROM layer_json WHERE layer = ? AND doc_id IN (SELECT unnest(?))", [layer, doc_ids])
-        table = tables.get(layer)
-        if table is not None:
-            con.execute(f"DELETE FROM {quote_ident(table.name)} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
+    _clear(con, cleared)
     for layer, (ids, seqs, payloads) in typed.items():
         table = tables[layer]
         names = ", ".join(f"r.{quote_ident(n)}" for n, _ in table.fields)
@@ -322,6 +329,32 @@ def write_records(
             [[r[0] for r in json_rows], [r[1] for r in json_rows], [r[2] for r in json_rows]],
         )
     return where
+
+
+def _clear(con: Any, cleared: Mapping[str, list[str]]) -> None:
+    """Delete the stored records of these (layer -> doc ids), wherever ``layer_state`` says they are."""
+    pairs = [(d, layer) for layer, ids in cleared.items() for d in ids]
+    if not pairs:
+        return
+    stored = con.execute(
+        "SELECT s.doc_id, s.layer, s.storage, t.table_name FROM layer_state s "
+        "JOIN (SELECT unnest($1) AS doc_id, unnest($2) AS layer) q USING (doc_id, layer) "
+        "LEFT JOIN layer_tables t ON t.layer = s.layer",
+        [[d for d, _ in pairs], [name for _, name in pairs]],
+    ).fetchall()
+    in_json = [(d, layer) for d, layer, storage, _ in stored if storage == "json"]
+    if in_json:
+        con.execute(
+            "DELETE FROM layer_json WHERE EXISTS (SELECT 1 FROM (SELECT unnest($1) AS d, unnest($2) AS l) q "
+            "WHERE q.d = layer_json.doc_id AND q.l = layer_json.layer)",
+            [[d for d, _ in in_json], [name for _, name in in_json]],
+        )
+    in_tables: dict[str, list[str]] = {}
+    for d, _, storage, table_name in stored:
+        if storage == "table" and table_name:
+            in_tables.setdefault(table_name, []).append(d)
+    for table_name, ids in in_tables.items():
+        con.execute(f"DELETE FROM {quote_ident(table_name)} WHERE doc_id IN (SELECT unnest(?))", [ids])
 
 
 # ---------------------------------------------------------------- reading
