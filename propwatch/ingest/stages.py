@@ -142,7 +142,6 @@ class MetadataStage(Stage):
     requires = ("text", "story")
     assigns = ("title", "outlet", "published")
     settings_model = MetadataSettings
-    defaults: dict = {}
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         out = []
