@@ -229,9 +229,28 @@ class Store:
                 writer.release()
             raise
         self._lease, self._con = lease, lease.take()
+        if self.read_only and self._pending_migrations():
+            self._upgrade_then_reopen()
+            return
         if not self._migrated:
             self.migrate()
             self._migrated = True
+
+    def _pending_migrations(self) -> list[str]:
+        """Migrations this store file has not had yet (a store written by an older propwatch)."""
+        con = self._con
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'migrations'").fetchone()[0]:
+            return [name for name, _ in MIGRATIONS]
+        done = {r[0] for r in con.execute("SELECT name FROM migrations").fetchall()}
+        return [name for name, _ in MIGRATIONS if name not in done]
+
+    def _upgrade_then_reopen(self) -> None:
+        """A reader found an older store: migrate it once as a writer (waiting for the
+        writer lock like any writer), then open it read-only again."""
+        self.release()
+        with Store(self.path, lock_timeout=self.lock_timeout, tell=self.tell) as writer:
+            writer.migrate()
+        self._open()
 
     def release(self) -> None:
         """Hand the file back (other processes may then lock it); the next use reopens it.
