@@ -9,8 +9,8 @@ oil from the Islamic State" should look alike to the linker. So a claim's
   ``Claim.attributed_to``;
 - replaces every known alias with its canonical name ("Daesh", "ISIL" ->
   "Islamic State"; "Ankara", "Turkish authorities" -> "Turkey"), from the
-  ``entities`` layer when the story has one, else from the small alias map
-  below;
+  ``entities`` layer when the story has one, else from the alias table
+  (``data/aliases.toml``, the one the ``entities`` stage resolves with);
 - replaces a subject pronoun that opens the claim ("It", "They", "He")
   with the last compatible entity named before it in the story, unless the
   pronoun is an expletive ("It is clear that ...").
@@ -21,27 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# entity id -> (canonical name, label, aliases). Ids follow the entities layer.
-ALIASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "org:islamic-state": ("Islamic State", "ORG", (
-        "Islamic State", "ISIS", "ISIL", "IS", "Daesh", "Da'esh", "Daish", "Islamic State of Iraq and the Levant",
-        "Islamic State of Iraq and Syria", "IS militants", "IS terrorists")),
-    "org:al-nusra-front": ("al-Nusra Front", "ORG", ("al-Nusra Front", "Nusra Front", "al-Nusra", "Jabhat al-Nusra")),
-    "gpe:turkey": ("Turkey", "GPE", ("Turkey", "Türkiye", "Ankara", "Turkish authorities", "Turkish government",
-                                     "Turkish leadership", "Turkish officials", "Turkish")),
-    "gpe:russia": ("Russia", "GPE", ("Russia", "Russian Federation", "Moscow", "the Kremlin", "Kremlin",
-                                     "Russian authorities", "Russian government", "Russian")),
-    "gpe:united-states": ("United States", "GPE", ("United States", "US", "U.S.", "USA", "U.S.A.", "America",
-                                                   "Washington", "American authorities", "US government")),
-    "gpe:syria": ("Syria", "GPE", ("Syria", "Damascus", "Syrian government", "Syrian authorities", "Syrian")),
-    "gpe:iraq": ("Iraq", "GPE", ("Iraq", "Baghdad", "Iraqi government", "Iraqi authorities")),
-    "gpe:iran": ("Iran", "GPE", ("Iran", "Tehran", "Iranian government", "Iranian authorities")),
-    "gpe:ukraine": ("Ukraine", "GPE", ("Ukraine", "Kiev", "Kyiv", "Ukrainian government", "Ukrainian authorities")),
-    "gpe:united-kingdom": ("United Kingdom", "GPE", ("United Kingdom", "UK", "U.K.", "Britain", "Great Britain", "London")),
-    "gpe:kosovo": ("Kosovo", "GPE", ("Kosovo", "Pristina", "Priština")),
-    "org:nato": ("NATO", "ORG", ("NATO", "the North Atlantic Alliance", "North Atlantic Treaty Organization")),
-    "org:european-union": ("European Union", "ORG", ("European Union", "EU", "Brussels")),
-}
+from .. import lexicon
+from ..who.aliases import load_table
+from ..who.entities import STATE_BODIES
 
 _EXPLETIVE = re.compile(
     r"^(it)\s+(is|was|'s|has been|seems|seemed|appears|appeared|remains|would be|will be|may be|might be)\s+"
@@ -54,7 +36,8 @@ _PRONOUN_KIND = {"it": ("GPE", "ORG", "NORP", "LOC", "FAC"), "its": ("GPE", "ORG
                  "they": ("ORG", "NORP", "GPE"), "their": ("ORG", "NORP", "GPE"),
                  "he": ("PERSON",), "his": ("PERSON",), "she": ("PERSON",), "her": ("PERSON",)}
 
-_SAY = r"(?:(?:has |have |had )?(?:confirmed|announced|disclosed|revealed)|said|says|say|claimed|claims|claim|stated|states|reported|reports|told|tells|noted|notes|added|adds|alleged|alleges|insisted|insists|argued|argues|suggested|suggests|believes|believed|wrote|writes)"
+# a speech or belief verb (data/words/speech_verbs.txt, belief_verbs.txt), perhaps after has/have/had
+_SAY = r"(?:(?:has |have |had )?(?:" + lexicon.alternation(lexicon.forms("speech_verbs") | lexicon.forms("belief_verbs")) + r"))"
 _PAREN = re.compile(r"\s*\([^)]{0,200}\)")
 _FILLER = re.compile(r"^(?:earlier|meanwhile|moreover|however|besides|furthermore|in addition|also|true|indeed|at the same time)\s*,\s*", re.IGNORECASE)
 _LEAD_ATTR = [
@@ -90,38 +73,39 @@ class EntityRef:
     label: str
 
 
-def _alias_pattern() -> tuple[re.Pattern, dict[str, str]]:
-    lookup: dict[str, str] = {}
-    for eid, (_, _, aliases) in ALIASES.items():
-        for a in aliases:
-            lookup[a.casefold() if len(a) > 4 and not a.isupper() else a] = eid
-    alts = sorted({a for a in lookup}, key=len, reverse=True)
-    # short or all-caps aliases match in exact case only ("IS" the acronym, not "is")
-    parts = []
-    for a in alts:
-        esc = re.escape(a).replace(r"\ ", r"\s+")
-        parts.append(esc if (len(a) <= 4 or a.isupper()) else f"(?i:{esc})")
-    return re.compile(r"(?<![\w.])(?:the\s+)?(" + "|".join(parts) + r")(?![\w])"), lookup
-
-
-_ALIAS_RE, _ALIAS_LOOKUP = _alias_pattern()
-
-
 def find_entities(text: str) -> list[EntityRef]:
-    """Entities from the built-in alias map (used when there is no entities layer)."""
-    out = []
-    for m in _ALIAS_RE.finditer(text):
-        alias = m.group(1)
-        eid = _ALIAS_LOOKUP.get(alias) or _ALIAS_LOOKUP.get(re.sub(r"\s+", " ", alias).casefold())
-        if eid is None:
+    """Entities from the alias table, for a story without an ``entities`` layer.
+
+    Without a parse, a capital always stands for its country ("Ankara" ->
+    Turkey), as does "<demonym> authorities / government / officials"; a
+    leading "the" goes with the name it precedes.
+    """
+    table = load_table()
+    out, taken = [], bytearray(len(text) + 1)
+    for m in _state_pattern(table).finditer(text):
+        if m.group(1)[0].isupper():
+            actor = table.actors[table.demonyms[m.group(1).casefold()]]
+            out.append(EntityRef(m.start(), m.end(), actor.id, actor.name, actor.label))
+            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+    for m in table.pattern().finditer(text):
+        alias, start = m.group(), m.start()
+        actor = table.lookup(alias)
+        if actor is None or any(taken[start:m.end()]):
             continue
-        if alias == "IS" and not _is_acronym_context(text, m.start(1), m.end(1)):
+        if alias in table.verify and not _is_acronym_context(text, start, m.end()):
             continue
-        if alias == "US" and text[max(0, m.start(1) - 1):m.start(1)] == "" and False:
-            continue
-        name, label, _ = ALIASES[eid]
-        out.append(EntityRef(m.start(), m.end(), eid, name, label))
-    return out
+        if actor.country:
+            actor = table.actors[actor.country]
+        if text[max(0, start - 4):start].casefold() == "the ":
+            start -= 4
+        out.append(EntityRef(start, m.end(), actor.id, actor.name, actor.label))
+    return sorted(out, key=lambda e: e.start)
+
+
+def _state_pattern(table) -> re.Pattern:
+    names = sorted((d for d in table.demonyms if len(d) > 2), key=len, reverse=True)
+    bodies = STATE_BODIES[:-1] + "|officials)"
+    return re.compile(r"(?:\b[Tt]he\s+)?\b(" + "|".join(re.escape(n) for n in names) + r")\s+" + bodies + r"\b", re.I)
 
 
 def _is_acronym_context(text: str, start: int, end: int) -> bool:
@@ -176,4 +160,4 @@ def normalize_claim(text: str, entities: list[EntityRef], antecedent: EntityRef 
     return re.sub(r"\s+", " ", s).strip()
 
 
-__all__ = ["ALIASES", "EntityRef", "find_entities", "normalize_claim", "strip_attribution"]
+__all__ = ["EntityRef", "find_entities", "normalize_claim", "strip_attribution"]

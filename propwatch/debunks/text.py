@@ -2,7 +2,7 @@
 
 One tokenizer for the whole area so that the BM25 index, the stance
 features and the evaluation see the same words: lower case, URLs and
-handles dropped, a small English stop list, and a light suffix stemmer
+handles dropped, the English stop list (``data/words/stopwords.txt``), and a light suffix stemmer
 (plural, -ing, -ed) that keeps "refuted"/"refutes" together without a
 stemming package.
 """
@@ -13,23 +13,14 @@ import hashlib
 import re
 import unicodedata
 
+from .. import lexicon
+
 _URL = re.compile(r"https?://\S+|www\.\S+|pic\.twitter\.com/\S+", re.I)
 _HANDLE = re.compile(r"@\w+")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _WS = re.compile(r"\s+")
 
-STOPWORDS = frozenset(
-    """
-    a an the and or but if then else of to in on at by for with from as into onto over under
-    about above below between through during before after up down out off again further once
-    is are was were be been being am do does did doing have has had having will would shall
-    should can could may might must it its it's this that these those there here what which
-    who whom whose when where why how all any both each few more most other some such only
-    own same so than too very s t just also i me my we our you your he him his she her they
-    them their ours yours theirs itself himself herself themselves myself ourselves yourself
-    said says say via rt amp
-    """.split()
-)
+STOPWORDS = lexicon.words("stopwords")  # data/words/stopwords.txt; negations are kept
 
 
 def normalize(text: str) -> str:

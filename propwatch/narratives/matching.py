@@ -21,18 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import lexicon
 from ..debunks.bm25 import BM25 as _BM25
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
-STOPWORDS = frozenset(
-    """a an the and or but if of to in on at by for with from as is are was were be been being
-    it its this that these those there here he she they we you i his her their our your my me him
-    them us not no nor so than then too very can could will would shall should may might must do
-    does did has have had having into over under about after before again against between through
-    during without within also just only own same such what which who whom whose when where why how
-    all any both each few more most other some said says say according""".split()
-)
+# data/words/: the stop words, and negations (two claims that differ by a "not" are still
+# one proposition asserted and denied: the linker's verifier and stance tell them apart)
+STOPWORDS = lexicon.words("stopwords") | lexicon.words("negations")
 
 
 def tokens(text: str) -> list[str]:

@@ -22,7 +22,7 @@ ANON_PHRASE = re.compile(
     r"(?:\s+(?:close to|in|at|from|familiar with|within|inside|with knowledge of|who asked not to be (?:named|identified))"
     r"(?:\s+[\w’'-]+){1,5})?"
     r"|(?:unnamed|anonymous|informed)\s+(?:[\w-]+\s+)?sources?"
-    r"|sources\s+(?:say|said|claim|claimed|report|reported|told))\b",
+    rf"|sources\s+(?:{CUES}|report))\b",
     re.I,
 )
 EVIDENCE = re.compile(
