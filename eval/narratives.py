@@ -67,12 +67,18 @@ def make_stories(claims: list[dict]) -> list[dict]:
 
 
 def analyzed_store(stories: list[dict], cache: Path = CACHE) -> str:
-    """Run the pipeline up to ``claims`` once per version of the data and code (cached in ``cache``)."""
+    """Run the pipeline up to ``claims`` once per version of the data and code (cached in ``cache``;
+    the key hashes the stories, the registered stage versions and every code and data file of the package)."""
     from propwatch import Pipeline, load_config
     from propwatch.registry import stages as registry
 
     versions = "|".join(registry.names())
-    key = hashlib.sha256((json.dumps(stories, sort_keys=True) + versions).encode()).hexdigest()[:12]
+    # the code and data files too: a stage's version is not bumped for every change (word lists, aliases)
+    code = hashlib.sha256()
+    for f in sorted((ROOT / "propwatch").rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".toml", ".txt", ".csv", ".json"):
+            code.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
+    key = hashlib.sha256((json.dumps(stories, sort_keys=True) + versions + code.hexdigest()).encode()).hexdigest()[:12]
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"narratives-{key}.duckdb"
     if path.exists():
