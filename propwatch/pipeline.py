@@ -131,7 +131,7 @@ class Pipeline:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.config.store_path)
+            self._store = Store.from_config(self.config)
         return self._store
 
     @property
@@ -193,6 +193,7 @@ class Pipeline:
         summary = RunSummary(run_id=run_id, inputs=inputs)
         started = time.perf_counter()
         self.store.start_run(run_id, inputs)
+        self.store.release()  # reading the first inputs (or waiting on stdin) holds no file
         self._file_docs, self._file_failed = {}, set()
         self.runner.stage_seconds = {stage.ref: 0.0 for stage in self.stages}
         self._prepared = False
@@ -215,6 +216,7 @@ class Pipeline:
         if self.config.get("pipeline.update_narratives", False) and any("claims" in s.assigns for s in self.stages):
             linking = time.perf_counter()
             summary.narratives = NarrativeLinking(self.config).run(self.store)
+            self.store.release()
             times["narratives"] = time.perf_counter() - linking
         summary.stage_seconds = {k: round(v, 3) for k, v in times.items()}
         self.stage_seconds = dict(times)
