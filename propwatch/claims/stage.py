@@ -125,39 +125,39 @@ class ClaimsStage(LayerStage):
     def _make_backend(self):
         from ..registry import backends
 
-        cfg = {**self.defaults, **self.config}
-        cls = backends.get(cfg["backend"])
-        if cfg["backend"].startswith(("checkworthiness_linear", "checkworthiness_onnx")):
-            return cls(embedder=cfg["embedder"] or None)
+        backend, options = self.settings.backend_options()
+        cls = backends.get(backend)
+        if backend.startswith(("checkworthiness_linear", "checkworthiness_onnx")):
+            return cls(**options)
         return cls()
 
     def setup(self, resources) -> None:
         """The check-worthiness backend, loaded once per process (shared by stages that ask the same)."""
-        cfg = {**self.defaults, **self.config}
-        self._backend = resources.get(("checkworthiness", cfg["backend"], cfg["embedder"]), self._make_backend)
+        s = self.settings
+        self._backend = resources.get(("checkworthiness", s.backend, s.embedder), self._make_backend)
 
     # build_inputs -> backend -> parse_outputs
     def build_inputs(self, doc: Document) -> list[tuple[int, int, int]]:
         """(sentence index, start, end) of each candidate clause."""
-        cfg = {**self.defaults, **self.config}
+        cfg = self.settings
         out = []
         sentences = doc.layer("sentences") or _fallback_sentences(doc.text)
         for i, s in enumerate(sentences):
-            if len(s.text) > cfg["max_chars"]:
+            if len(s.text) > cfg.max_chars:
                 continue
             for a, b in clauses(s.text):
                 start, end = _trim(doc.text, s.start + a, s.start + b)
-                if len(_WORD.findall(doc.text[start:end])) >= cfg["min_words"]:
+                if len(_WORD.findall(doc.text[start:end])) >= cfg.min_words:
                     out.append((i, start, end))
         return out
 
     def predict(self, docs: Sequence[Document]) -> list[list[Claim]]:
-        cfg = {**self.defaults, **self.config}
+        min_score = self.settings.min_score
         backend = self._backend
         inputs = [self.build_inputs(d) for d in docs]
         flat = [d.text[a:b] for d, cands in zip(docs, inputs) for (_, a, b) in cands]
         scores = backend.score(flat) if flat else []
-        threshold = cfg["min_score"] if cfg["min_score"] >= 0 else float(getattr(backend, "threshold", 0.5))
+        threshold = min_score if min_score >= 0 else float(getattr(backend, "threshold", 0.5))
         out, k = [], 0
         for doc, cands in zip(docs, inputs):
             n = len(cands)

@@ -58,10 +58,10 @@ class EntitiesStage(LayerStage):
         from .aliases import load_table
         from .entities import Options
 
-        cfg = {**self.defaults, **self.config}
-        self._nlp = resources.spacy(cfg["model"])
-        self._table = resources.get(("aliases", cfg["aliases"]), lambda: load_table(cfg["aliases"] or None))
-        self._options = Options(capitals_as_states=bool(cfg["capitals_as_states"]), resolve_titles=bool(cfg["resolve_titles"]))
+        s = self.settings
+        self._nlp = resources.spacy(s.model)
+        self._table = resources.get(("aliases", s.aliases), lambda: load_table(s.aliases or None))
+        self._options = Options(capitals_as_states=s.capitals_as_states, resolve_titles=s.resolve_titles)
 
     def predict(self, docs: Sequence[Document]) -> list[list[EntityMention]]:
         from .entities import find_mentions

@@ -74,15 +74,15 @@ class QuotesStage(LayerStage):
         from .entities import Mention
         from .nlp import parses as parse_batch
 
-        cfg = {**self.defaults, **self.config}
-        parses = parse_batch(docs, self._nlp, cfg["model"])
+        cfg = self.settings
+        parses = parse_batch(docs, self._nlp, cfg.model)
         out = []
         for doc, sdoc in zip(docs, parses):
             mentions = [Mention(e.start, e.end, e.label, e.entity_id, e.name, e.source, e.kind)
                         for e in doc.layer("entities")]
             sentences = [(s.start, s.end) for s in doc.layer("sentences")]
-            found = rules.find_quotes(doc.text, sdoc, mentions, sentences, indirect=bool(cfg["indirect"]),
-                                      scare_max_words=int(cfg["scare_max_words"]))
+            found = rules.find_quotes(doc.text, sdoc, mentions, sentences, indirect=cfg.indirect,
+                                      scare_max_words=cfg.scare_max_words)
             out.append([to_record(doc.text, f) for f in found])
         return out
 
