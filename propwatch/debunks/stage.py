@@ -127,9 +127,7 @@ class DebunkMatchStage(LayerStage):
     settings_model = DebunkMatchSettings
 
     def __init__(self, config=None, index: DebunkIndex | None = None):
-        merged = dict(self.defaults)
-        merged.update(config or {})
-        super().__init__(merged)
+        super().__init__(config)  # checked against DebunkMatchSettings, defaults filled in
         self._index = index
         self._state: str = "given" if index is not None else ""
 

@@ -275,9 +275,7 @@ class TechniquesStage(LayerStage):
     settings_model = TechniquesSettings
 
     def __init__(self, config: Mapping[str, Any] | None = None):
-        merged = dict(self.defaults)
-        merged.update(config or {})
-        super().__init__(merged)
+        super().__init__(config)  # checked against TechniquesSettings, defaults filled in
         self._tagger: TechniqueTagger | None = None
 
     def setup(self, resources) -> None:
