@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from propwatch.records import Document, Sentence
+from propwatch.records import Document, Sentence, decode_records
 
 denials = importlib.import_module("propwatch.debunks.denials")
 CASES = [json.loads(line) for line in (Path(__file__).resolve().parents[1] / "cases" / "denials" / "cases.jsonl").read_text("utf-8").splitlines() if line.strip()]
@@ -47,7 +47,8 @@ def test_denier_from_quote_speaker_and_claim_link():
     quote = {"start": q_start, "end": q_end, "text": text[q_start:q_end], "speaker": {"name": "Mara Vey", "entity_id": "Q-vey", "kind": "person"}}
     claim = {"start": 0, "end": 24, "text": text[:24], "checkworthiness": 0.2}
     other = {"start": 25, "end": len(text), "text": text[25:], "checkworthiness": 0.9}
-    doc = Document(text=text, source="t").with_layer("sentences", sents).with_layer("quotes", (quote,)).with_layer("claims", (claim, other))
+    doc = (Document(text=text, source="t").with_layer("sentences", sents)
+           .with_layer("quotes", decode_records("quotes", [quote])).with_layer("claims", decode_records("claims", [claim, other])))
     (d,) = denials.find_denials(doc)
     assert d.denier.name == "Mara Vey" and d.denier.entity_id == "Q-vey" and d.denier.found_by == "quote"
     assert (d.quote_start, d.quote_end) == (q_start, q_end)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from propwatch.records import Document
+from propwatch.records import Document, decode_records
 from propwatch.assessment.stage import AssessmentStage, assess, load_weights
 
 TEXT = "A source close to the services said the port sold fuel. Shameful traitors! Documents seen by us prove it. The end of the story comes here."
@@ -16,7 +16,10 @@ def span(text, part, **fields):
 
 
 def doc(**layers):
-    return Document(text=TEXT, source="t.txt", outlet=layers.pop("outlet", None), flags=layers.pop("flags", ()), layers=layers)
+    """A story with layers given as plain dicts (decoded into their record types)."""
+    outlet, flags = layers.pop("outlet", None), layers.pop("flags", ())
+    records = {name: decode_records(name, items) for name, items in layers.items()}
+    return Document(text=TEXT, source="t.txt", outlet=outlet, flags=flags, layers=records)
 
 
 def test_plain_story_is_low_risk_with_no_reasons():
