@@ -98,7 +98,7 @@ def _story_where(flt: StoryFilter) -> tuple[str, list[Any]]:
         clauses.append("coalesce(nullif(d.language, ''), 'und') = ?")
         params.append(flt.language)
     if flt.q:
-        clauses.append("(strpos(lower(d.text), lower(?)) > 0 OR strpos(lower(coalesce(d.title, '')), lower(?)) > 0)")
+        clauses.append("(contains(lower(d.text), lower(?)) OR contains(lower(coalesce(d.title, '')), lower(?)))")
         params += [flt.q, flt.q]
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -106,29 +106,45 @@ def _story_where(flt: StoryFilter) -> tuple[str, list[Any]]:
 def list_stories(
     con: Any, flt: StoryFilter = StoryFilter(), order: str = "ingested", limit: int | None = None, offset: int = 0,
 ) -> tuple[list[StorySummary], int]:
-    """One page of stories matching ``flt`` and the number of all that match."""
+    """One page of stories matching ``flt`` and the number of all that match.
+
+    The page is cut first (a top-N over the documents table; the risk joins
+    in before only when it is the order), then its risk and layer counts
+    are joined in, so a page costs about the same on any store size.
+    """
     if order not in STORY_ORDERS:
         raise ValueError(f"unknown order {order!r}; use one of {', '.join(STORY_ORDERS)}")
     where, params = _story_where(flt)
-    total = con.execute(f"SELECT count(*) FROM documents d {where}", params).fetchone()[0]
     risk = _risk_relation(con)
+    by_risk = order == "risk"
     page = f"LIMIT {int(limit)}" if limit is not None else ""
+    # a text filter scans every story's text: count in that same scan
+    total_col = ", count(*) OVER () AS total" if flt.q else ", NULL AS total"
     rows = con.execute(
         f"""
         WITH page AS (
             SELECT d.id, d.title, d.outlet, coalesce(nullif(d.language, ''), 'und') AS language, d.published, d.flags,
-                   d.source, d.story_index, d.near_duplicate_of, r.score AS risk_score, r.label AS risk_label,
-                   row_number() OVER (ORDER BY {STORY_ORDERS[order]}) AS pos
-            FROM documents d LEFT JOIN ({risk}) r ON r.doc_id = d.id
+                   d.source, d.story_index, d.near_duplicate_of, d.ingested_at
+                   {", r.score AS risk_score" if by_risk else ""} {total_col}
+            FROM documents d {f"LEFT JOIN ({risk}) r ON r.doc_id = d.id" if by_risk else ""}
             {where}
-            ORDER BY pos {page} OFFSET {int(offset)}
+            ORDER BY {STORY_ORDERS[order]} {page} OFFSET {int(offset)}
+        ),
+        counts AS (
+            SELECT s.doc_id, list([s.layer, CAST(s.records AS VARCHAR)] ORDER BY s.rowid) AS counts
+            FROM layer_state s WHERE s.doc_id IN (SELECT id FROM page) GROUP BY s.doc_id
         )
-        SELECT p.*, (SELECT list([s.layer, CAST(s.records AS VARCHAR)] ORDER BY s.rowid)
-                     FROM layer_state s WHERE s.doc_id = p.id) AS counts
-        FROM page p ORDER BY p.pos
+        SELECT d.id, d.title, d.outlet, d.language, d.published, d.flags, d.source, d.story_index,
+               d.near_duplicate_of, r.score, r.label, d.total, c.counts
+        FROM page d LEFT JOIN ({risk}) r ON r.doc_id = d.id LEFT JOIN counts c ON c.doc_id = d.id
+        ORDER BY {STORY_ORDERS[order].replace("r.score", "d.risk_score")}
         """,
         params,
     ).fetchall()
+    if rows and rows[0][11] is not None:
+        total = rows[0][11]
+    else:
+        total = con.execute(f"SELECT count(*) FROM documents d {where}", params).fetchone()[0]
     out = []
     for (doc_id, title, outlet, language, published, flags, source, story_index, dup,
          score, label, _, counts) in rows:

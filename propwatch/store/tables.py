@@ -84,6 +84,10 @@ def load_record_types() -> None:
     _load_builtin_components()
 
 
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -398,19 +402,21 @@ def read_records(con: Any, doc_ids: Sequence[str], names: Sequence[str] | None) 
         stored = dict(con.execute(
             "SELECT layer, table_name FROM layer_tables WHERE layer IN (SELECT unnest(?))", [list(by_layer)]
         ).fetchall())
-        for layer, ids in by_layer.items():
-            rows = con.execute(
-                f"SELECT doc_id, to_json(t) FROM {quote_ident(stored[layer])} t "
-                f"WHERE doc_id IN (SELECT unnest(?)) ORDER BY doc_id, seq",
-                [ids],
-            ).fetchall()
-            grouped: dict[str, list[Any]] = {}
-            for doc_id, payload in rows:
-                item = json.loads(payload)
-                del item["doc_id"], item["seq"]
-                grouped.setdefault(doc_id, []).append(item)
-            for doc_id, items in grouped.items():
-                out[doc_id][layer] = decode_items(layer, items)
+        ids = sorted({d for layer_ids in by_layer.values() for d in layer_ids})
+        union = " UNION ALL ".join(
+            f"SELECT {_literal(layer)} AS layer, doc_id, seq, to_json(t) AS item FROM {quote_ident(stored[layer])} t "
+            f"WHERE doc_id IN (SELECT unnest($1))"
+            for layer in by_layer
+        )
+        grouped: dict[tuple[str, str], list[Any]] = {}
+        for layer, doc_id, payload in con.execute(
+            f"SELECT layer, doc_id, item FROM ({union}) ORDER BY layer, doc_id, seq", [ids]
+        ).fetchall():
+            item = json.loads(payload)
+            del item["doc_id"], item["seq"]
+            grouped.setdefault((doc_id, layer), []).append(item)
+        for (doc_id, layer), items in grouped.items():
+            out[doc_id][layer] = decode_items(layer, items)
     return out
 
 
