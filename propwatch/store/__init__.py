@@ -426,6 +426,7 @@ class Store:
         """Typed rows of each layer's table plus its ``layer_state`` row; inside a transaction."""
         if not rows:
             return
+        rows = list({(r[0], r[1]): r for r in rows}.values())  # a layer given twice: the last one counts
         stored = stored_tables(self.con)
         tables = {layer: self._layer_table(layer, stored) for layer in dict.fromkeys(r[1] for r in rows)}
         where = write_records(self.con, [(d, layer, recs) for d, layer, _, _, _, recs in rows], tables)
