@@ -114,7 +114,7 @@ def shared_store():
 
 
 @pytest.mark.parametrize("layer", LAYERS)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_layer_round_trips_through_its_table(shared_store, layer, data):
     store, doc = shared_store
