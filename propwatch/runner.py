@@ -139,7 +139,8 @@ class Runner:
         try:
             if stage.kind == "ingest":
                 out, rejected = apply(stage, list(docs))
-                return [d.replace(layers=Layers(own_layers(d))) for d in out], rejected
+                # each story of a split page gets artefacts of its own
+                return [d.replace(layers=Layers(own_layers(d)), artefacts={}) for d in out], rejected
             by_id = {d.id: d for d in docs}
             out, rejected = apply(stage, [view(d, stage) for d in docs])
             merged = []

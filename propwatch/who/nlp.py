@@ -61,9 +61,8 @@ def parses(docs: Sequence[Any], nlp: Any, model: str = "auto") -> list[Any]:
     ``entities`` stage's) and parses with ``nlp`` only where there is none.
     """
     def have(doc):
-        if model:
-            return doc.artefacts.get(f"{ARTEFACT}:{model}")
-        return next((v for k, v in doc.artefacts.items() if k.startswith(ARTEFACT + ":")), None)
+        found = [v for k, v in doc.artefacts.items() if k == f"{ARTEFACT}:{model}" or (not model and k.startswith(ARTEFACT + ":"))]
+        return next((v for v in found if v.text == doc.text), None)  # a parse is of this text only
 
     key = f"{ARTEFACT}:{model or 'auto'}"
     todo = [d for d in docs if have(d) is None]

@@ -143,3 +143,23 @@ def test_a_parse_is_made_once_per_story_and_batch(fast_config, monkeypatch):
     assert len(out) == 80 and len(parsed) == 80
     assert all(not d.artefacts for d in out)  # the parse does not outlive the batch
     pipeline.close()
+
+
+def test_each_story_of_a_split_page_is_parsed_on_its_own_text(fast_config):
+    """A glued page becomes several stories: each gets its own parse (not the page's
+    or a sibling's), so every offset of entities and quotes points into its own text."""
+    from propwatch.pipeline import Pipeline
+
+    from texts import STORY_A, STORY_B, STORY_C, glued_page
+
+    pipeline = Pipeline(fast_config(**{"pipeline.stages": ["clean", "split", "sentences", "entities", "quotes"]}))
+    rejected = []
+    out = run(pipeline.stages, [Document(text=glued_page(STORY_A, STORY_B, STORY_C), source="front.txt")],
+              pipeline.resources, on_rejection=rejected.append)
+    assert rejected == [] and len(out) >= 2
+    assert any(d.layer("quotes") for d in out)
+    alone = run(pipeline.stages[2:], [Document(text=d.text, source=d.source) for d in out], pipeline.resources)
+    pipeline.close()
+    for doc, single in zip(out, alone):
+        assert doc.layer("entities") == single.layer("entities")
+        assert doc.layer("quotes") == single.layer("quotes")
