@@ -65,7 +65,7 @@ def _stories_select(con: Any, with_layers: bool) -> str:
         "d.near_duplicate_of, d.near_duplicate_similarity",
         "d.text",
         f"from_json(d.cleaning, '{_CLEANING}') AS cleaning",
-        "d.meta::JSON AS signals",
+        "d.signals",
     ]
     joins = []
     if with_layers:

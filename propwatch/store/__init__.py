@@ -137,11 +137,14 @@ MIGRATIONS: list[tuple[str, Any]] = [
     ),
     # one typed table per layer (propwatch.store.tables); every row of `layers` moves, then it is dropped
     ("0003_layer_tables", migrate_layers_table),
+    # Document.meta became typed fields: the column holds Document.signals (PageSignals as JSON;
+    # older rows hold the untyped meta, which PageSignals.from_meta reads)
+    ("0004_document_signals", "ALTER TABLE documents RENAME COLUMN meta TO signals"),
 ]
 
 _DOC_COLUMNS = (
     "id, source, story_index, source_record, title, outlet, outlet_evidence, url, published, "
-    "language, language_score, text, cleaning, flags, meta, near_duplicate_of, near_duplicate_similarity"
+    "language, language_score, text, cleaning, flags, signals, near_duplicate_of, near_duplicate_similarity"
 )
 
 
@@ -542,14 +545,14 @@ class Store:
 
     def _row_to_document(self, row: Sequence[Any]) -> Document:
         (doc_id, source, story_index, source_record, title, outlet, evidence, url, published,
-         language, language_score, text, cleaning, flags, meta, dup, dup_sim) = row
+         language, language_score, text, cleaning, flags, signals, dup, dup_sim) = row
         flag_list = tuple(json.loads(flags) if flags else ())
         return Document(
             text=text, source=source, story_index=story_index, source_record=source_record,
             title=title, outlet=outlet, outlet_evidence=evidence, url=url, published=published,
             language=language or "und", language_score=language_score or 0.0,
             cleaning=tuple(CleaningStep(s["op"], s.get("params", {}), s.get("note", "")) for s in json.loads(cleaning or "[]")),
-            flags=flag_list, signals=PageSignals.from_meta(json.loads(meta) if meta else None),
+            flags=flag_list, signals=PageSignals.from_meta(json.loads(signals) if signals else None),
             near_duplicate_of=dup or None, near_duplicate_similarity=dup_sim if dup else None,
         )
 

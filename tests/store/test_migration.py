@@ -77,6 +77,26 @@ def test_old_store_migrates_without_loss(old_store):
         assert json.dumps([record_to_dict(r) for r in got[key]]) == json.dumps([record_to_dict(r) for r in want])
 
 
+def test_documents_keep_their_fields_and_signals(old_store):
+    from propwatch.records import PageSignals
+
+    con = duckdb.connect(str(old_store), read_only=True)
+    old = {r[0]: r[1:] for r in con.execute(
+        "SELECT id, title, outlet, published, language, text, flags, meta, near_duplicate_of FROM documents").fetchall()}
+    con.close()
+    with Store(old_store) as st:
+        docs = st.load()
+        columns = [r[0] for r in st.con.execute("DESCRIBE documents").fetchall()]
+    assert "signals" in columns and "meta" not in columns
+    assert {d.id for d in docs} == set(old)
+    for doc in docs:
+        title, outlet, published, language, text, flags, meta, dup = old[doc.id]
+        assert (doc.title, doc.outlet, doc.published, doc.language, doc.text) == (title, outlet, published, language, text)
+        assert doc.flags == tuple(json.loads(flags)) and doc.near_duplicate_of == dup
+        assert doc.signals == PageSignals.from_meta(json.loads(meta))
+    assert any(d.signals.story_headlines for d in docs) and any(d.signals.title_suffixes for d in docs)
+
+
 def test_migrated_store_reopens_and_rewrites(old_store):
     with Store(old_store) as st:
         doc = st.load()[0]
