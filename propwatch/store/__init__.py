@@ -9,6 +9,11 @@ new stage version recomputes just what it changed. Each batch is written
 in one transaction: a crash (even ``kill -9``) loses at most the batch in
 flight.
 
+Each layer has a typed table generated from its record type
+(:mod:`propwatch.store.tables`), and the listings (story list, index page,
+entities, quotes) filter, sort and page in SQL over them
+(:mod:`propwatch.store.listing`).
+
 Other modules add their tables by appending to :data:`MIGRATIONS`.
 """
 
@@ -24,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, StoreError
-from ..records import LAYER_RECORDS, CleaningStep, Document, PageSignals, Rejection, record_from_dict, record_to_dict
+from ..records import CleaningStep, Document, PageSignals, Rejection, record_to_dict
 from ..storelock import DEFAULT_LOCK_TIMEOUT, Lease, Tell, tell_stderr, writer_lock
 from ..storelock import lease as lease_store
 from .listing import StoryFilter, StorySummary, entity_rows, list_stories, quote_rows
-from .tables import (LayerTable, ensure_table, load_record_types, migrate_layers_table, read_records, stored_tables,
+from .tables import (LayerTable, decode_items, ensure_table, load_record_types, migrate_layers_table, read_records, stored_tables,
                      table_for, write_records, write_state)
 
 MIGRATIONS: list[tuple[str, Any]] = [
@@ -591,12 +596,7 @@ class Store:
 
 
 def decode_layer(layer: str, payload: str) -> tuple:
-    """Stored JSON back into records (plain dicts when the type is unknown)."""
-    from ..registry import _load_builtin_components
-
-    _load_builtin_components()
-    items = json.loads(payload)
-    cls = LAYER_RECORDS.get(layer)
-    if cls is None:
-        return tuple(items)
-    return tuple(record_from_dict(cls, item) for item in items)
+    """A layer's records from their JSON text (the old ``layers.records``; plain dicts
+    when the type is unknown)."""
+    load_record_types()
+    return decode_items(layer, json.loads(payload))
