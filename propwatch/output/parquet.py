@@ -1,12 +1,16 @@
 """Export the store as typed tables: Parquet for Spark, Ray or pandas; flat CSV for spreadsheets.
 
-Parquet, to one file (``--output stories.parquet``): one row per story,
-its fields as columns (``flags`` a ``VARCHAR[]``, ``cleaning`` a list of
-structs, ``signals`` JSON) and one typed ``LIST<STRUCT>`` column per layer
-(NULL where the layer's stage did not run). To a folder (``--output
-DIR/``): ``stories.parquet`` without the layer columns plus one
-``<layer>.parquet`` per layer with ``doc_id``, ``seq`` and the record's
-typed columns, the layout of the store's own tables.
+Parquet, to one file (``--output stories.parquet``): the schema of
+:func:`propwatch.arrow.schema` (the Parquet shards of the Ray driver), so
+``propwatch.arrow.from_arrow(pyarrow.parquet.read_table(path))`` gives the
+stored documents back: one row per story, ``id`` and the document's fields
+as typed columns (``flags`` a list, ``cleaning`` and ``signals`` structs),
+then one ``layer_<name>`` ``LIST<STRUCT>`` column per registered layer
+(NULL where the layer's stage did not run; ``Mapping`` fields are JSON
+text). To a folder (``--output DIR/``): ``stories.parquet`` without the
+layer columns plus one ``<layer>.parquet`` per layer with ``doc_id``,
+``seq`` and the record's typed columns, the layout of the store's own
+tables.
 
 CSV, to a folder: ``stories.csv`` (one row per story: its fields, the
 risk score and label, the number of records of each exported layer, the
@@ -58,7 +62,101 @@ def is_folder(path: str | Path) -> bool:
     return text.endswith(("/", "\\")) or Path(text).is_dir()
 
 
-def _stories_select(con: Any, with_layers: bool) -> str:
+def _from_json(expr: str, hint: Any) -> str:
+    """SQL turning a JSON value of ``record_to_dict`` form into the Arrow type of ``hint``
+    (the rules of :func:`propwatch.arrow.arrow_type`)."""
+    import dataclasses
+    import types
+    import typing
+
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint = rest[0] if len(rest) == 1 else Any
+    scalar = {str: "VARCHAR", int: "BIGINT", float: "DOUBLE", bool: "BOOLEAN"}
+    if hint in scalar:
+        text = f"json_extract_string({expr}, '$')"
+        return text if hint is str else f"CAST({text} AS {scalar[hint]})"
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        hints = typing.get_type_hints(hint)
+        parts = ", ".join(
+            f"{quote_ident(f.name)} := {_from_json(_json_at(expr, '$.' + quote_ident(f.name)), hints[f.name])}"
+            for f in dataclasses.fields(hint)
+        )
+        return f"CASE WHEN json_type({expr}) = 'OBJECT' THEN struct_pack({parts}) END"
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (tuple, list):
+        if origin is tuple and len(args) > 1 and Ellipsis not in args:
+            parts = ", ".join(f"f{i} := {_from_json(_json_at(expr, f'$[{i}]'), a)}" for i, a in enumerate(args))
+            return f"CASE WHEN json_type({expr}) = 'ARRAY' THEN struct_pack({parts}) END"
+        item = _from_json("x", args[0] if args else str)
+        return f"list_transform(CAST({expr} AS JSON[]), lambda x: {item})"
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def _json_at(expr: str, path: str) -> str:
+    return f"json_extract({expr}, {_literal(path)})"
+
+
+def _json_as_text(expr: str, shape: Shape) -> str:
+    """A typed column with its JSON parts as text (what Arrow holds for ``Mapping`` fields)."""
+    if not _has_json(shape):
+        return expr
+    if shape.kind == "JSON":
+        return f"CAST({expr} AS VARCHAR)"
+    if shape.kind == "STRUCT":
+        parts = ", ".join(f"{quote_ident(n)} := {_json_as_text(f'({expr}).{quote_ident(n)}', s)}" for n, s in shape.fields)
+        return f"CASE WHEN {expr} IS NOT NULL THEN struct_pack({parts}) END"
+    return f"list_transform({expr}, lambda y: {_json_as_text('y', shape.item)})"
+
+
+def _has_json(shape: Shape) -> bool:
+    if shape.kind == "JSON":
+        return True
+    if shape.kind == "STRUCT":
+        return any(_has_json(s) for _, s in shape.fields)
+    return shape.kind == "LIST" and _has_json(shape.item)
+
+
+def _arrow_stories_select(con: Any) -> str:
+    """The documents in the schema of :func:`propwatch.arrow.schema`, straight from the tables."""
+    import typing
+
+    from ..records import DOCUMENT_FIELDS, LAYER_RECORDS, Document
+
+    load_record_types()
+    hints = typing.get_type_hints(Document)
+    json_columns = {"cleaning": "d.cleaning", "flags": "d.flags", "signals": "d.signals"}
+    columns = ["d.id"]
+    for name in DOCUMENT_FIELDS:
+        if name == "markup":
+            columns.append("'text' AS markup")  # stored stories are clean text
+        elif name in json_columns:
+            columns.append(f"{_from_json(f'CAST({json_columns[name]} AS JSON)', hints[name])} AS {quote_ident(name)}")
+        elif name == "story_index":
+            columns.append("CAST(d.story_index AS BIGINT) AS story_index")
+        elif name == "language":
+            columns.append("coalesce(nullif(d.language, ''), 'und') AS language")
+        elif name == "language_score":
+            columns.append("coalesce(d.language_score, 0.0) AS language_score")
+        else:
+            columns.append(f"d.{quote_ident(name)}")
+    joins = []
+    for i, layer in enumerate(sorted(LAYER_RECORDS)):
+        table = table_for(layer)
+        if table is None:
+            continue
+        rel = layer_relation(con, layer)
+        pack = "{" + ", ".join(f"{_literal(n)}: {_json_as_text(f'r.{quote_ident(n)}', sh)}" for n, sh in table.fields) + "}"
+        joins.append(f"LEFT JOIN (SELECT r.doc_id, list({pack} ORDER BY r.seq) AS v FROM ({rel}) r "
+                     f"GROUP BY r.doc_id) l{i} ON l{i}.doc_id = d.id")
+        joins.append(f"LEFT JOIN layer_state s{i} ON s{i}.doc_id = d.id AND s{i}.layer = {_literal(layer)}")
+        columns.append(f"CASE WHEN s{i}.doc_id IS NULL THEN NULL WHEN l{i}.v IS NULL THEN [] "
+                       f"ELSE l{i}.v END AS {quote_ident('layer_' + layer)}")
+    return f"SELECT {', '.join(columns)} FROM documents d {' '.join(joins)} ORDER BY {DOC_ORDER}"
+
+
+def _stories_select(con: Any) -> str:
+    """The documents' own fields, for the folder of tables."""
     columns = [
         _STORY_COLUMNS,
         "from_json(d.flags, '[\"VARCHAR\"]') AS flags",
@@ -67,19 +165,7 @@ def _stories_select(con: Any, with_layers: bool) -> str:
         f"from_json(d.cleaning, '{_CLEANING}') AS cleaning",
         "d.signals",
     ]
-    joins = []
-    if with_layers:
-        for i, layer in enumerate(_layers()):
-            table = table_for(layer)
-            rel = layer_relation(con, layer)
-            pack = "{" + ", ".join(f"{_literal(n)}: r.{quote_ident(n)}" for n, _ in table.fields) + "}"
-            joins.append(f"LEFT JOIN (SELECT r.doc_id, list({pack} ORDER BY r.seq) AS v FROM ({rel}) r "
-                         f"GROUP BY r.doc_id) l{i} ON l{i}.doc_id = d.id")
-            joins.append(f"LEFT JOIN layer_state s{i} ON s{i}.doc_id = d.id AND s{i}.layer = {_literal(layer)}")
-            empty = f"CAST([] AS STRUCT({table.signature})[])"
-            columns.append(f"CASE WHEN s{i}.doc_id IS NULL THEN NULL WHEN l{i}.v IS NULL THEN {empty} "
-                           f"ELSE l{i}.v END AS {quote_ident(layer)}")
-    return f"SELECT {', '.join(columns)} FROM documents d {' '.join(joins)} ORDER BY {DOC_ORDER}"
+    return f"SELECT {', '.join(columns)} FROM documents d ORDER BY {DOC_ORDER}"
 
 
 def export_parquet(store: Any, path: str | Path) -> int:
@@ -88,7 +174,7 @@ def export_parquet(store: Any, path: str | Path) -> int:
     if is_folder(path):
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        con.execute(f"COPY ({_stories_select(con, False)}) TO {_literal(str(out / 'stories.parquet'))} (FORMAT PARQUET)")
+        con.execute(f"COPY ({_stories_select(con)}) TO {_literal(str(out / 'stories.parquet'))} (FORMAT PARQUET)")
         for layer in _layers():
             rel = layer_relation(con, layer)
             con.execute(
@@ -98,7 +184,7 @@ def export_parquet(store: Any, path: str | Path) -> int:
     else:
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"COPY ({_stories_select(con, True)}) TO {_literal(str(out))} (FORMAT PARQUET)")
+        con.execute(f"COPY ({_arrow_stories_select(con)}) TO {_literal(str(out))} (FORMAT PARQUET)")
     return con.execute("SELECT count(*) FROM documents").fetchone()[0]
 
 

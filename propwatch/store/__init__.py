@@ -36,6 +36,30 @@ from .listing import StoryFilter, StorySummary, entity_rows, list_stories, quote
 from .tables import (LayerTable, decode_items, ensure_table, load_record_types, migrate_layers_table, read_records, stored_tables,
                      table_for, write_records, write_state)
 
+def _signals_in_typed_form(con: Any) -> None:
+    """Migration ``0005_signals_typed``: each story's signals as ``record_to_dict(PageSignals)``.
+
+    Stores before the typed signals hold the untyped ``meta`` mapping (page
+    attribution as an object, missing keys); :meth:`PageSignals.from_meta`
+    reads every key they had, so the rewrite loses nothing and the column
+    has one shape that SQL (the Parquet export) can read.
+    """
+    rows = con.execute("SELECT id, signals FROM documents").fetchall()
+    fixed = []
+    for doc_id, payload in rows:
+        plain = json.dumps(record_to_dict(PageSignals.from_meta(json.loads(payload) if payload else None)),
+                           ensure_ascii=False, default=str)
+        if plain != payload:
+            fixed.append((doc_id, plain))
+    for i in range(0, len(fixed), 1000):
+        chunk = fixed[i:i + 1000]
+        con.execute(
+            "UPDATE documents SET signals = q.s FROM (SELECT unnest($1) AS id, unnest($2) AS s) q "
+            "WHERE documents.id = q.id",
+            [[d for d, _ in chunk], [p for _, p in chunk]],
+        )
+
+
 MIGRATIONS: list[tuple[str, Any]] = [
     (
         "0001_documents",
@@ -145,6 +169,7 @@ MIGRATIONS: list[tuple[str, Any]] = [
     # Document.meta became typed fields: the column holds Document.signals (PageSignals as JSON;
     # older rows hold the untyped meta, which PageSignals.from_meta reads)
     ("0004_document_signals", "ALTER TABLE documents RENAME COLUMN meta TO signals"),
+    ("0005_signals_typed", _signals_in_typed_form),
 ]
 
 _DOC_COLUMNS = (

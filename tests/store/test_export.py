@@ -11,27 +11,30 @@ from propwatch.records import record_to_dict
 from propwatch.store import Store
 
 
-def test_parquet_file_has_typed_layer_columns(store_copy, tmp_path, capsys):
+def test_parquet_file_is_the_arrow_codec_schema_and_round_trips(store_copy, tmp_path, capsys):
+    """One file: typed LIST<STRUCT> layer columns in the schema of propwatch.arrow; lossless."""
+    import pyarrow.parquet as pq
+
+    from propwatch.arrow import from_arrow, schema
     from propwatch.cli import main
 
     out = tmp_path / "stories.parquet"
     assert main(["export", "--format", "parquet", "--output", str(out), "--store", str(store_copy)]) == 0
     assert "wrote 4 stories" in capsys.readouterr().err
     with Store(store_copy, read_only=True) as st:
-        docs = {d.id: d for d in st.load()}
+        docs = st.load()
+    table = pq.read_table(out)
+    assert table.schema.names == schema().names
+    assert all(table.schema.field(f.name).type == f.type for f in schema())
+    assert from_arrow(table) == docs  # every field and layer of every story, in the store's order
     con = duckdb.connect()
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '{out}')").fetchall())
-    assert types["flags"] == "VARCHAR[]"
-    assert types["quotes"].startswith("STRUCT(") and types["quotes"].endswith(")[]") and "speaker STRUCT(" in types["quotes"]
-    assert types["claims"].count("entities VARCHAR[]") == 1
-    rows = con.execute(f"SELECT id, to_json(quotes), to_json(assessment), techniques, flags FROM '{out}'").fetchall()
-    assert [r[0] for r in rows] == list(docs)  # the store's order
-    for doc_id, quotes, assessment, techniques, flags in rows:
-        doc = docs[doc_id]
-        assert json.loads(quotes) == [record_to_dict(q) for q in doc.layer("quotes")]
-        assert json.loads(assessment) == [record_to_dict(a) for a in doc.layer("assessment")]
-        assert len(techniques) == len(doc.layer("techniques"))  # [] where the stage found nothing
-        assert tuple(flags) == doc.flags
+    assert types["flags"] == "VARCHAR[]" and "speaker STRUCT(" in types["layer_quotes"]
+    rows = con.execute(f"SELECT id, to_json(layer_quotes), layer_techniques FROM '{out}'").fetchall()
+    by_id = {d.id: d for d in docs}
+    for doc_id, quotes, techniques in rows:
+        assert json.loads(quotes) == [record_to_dict(q) for q in by_id[doc_id].layer("quotes")]
+        assert len(techniques) == len(by_id[doc_id].layer("techniques"))  # [] where the stage found nothing
 
 
 def test_parquet_folder_has_one_table_per_layer(store_copy, tmp_path, capsys):
