@@ -555,7 +555,7 @@ class Store:
                 return []
             where, params = "WHERE id IN (SELECT unnest(?))", [list(doc_ids)]
         rows = self.con.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents {where} ORDER BY ingested_at, source, story_index", params
+            f"SELECT {_DOC_COLUMNS} FROM documents {where} ORDER BY ingested_at, source, story_index, rowid", params
         ).fetchall()
         docs = [self._row_to_document(r) for r in rows]
         if not docs:
@@ -564,7 +564,8 @@ class Store:
         return [d.replace(layers=stored.get(d.id, {})) for d in docs]
 
     def iter_documents(self, batch_size: int = 500, layers: Sequence[str] | None = None) -> Iterator[Document]:
-        ids = [r[0] for r in self.con.execute("SELECT id FROM documents ORDER BY ingested_at, source, story_index").fetchall()]
+        ids = [r[0] for r in self.con.execute(
+            "SELECT id FROM documents ORDER BY ingested_at, source, story_index, rowid").fetchall()]
         for i in range(0, len(ids), batch_size):
             order = {doc_id: k for k, doc_id in enumerate(ids[i:i + batch_size])}
             yield from sorted(self.load(ids[i:i + batch_size], layers), key=lambda d: order[d.id])

@@ -139,3 +139,16 @@ def test_summary_of_a_document_is_a_plain_record():
     doc = story_doc("Some text here.", "X")
     s = StorySummary.of(doc)
     assert dataclasses.asdict(s)["counts"] == {} and s.risk_score is None
+
+
+def test_stories_of_one_feed_keep_the_order_they_were_written(tmp_path):
+    """A JSONL feed: one source, story_index 0 for every record, one batch, one time stamp."""
+    docs = [Document(text=f"Record number {i} of the feed.", source="feed.jsonl", source_record=f"line {i}")
+            for i in (3, 1, 2, 10, 0)]
+    with Store(tmp_path / "feed.duckdb") as st:
+        st.write_batch(docs, [], [(d.id, d.source, 0, d.source_record) for d in docs])
+        rows, total = st.list_stories()
+        order = [d.id for d in st.load()]  # ties broken by the row order, so pages never overlap
+        assert [r.id for r in rows] == order and total == 5 and set(order) == {d.id for d in docs}
+        assert [r.id for r in st.list_stories(limit=2, offset=2)[0]] == order[2:4]
+        assert [q["id"] for q in st.quote_rows()] == []
