@@ -36,6 +36,9 @@ from .records import Document
 MAX_BODY = 10 * 2**20
 
 
+# stories on one page of the live index (the API pages with limit/offset)
+INDEX_PAGE = 200
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
@@ -119,7 +122,7 @@ class Workbench:
                 raise ApiError(401, "unauthorized", "send Authorization: Bearer TOKEN (printed when the server started)")
         if method == "GET":
             if path in ("/", "/index.html"):
-                return self.page_index()
+                return self.page_index(query)
             if path in ("/style.css", "/report.js"):
                 asset = resources.files("propwatch").joinpath(f"output/templates{path}").read_text("utf-8")
                 kind = "text/css" if path.endswith(".css") else "text/javascript"
@@ -196,13 +199,21 @@ class Workbench:
             "rejected": [{"line": r.line, "kind": r.kind, "reason": r.reason} for r in rejected],
         })
 
-    def page_index(self) -> Response:
+    def page_index(self, query: dict[str, list[str]] | None = None) -> Response:
+        """One page of the story list (``?offset=``; ``INDEX_PAGE`` stories a page), paged in SQL."""
         from .output.report import render_index_rows
 
+        try:
+            offset = max(0, int(((query or {}).get("offset") or ["0"])[0]))
+        except ValueError:
+            raise ApiError(400, "bad-request", "offset must be a whole number") from None
         with self.reading() as store:
-            stories, _ = store.list_stories()
+            stories, total = store.list_stories(limit=INDEX_PAGE, offset=offset)
             rejections = store.rejections()
-        return Response(200, render_index_rows(stories, rejections, story_href="stories/{id}").encode(),
+        page = {"offset": offset, "shown": len(stories), "total": total,
+                "prev": f"?offset={max(0, offset - INDEX_PAGE)}" if offset else None,
+                "next": f"?offset={offset + INDEX_PAGE}" if offset + INDEX_PAGE < total else None}
+        return Response(200, render_index_rows(stories, rejections, story_href="stories/{id}", page=page).encode(),
                         "text/html; charset=utf-8")
 
     def page_story(self, doc_id: str) -> Response:

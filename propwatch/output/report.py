@@ -227,9 +227,10 @@ def render_index(
 
 def render_index_rows(
     stories: Sequence[StorySummary], rejections: Sequence[Rejection] = (), nav: list[dict[str, str]] | None = None,
-    story_href: str = "stories/{id}.html",
+    story_href: str = "stories/{id}.html", page: dict[str, Any] | None = None,
 ) -> str:
-    """The index page from story summaries (``Store.list_stories``), without loading documents."""
+    """The index page from story summaries (``Store.list_stories``), without loading documents;
+    ``page`` (offset, shown, total, prev, next) when they are one page of more."""
     rows = [_index_row(story) for story in stories]
     count_columns = [
         {"layer": layer, "label": label} for layer, label in COUNT_COLUMNS if any(r["counts"][layer] for r in rows)
@@ -240,7 +241,7 @@ def render_index_rows(
         sources=len({s.source for s in stories}),
         outlets=sorted({s.outlet for s in stories if s.outlet}),
         rejections=list(rejections),
-        story_href=story_href,
+        story_href=story_href, page=page,
     )
 
 

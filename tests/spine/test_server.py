@@ -109,3 +109,27 @@ def test_pages_render_the_store_and_escape_article_text(server):
     doc_id = json.loads(body)["items"][0]["id"]
     status, _, body = call(f"{server}/stories/{doc_id}.html", token=None)
     assert status == 200 and "<b>bold</b>" not in body.decode() and "&lt;b&gt;bold&lt;/b&gt;" in body.decode()
+
+
+def test_the_live_index_is_paged_in_sql(tmp_path, monkeypatch):
+    from propwatch import server as server_module
+    from propwatch.server import Workbench
+    from propwatch.store import Store
+    from texts import STORY_B, STORY_C
+
+    store_path = tmp_path / "paged.duckdb"
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name, text in (("a.txt", STORY_A), ("b.txt", STORY_B), ("c.txt", STORY_C)):
+        (inputs / name).write_text(text, "utf-8")
+    pipeline = Pipeline(load_config(overrides={"store.path": str(store_path), "pipeline.stages": SPINE_STAGES}))
+    pipeline.analyze([inputs])
+    pipeline.store.close()
+    monkeypatch.setattr(server_module, "INDEX_PAGE", 2)
+    bench = Workbench(Store(store_path, read_only=True), TOKEN, open_pages=True)
+    first = bench.handle("GET", "/", {}, {}, b"").body.decode()
+    assert "Stories 1–2 of 3" in first and 'href="?offset=2"' in first and "previous" not in first
+    second = bench.handle("GET", "/", {"offset": ["2"]}, {}, b"").body.decode()
+    assert "Stories 3–3 of 3" in second and 'href="?offset=0"' in second and "next<" not in second
+    titles = [t for t in ("Harbour Authority", "Storm Closes", "New Bridge") if t in first + second]
+    assert len(titles) == 3
