@@ -95,7 +95,7 @@ def evaluate(name: str, records: list[dict], stages: list[str] | None) -> None:
         scores, labels = [], []
         factors: dict[str, list[float]] = defaultdict(list)
         for doc in pipeline.store.iter_documents():
-            input_id = doc.meta.get("input_id")
+            input_id = doc.signals.input_id
             if input_id not in labels_by_id or not doc.layer("assessment"):
                 continue
             a = doc.layer("assessment")[0]

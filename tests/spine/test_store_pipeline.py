@@ -131,7 +131,7 @@ def test_near_duplicates_are_flagged_not_dropped(tmp_path):
     assert summary.new == 2 and summary.near_duplicates == 1
     docs = pipe.store.load()
     flagged = [d for d in docs if "near-duplicate" in d.flags]
-    assert len(flagged) == 1 and flagged[0].meta["near_duplicate_of"] == docs[0].id
+    assert len(flagged) == 1 and flagged[0].near_duplicate_of == docs[0].id
 
 
 def test_same_story_in_two_files_is_stored_once_with_both_sources(tmp_path):
