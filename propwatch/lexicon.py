@@ -74,10 +74,19 @@ def heads(name: str) -> frozenset[str]:
     return frozenset(table(name))
 
 
+def forms_of(name: str, lemmas: Iterable[str]) -> frozenset[str]:
+    """The forms table ``name`` lists for ``lemmas`` (a rule that wants some speech verbs, not all)."""
+    entries = table(name)
+    missing = [lemma for lemma in lemmas if lemma not in entries]
+    if missing:
+        raise KeyError(f"data/words/{name}.txt has no {', '.join(missing)}")
+    return frozenset(f for lemma in lemmas for f in entries[lemma])
+
+
 def alternation(items: Iterable[str]) -> str:
     """A regex alternation of ``items`` (no group): longest first, escaped, any white space between words."""
     parts = sorted(set(items), key=lambda w: (-len(w), w))
     return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts)
 
 
-__all__ = ["alternation", "entries", "forms", "heads", "table", "words"]
+__all__ = ["alternation", "entries", "forms", "forms_of", "heads", "table", "words"]

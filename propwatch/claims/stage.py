@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import checkworthiness as _checkworthiness  # noqa: F401  (registers its backends)
+from .. import lexicon
 from ..records import Document, Span, layer_record
 from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
@@ -66,9 +67,12 @@ _ACCORDING = re.compile(r"\baccording to ((?:the |a |an )?[^,.;]{2,80}?)(?=[,.;]
 _SAID_BY = re.compile(
     r"(?:^|[,\"”]\s*)((?:the |a )?(?:[A-Z][\w.'’-]*|deputy|defence|defense|foreign|prime|minister|ministry|"
     r"report|spokesman|spokeswoman|official|officials|sources?|documents?)(?:\s+[\w.'’-]+){0,7}?)\s+"
-    r"(?:said|says|claimed|claims|stated|reported|reports|told|noted|alleged|alleges|insisted|wrote)\b"
+    r"(?:" + lexicon.alternation(lexicon.forms_of("speech_verbs", ("say", "claim", "state", "report", "tell", "note", "allege", "insist"))
+                                 | {"wrote"}) + r")\b"
 )
-_SAID_AFTER = re.compile(r"\b(?:said|says|claimed|stated|told|noted|alleged)\s+((?:the |a )?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})")
+# "..., said the minister": the verbs that take their speaker after them (data/words/speech_verbs.txt)
+_SAID_AFTER = re.compile(r"\b(?:" + lexicon.alternation(lexicon.forms_of(
+    "speech_verbs", ("say", "claim", "state", "tell", "note", "allege"))) + r")\s+((?:the |a )?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})")
 
 
 def clauses(sent_text: str, min_words: int = 6) -> list[tuple[int, int]]:

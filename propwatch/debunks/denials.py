@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from .. import lexicon
 from ..records import Document, Span, layer_record
 from ..settings import Field, StageSettings
 from ..stages.base import LayerStage, register_stage
@@ -64,7 +65,9 @@ _ATTRIBUTIVE = re.compile(r"\b(?:a|an|the|this|that|its|their|his|her|undisputed
 _LEAD = re.compile(r"^(?:(?:but|and|however|meanwhile|later|earlier|yet|also|still|so|then|instead)[,\s]+)+", re.I)
 _PASSIVE = re.compile(r"\b(?:was|were|been|is|are|being)\s+(?:\w+ly\s+)?$", re.I)
 _BY = re.compile(r"\bby\s+((?:[A-Z][\w’'.-]+\s*){1,5})")
-_SPEECH = re.compile(r"\b(?:told|said|says|wrote|stated|added|insisted|stressed|declared)\b", re.I)
+# a speech verb before a denial's object: "X told reporters he did not ..." (data/words/speech_verbs.txt)
+_SPEECH = re.compile(r"\b(?:" + lexicon.alternation(lexicon.forms_of(
+    "speech_verbs", ("tell", "say", "write", "state", "add", "insist", "stress", "declare"))) + r")\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)

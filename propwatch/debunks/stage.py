@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from .. import lexicon
 from ..records import Document, Span, layer_record
 from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
@@ -66,10 +67,8 @@ def claim_spans(doc: Document, source: str, min_checkworthiness: float, min_word
     return "sentences", [s for s in doc.layer("sentences") if len(s.text.split()) >= min_words]
 
 
-_STOP = frozenset(
-    "the and that this with from have has had was were are for not but its his her their they them "
-    "which will would been said says also about after before more than into over week trend last".split()
-)
+# words that do not make a "related" debunk related (data/words/: stop words, negations, news filler)
+_STOP = lexicon.words("stopwords") | lexicon.words("negations") | lexicon.words("news_filler")
 
 
 def _stems(text: str) -> set[str]:
