@@ -139,21 +139,11 @@ def _paragraph(rng: random.Random, words: int, serial: int) -> str:
     return f"Bench desk note {serial}: " + " ".join(sents)
 
 
-class _Record(dict):
-    """A record already turned into JSON-ready data (the store's writer calls ``to_dict``)."""
-
-    def to_dict(self) -> dict:
-        return self
-
-
 def _serialized(layers: dict) -> dict:
-    """Each template layer's records serialized once, not once per variant."""
-    try:
-        from propwatch.records import record_to_dict
-    except ImportError:
-        return dict(layers)
-    return {name: tuple(_Record(record_to_dict(r)) if not isinstance(r, dict) else r for r in records)
-            for name, records in layers.items()}
+    """The template's layers as the store is handed them by the pipeline: the records
+    themselves (a store with typed tables writes them there; plain dicts would land in
+    its JSON fallback and make an unrepresentative store)."""
+    return {name: tuple(records) for name, records in layers.items()}
 
 
 def _variants(stories: int, templates: Sequence, seed: int):
