@@ -9,6 +9,7 @@ import pytest
 
 from propwatch.records import Document
 from propwatch.registry import stages
+from propwatch.resources import Resources
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "claims"
 
@@ -19,7 +20,12 @@ def analyzed(rows, backend="checkworthiness_fake", min_score=0.0):
         for i, r in enumerate(rows)
     ]
     docs = stages.get("sentences")()(docs)
-    return stages.get("claims")({"backend": backend, "min_score": min_score})(docs)
+    claims = stages.get("claims")({"backend": backend, "min_score": min_score})
+    claims.ensure_setup(RESOURCES)  # the backend loads once for all the tests
+    return claims(docs)
+
+
+RESOURCES = Resources()
 
 
 def write(store, docs):

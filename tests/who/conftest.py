@@ -23,12 +23,17 @@ def nlp():
 def analyse(nlp):
     """Run sentences -> entities -> quotes -> sourcing on texts; returns Documents."""
     from propwatch.registry import stages
+    from propwatch.resources import Resources
+
+    resources = Resources()  # one per session: the spaCy pipeline and alias tables load once
 
     def run(texts, outlet=None, entity_config=None, upto="sourcing"):
         docs = [Document(text=t, source=f"t{i}", outlet=outlet) for i, t in enumerate(texts)]
         for name in ("sentences", "entities", "quotes", "sourcing"):
             config = entity_config if name == "entities" else None
-            docs = stages.get(name)(config)(docs)
+            stage = stages.get(name)(config)
+            stage.ensure_setup(resources)
+            docs = stage(docs)
             if name == upto:
                 break
         return docs
