@@ -40,12 +40,8 @@ class CorpusStep:
 
 
 def register_corpus_step(name: str, version: int = 1):
-    def add(cls):
-        cls.name = name
-        cls.version = version
-        return corpus_steps.register(name, version)(cls)
-
-    return add
+    """Register a corpus step class under ``name.vN`` and set its name and version."""
+    return corpus_steps.named(name, version)
 
 
 @register_corpus_step("near_duplicates", version=1)

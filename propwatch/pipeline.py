@@ -102,6 +102,7 @@ class Pipeline:
         self._file_docs: dict[str, list[str]] = {}
         self._file_failed: set[str] = set()
         self._runner: Runner | None = None
+        self._prepared = False
         self._resources: Resources | None = None
 
     @property
@@ -227,7 +228,7 @@ class Pipeline:
 
     def _prepare(self) -> None:
         """The corpus steps that run before the first batch (the debunk index)."""
-        if not getattr(self, "_prepared", False):
+        if not self._prepared:
             DebunkIndexStep().run(self.store, self.resources, self.layer_stages)
             self._prepared = True
 

@@ -37,6 +37,17 @@ class Registry:
 
         return add
 
+    def named(self, name: str, version: int = 1) -> Callable[[Any], Any]:
+        """Class decorator: set ``cls.name`` and ``cls.version``, then register it."""
+        register = self.register(name, version)
+
+        def add(cls: Any) -> Any:
+            cls.name = name
+            cls.version = version
+            return register(cls)
+
+        return add
+
     def get(self, ref: str) -> Any:
         load_builtin_components()
         m = _NAME.match(ref.strip())

@@ -116,18 +116,14 @@ class Runner:
     stages: Sequence[Stage]
     resources: Any = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    _ready: set[int] = field(default_factory=set)
 
     def setup(self, stage: Stage) -> None:
         """Set ``stage`` up once (its models load here)."""
-        if id(stage) in self._ready:
-            return
         if self.resources is None:
             from .resources import Resources
 
             self.resources = Resources()
         stage.ensure_setup(self.resources)
-        self._ready.add(id(stage))
 
     def run_stage(self, stage: Stage, docs: Sequence[Document]) -> tuple[list[Document], list[Rejection]]:
         """One stage over ``docs``: the documents with its layers added (or, for an
@@ -171,7 +167,7 @@ class Runner:
     def close(self) -> None:
         for stage in self.stages:
             stage.close()
-        self._ready.clear()
+            stage.__dict__.pop("_is_set_up", None)  # a later run sets it up again
 
 
 def run(

@@ -159,9 +159,4 @@ def register_stage(name: str, version: int = 1):
     """Register a stage class under ``name.vN`` and set its name and version."""
     from ..registry import stages
 
-    def add(cls):
-        cls.name = name
-        cls.version = version
-        return stages.register(name, version)(cls)
-
-    return add
+    return stages.named(name, version)
