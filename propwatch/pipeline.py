@@ -276,7 +276,7 @@ class Pipeline:
                 want: dict[str, str] = {}
                 todo: list[Document] = []
                 for doc in docs:
-                    fp = fingerprint(doc, stage, fps[doc.id], state)
+                    fp = fingerprint(doc, stage, fps[doc.id], state, runner.analysis_language(doc))
                     want[doc.id] = fp
                     have = stored.get(doc.id, {})
                     if not all(layer in have and have[layer].fingerprint == fp for layer in stage.assigns):

@@ -79,6 +79,7 @@ corpus_steps = Registry("corpus step")
 BUILTIN_MODULES = [
     "propwatch.ingest.stages",
     "propwatch.ingest.sentences",
+    "propwatch.languages",
     "propwatch.assessment.stage",
     "propwatch.who.entities_stage",
     "propwatch.who.quotes_stage",

@@ -21,7 +21,10 @@ What the runner guarantees for a layer stage:
 - per-document artefacts (a spaCy parse) live in ``Document.artefacts`` for
   the batch and are dropped when the batch ends, so a parse is made once per
   document and batch whichever stages need it;
-- a stage that fails on one document rejects that document only.
+- a stage that fails on one document rejects that document only;
+- a stage sees only the stories of the languages it supports
+  (:mod:`propwatch.languages`); the others get its layers empty, and the
+  ``coverage`` stage records that they were not analysed.
 
 :func:`fingerprint` is the key a driver stores a layer under: the document,
 the stage's name, version and settings, its state (a database version) and
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UndeclaredLayerError
+from .languages import analysis_language, routes, undetermined_language
 from .records import DOCUMENT_FIELDS, Document, Layers, Rejection
 from .stages.base import Stage
 
@@ -93,14 +97,23 @@ def own_layers(doc: Document) -> dict[str, tuple]:
     return dict(doc.layers._data)  # noqa: SLF001 - the runner owns the view
 
 
-def fingerprint(doc: Document, stage: Stage, input_fps: Mapping[str, str], state: str = "") -> str:
+def fingerprint(doc: Document, stage: Stage, input_fps: Mapping[str, str], state: str = "",
+                language: str | None = None) -> str:
     """The key of ``stage``'s output for ``doc``: everything that output depends on.
 
     ``input_fps`` maps each layer the document holds to the fingerprint it was
     stored under; a declared layer that is absent counts as absent, so making it
-    later recomputes the stage.
+    later recomputes the stage. For a stage that declares its languages, the
+    story's analysis ``language`` counts too, unless it is English (the one
+    language every stage analysed before routing: English layers stored then
+    stay valid).
     """
     parts = [doc.id, stage.ref, stage.config_hash, state]
+    if stage.supported_languages() is not None:
+        if language is None:
+            language = analysis_language(doc)
+        if language != "en":
+            parts.append(f"language={language}")
     for name in stage.reads:
         if name in FIELD_READS:
             parts.append(f"{name}={getattr(doc, name)!r}")
@@ -125,6 +138,14 @@ class Runner:
             self.resources = Resources()
         stage.ensure_setup(self.resources)
 
+    @property
+    def undetermined_language(self) -> str:
+        """The language a story of undetermined language is analysed in (config)."""
+        return undetermined_language(getattr(self.resources, "config", None))
+
+    def analysis_language(self, doc: Document) -> str:
+        return analysis_language(doc, self.undetermined_language)
+
     def run_stage(self, stage: Stage, docs: Sequence[Document]) -> tuple[list[Document], list[Rejection]]:
         """One stage over ``docs``: the documents with its layers added (or, for an
         ingest stage, what it made of them) and the rejections of those it failed on."""
@@ -138,8 +159,11 @@ class Runner:
                 # each story of a split page gets artefacts of its own
                 return [d.replace(layers=Layers(own_layers(d)), artefacts={}) for d in out], rejected
             by_id = {d.id: d for d in docs}
-            out, rejected = apply(stage, [view(d, stage) for d in docs])
+            undetermined = self.undetermined_language
+            routed = [d for d in docs if routes(stage, d, undetermined)]
+            out, rejected = apply(stage, [view(d, stage) for d in routed])
             merged = []
+            skipped = {d.id for d in docs} - {d.id for d in routed}
             for result in out:
                 full = by_id[result.id]
                 made = own_layers(result)
@@ -148,6 +172,11 @@ class Runner:
                     if name in made:
                         layers[name] = made[name]
                 merged.append(full.with_layers(layers))
+            for doc in docs:
+                if doc.id in skipped:  # not analysed in its language: empty layers
+                    merged.append(doc.with_layers({**doc.layers, **{name: () for name in stage.assigns}}))
+            order = {d.id: i for i, d in enumerate(docs)}
+            merged.sort(key=lambda d: order[d.id])
             return merged, rejected
         finally:
             self.stage_seconds[stage.ref] = self.stage_seconds.get(stage.ref, 0.0) + time.perf_counter() - started

@@ -127,6 +127,11 @@ class PipelineSettings(SettingsModel):
     stages: list[str] = Field(description='Stages in order; "name" takes the newest version, "name.vN" pins one.')
     update_narratives: bool = Field(description="After `analyze`, link the new claims into narratives (see [narratives]).")
     batch_size: int = Field(ge=1, description="Documents per batch; each batch is one store transaction.")
+    undetermined_language: str = Field(
+        pattern=r"^([a-z]{2,3})?$",
+        description='A story whose language could not be identified ("und") is analysed as this language; '
+        '"" leaves such stories unanalysed by every stage that declares its languages.',
+    )
 
 
 class IngestSettings(SettingsModel):

@@ -123,6 +123,7 @@ class ClaimsStage(LayerStage):
     # who the story attributes a claim to, and the actors it involves
     optional = ("entities", "quotes")
     assigns = ("claims",)
+    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
     layer = "claims"
     settings_model = ClaimsSettings
 

@@ -35,6 +35,9 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
     for key, value in rows:
         meta.add_row(key, Text(str(value)))
     console.print(Panel(meta, title=Text(record.get("title") or "(untitled)", style="bold"), title_align="left"))
+    skipped = [c.get("layer", "") for c in record.get("coverage") or []]
+    if skipped:
+        console.print(Text(f"not analysed (language {record.get('language') or 'und'}): {', '.join(skipped)}", style="bold yellow"))
     for a in record.get("assessment") or []:
         style = {"high": "bold red", "medium": "bold yellow"}.get(a.get("label"), "bold green")
         console.print(Text(f"risk {a.get('score', 0.0):.2f} ({a.get('label', '?')})", style=style))
@@ -62,8 +65,8 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
     layers.add_column("layer")
     layers.add_column("records", justify="right")
     for key, value in record.items():
-        if isinstance(value, list) and key not in ("flags", "credits", "cleaning"):
-            layers.add_row(key, str(len(value)))
+        if isinstance(value, list) and key not in ("flags", "credits", "cleaning", "coverage"):
+            layers.add_row(key, "not analysed" if key in skipped else str(len(value)))
     console.print(layers)
     steps = ", ".join(step["op"] for step in record.get("cleaning", []))
     console.print(Text(f"cleaning: {steps}", style="dim"))

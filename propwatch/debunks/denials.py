@@ -229,6 +229,7 @@ class DenialStage(LayerStage):
     # the quote a denial is in, and the claim and known debunk it denies
     optional = ("quotes", "claims", "debunk_matches")
     assigns = ("denials",)
+    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
     layer = "denials"
     settings_model = DenialSettings
 

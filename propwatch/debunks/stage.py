@@ -122,6 +122,7 @@ class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     optional = ("claims",)
     assigns = ("debunk_matches",)
+    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
     layer = "debunk_matches"
     settings_model = DebunkMatchSettings
 

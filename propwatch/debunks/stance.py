@@ -289,6 +289,7 @@ class StanceStage(LayerStage):
     requires = ("debunk_matches",)
     optional = ("denials",)
     assigns = ("stances",)
+    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
     layer = "stances"
     settings_model = StanceSettings
 

@@ -171,11 +171,24 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
         "legend": legend,
         "tables": tables,
         "assessment": assessment,
+        "not_analysed": _not_analysed(record),
         "has_quotes": bool(record.get("quotes")),
         "has_claims": bool(record.get("claims")),
         "safe_url": safe_link(record.get("url")),
         "sources": sources,
     }
+
+
+def _not_analysed(record: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The layers the story's language left unanalysed, grouped by stage."""
+    by_stage: dict[str, dict[str, Any]] = {}
+    for r in record.get("coverage") or []:
+        entry = by_stage.setdefault(r.get("stage", ""), {
+            "stage": r.get("stage", ""), "language": r.get("language") or "und",
+            "supported": ", ".join(r.get("supported") or ()) or "none", "layers": [],
+        })
+        entry["layers"].append(r.get("layer", ""))
+    return [{**e, "layers": ", ".join(e["layers"])} for e in by_stage.values()]
 
 
 def _band(score: float) -> int:

@@ -64,6 +64,9 @@ class Stage:
     # ``defaults`` is derived from it. A stage without one keeps a plain ``defaults`` dict.
     settings_model: ClassVar[type[BaseModel] | None] = None
     defaults: ClassVar[dict[str, Any]] = {}
+    # The languages the stage analyses (ISO 639-1); None: any. The runner gives a
+    # layer stage only the stories of its languages (see propwatch.languages).
+    languages: ClassVar[tuple[str, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -97,6 +100,15 @@ class Stage:
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
         raise NotImplementedError
+
+    def supported_languages(self) -> tuple[str, ...] | None:
+        """The languages this stage analyses with its settings and backend (None: any);
+        a stage whose backend decides overrides this."""
+        return self.languages
+
+    def supports(self, language: str) -> bool:
+        langs = self.supported_languages()
+        return langs is None or language in langs
 
     @property
     def reads(self) -> tuple[str, ...]:

@@ -271,6 +271,7 @@ class TechniquesStage(LayerStage):
 
     requires = ("text",)
     assigns = ("techniques",)
+    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
     layer = "techniques"
     settings_model = TechniquesSettings
 

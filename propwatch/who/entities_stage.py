@@ -51,6 +51,7 @@ class EntitiesSettings(StageSettings):
 class EntitiesStage(LayerStage):
     requires = ("text", "sentences")
     assigns = ("entities",)
+    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
     layer = "entities"
     settings_model = EntitiesSettings
 

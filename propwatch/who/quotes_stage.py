@@ -62,6 +62,7 @@ class QuotesSettings(StageSettings):
 class QuotesStage(LayerStage):
     requires = ("entities", "sentences")
     assigns = ("quotes",)
+    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
     layer = "quotes"
     settings_model = QuotesSettings
 

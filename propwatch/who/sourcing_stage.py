@@ -59,6 +59,7 @@ class SourcingSettings(StageSettings):
 class SourcingStage(Stage):
     requires = ("quotes", "entities", "sentences", "outlet")
     assigns = ("sourcing", "sourcing_summary")
+    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
     settings_model = SourcingSettings
 
     def setup(self, resources) -> None:
