@@ -11,7 +11,7 @@ FAST = {
     "pipeline.update_narratives": False,
 }
 ALL_STAGES = [
-    "clean", "split", "metadata", "language", "sentences", "entities", "quotes", "sourcing",
+    "clean", "split", "metadata", "language", "sentences", "coverage", "entities", "quotes", "sourcing",
     "claims", "techniques", "debunk_matches", "denials", "stance", "assessment",
 ]
 
