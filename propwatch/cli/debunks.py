@@ -51,22 +51,28 @@ def import_(
     store: StoreOpt = None,
     config: ConfigOpt = None,
 ) -> int:
-    """Import debunks into the store; re-importing a file adds nothing. Exit 2 when rows were rejected."""
-    from ..debunks.db import DebunkDB
+    """Import debunks into the store; re-importing a file adds nothing, and a case already
+    stored from another export is merged (one entry). Rejected rows are summarised (count,
+    kinds, first lines); exit 0 when the file gave what it could, 2 when every row was rejected."""
+    from ..debunks.db import SHOWN_REJECTIONS, DebunkDB
 
-    rejected = 0
+    failed = False
     with open_store(config, store) as st:
         db = DebunkDB(st)
         for path in files:
             report = db.import_file(path, None if fmt is ImportFormat.auto else fmt.value)
-            for rej in report.rejected:
+            for rej in report.rejected[:SHOWN_REJECTIONS]:
                 print(f"rejected: {rej}", file=sys.stderr)
+            if len(report.rejected) > SHOWN_REJECTIONS:
+                print(f"rejected: ... and {len(report.rejected) - SHOWN_REJECTIONS} more "
+                      "(all of them are in the store's rejections table)", file=sys.stderr)
+            print(("imported " if report.ok else "not imported: ") + report.summary(), file=sys.stderr)
             summary = report.to_dict()
             summary.pop("rejections")
             summary["total_in_store"] = db.count()
             print(json.dumps(summary, ensure_ascii=False))
-            rejected += len(report.rejected)
-    return 2 if rejected else 0
+            failed = failed or not report.ok
+    return 2 if failed else 0
 
 
 def read_queries(path: Path) -> list[tuple[str, str]]:

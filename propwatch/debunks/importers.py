@@ -2,8 +2,17 @@
 
 Formats:
 
-- ``euvsdisinfo``: the EUvsDisinfo case export (CSV with ``summary`` = the
-  claim and ``disproof``; every case is disinformation by definition);
+- ``euvsdisinfo``: the EUvsDisinfo case exports, either layout (every case
+  is disinformation by definition):
+
+  * the scraper's export (``issue, date, outlet, language, origin, keywords,
+    source, title, summary, disproof``): ``summary`` is the claim (``title``
+    when the summary is empty), ``disproof`` the explanation, ``source`` where
+    the claim appeared; it carries no case id or case URL;
+  * the data package export (``date, id, title, countries, keywords,
+    languages, outlets``, lists joined with ``+``): ``id`` is the case's URL
+    on euvsdisinfo.eu (its last path part is the case id), ``title`` the
+    claim; it carries no disproof.
 - ``claimreview``: schema.org ClaimReview records as fact-checkers publish
   them (JSON object, list, ``@graph``, JSON Lines, or the Fact Check Tools
   ``{"claims": [...]}`` shape);
@@ -51,6 +60,12 @@ class Debunk:
     database: str = "csv"  # euvsdisinfo | claimreview | csv
     attribution: str | None = None
     id: str = field(default="")
+    # the database's own reference: its case id (EUvsDisinfo: the slug of the case URL)
+    case_id: str | None = None
+    outlets: tuple[str, ...] = ()  # where the claim appeared (EUvsDisinfo "Outlets")
+    countries: tuple[str, ...] = ()  # countries the claim is about
+    languages: tuple[str, ...] = ()  # languages it appeared in
+    appearances: tuple[str, ...] = ()  # URLs of the claim's publications (not the review)
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -69,11 +84,21 @@ def sniff_format(path: Path, head: str) -> str:
         return "claimreview"
     first = next(csv.reader(io.StringIO(stripped.split("\n", 1)[0])), [])
     header = {h.strip().casefold() for h in first}
-    if {"summary", "disproof"} <= header:
+    if {"summary", "disproof"} <= header or is_euvsdisinfo_package(header):
         return "euvsdisinfo"
     if "claim" in header:
         return "csv"
-    raise InputError(str(path), "no 'claim' column (nor EUvsDisinfo 'summary'/'disproof'), and not JSON", kind="no-text-column")
+    raise InputError(
+        str(path),
+        "no 'claim' column (nor EUvsDisinfo 'summary'/'disproof', nor 'id'/'title'/'outlets'), and not JSON; "
+        f"columns: {', '.join(h.strip() for h in first) or 'none'}",
+        kind="no-text-column",
+    )
+
+
+def is_euvsdisinfo_package(header: set[str]) -> bool:
+    """The EUvsDisinfo data package layout (cknabs/EUvsDisinfo ``posts.csv``)."""
+    return {"id", "title"} <= header and bool(header & {"outlets", "countries", "languages"})
 
 
 def read_debunks(path: str | Path, fmt: str | None = None) -> tuple[str, Iterator[Item]]:
@@ -165,31 +190,92 @@ def _reject(source: str, line: int | None, exc: Exception) -> Rejection:
 # ------------------------------------------------------------------ readers
 
 
+_CASE_URL = re.compile(r"^https?://(?:www\.)?euvsdisinfo\.eu/report/([^/?#\s]+)/?$")
+
+
+def _split(value: str | None, sep: str) -> tuple[str, ...]:
+    """A list cell: parts stripped, empties and repeats dropped, order kept."""
+    out: list[str] = []
+    for part in (value or "").split(sep):
+        part = part.strip()
+        if part and part not in out:
+            out.append(part)
+    return tuple(out)
+
+
+def euvsdisinfo_case(url: str | None) -> tuple[str | None, str | None]:
+    """(case id, case URL) from the data package's ``id`` (the case URL on euvsdisinfo.eu)."""
+    url = _check_url(url)
+    if url is None:
+        return None, None
+    m = _CASE_URL.match(url)
+    return (m.group(1) if m else url), url
+
+
+def _title_words(title: str | None) -> tuple[list[str], bool]:
+    """A title's words (case and punctuation folded) and whether it was cut ("…")."""
+    title = (title or "").strip()
+    cut = title.endswith(("…", "..."))
+    return re.findall(r"\w+", title.rstrip(".… ").casefold()), cut
+
+
+def titles_agree(a: str | None, b: str | None) -> bool:
+    """Whether two EUvsDisinfo titles name the same case: equal once case and punctuation
+    are folded, or one was cut with "…" (the data package cuts long ones) and its first
+    words (at least four, the last one possibly cut) begin the other."""
+    wa, cut_a = _title_words(a)
+    wb, cut_b = _title_words(b)
+    if not wa or not wb:
+        return False
+    if wa == wb:
+        return True
+    for short, cut, full in ((wa, cut_a, wb), (wb, cut_b, wa)):
+        if cut and len(short) >= 4 and len(short) < len(full) + 1:
+            head = short[:-1]
+            if full[:len(head)] == head and full[len(head)].startswith(short[-1]):
+                return True
+    return False
+
+
 def read_euvsdisinfo(source: str, text: str) -> Iterator[Item]:
     for line, row in _csv_rows(source, text):
         if isinstance(row, Rejection):
             yield line, f"line:{line}", row
             continue
         record_id = f"line:{line}"
+        package = "summary" not in row  # the data package layout: lists joined with "+"
+        sep = "+" if package else ","
         try:
-            claim = _check_claim(row.get("summary"))
-            disproof = (row.get("disproof") or "").strip()
-            if not disproof:
-                raise ValueError("empty disproof")
-            keywords = tuple(k.strip() for k in (row.get("keywords") or "").split(",") if k.strip())
+            title = re.sub(r"\s+", " ", row.get("title") or "").strip() or None
+            summary = re.sub(r"\s+", " ", row.get("summary") or "").strip()
+            if not summary and not title:
+                raise ValueError("empty claim (no summary, no title)")
+            claim = _check_claim(summary or title)
+            disproof = (row.get("disproof") or "").strip() or None
+            case_id, case_url = euvsdisinfo_case(row.get("id")) if package else (None, None)
+            if case_id:
+                record_id = case_id
+            outlets = _split(row.get("outlets") if package else row.get("outlet"), "+" if package else "\n")
+            languages = _split(row.get("languages") if package else row.get("language"), sep)
+            source_url = (row.get("source") or "").strip()
             item: Debunk | Rejection = Debunk(
                 claim=claim,
                 verdict="disinformation",
                 explanation=disproof,
-                url=None,
-                date=parse_date(row.get("date"), ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y")),
-                title=(row.get("title") or "").strip() or None,
-                claimant=(row.get("outlet") or "").strip() or None,
+                url=case_url,
+                date=parse_date(row.get("date"), ("%Y-%m-%d", "%m/%d/%y", "%m/%d/%Y", "%d.%m.%Y")),
+                title=title,
+                claimant=", ".join(outlets) or None,
                 reviewer="EUvsDisinfo",
-                language=(row.get("language") or "").strip() or None,
-                keywords=keywords,
+                language=languages[0] if languages else None,
+                keywords=_split(row.get("keywords"), sep),
                 database="euvsdisinfo",
                 attribution=EUVSDISINFO_ATTRIBUTION,
+                case_id=case_id,
+                outlets=outlets,
+                countries=_split(row.get("countries") if package else row.get("origin"), sep),
+                languages=languages,
+                appearances=(source_url,) if re.match(r"^https?://\S+$", source_url) else (),
             )
         except ValueError as exc:
             item = _reject(source, line, exc)
@@ -328,4 +414,7 @@ def read_claimreview(source: str, text: str) -> Iterator[Item]:
 
 READERS = {"euvsdisinfo": read_euvsdisinfo, "claimreview": read_claimreview, "csv": read_plain_csv}
 
-__all__ = ["Debunk", "EUVSDISINFO_ATTRIBUTION", "READERS", "claimreview_to_debunk", "parse_date", "read_debunks"]
+__all__ = [
+    "Debunk", "EUVSDISINFO_ATTRIBUTION", "READERS", "claimreview_to_debunk", "euvsdisinfo_case", "parse_date",
+    "read_debunks", "titles_agree",
+]

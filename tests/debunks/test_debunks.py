@@ -132,12 +132,12 @@ def test_cli_import_and_search(tmp_path, capsys):
     from propwatch.cli import main
 
     store = str(tmp_path / "s.duckdb")
-    assert main(["debunks", "import", str(FIX / "euvs_cases.csv"), "--store", store]) == 2
+    assert main(["debunks", "import", str(FIX / "euvs_cases.csv"), "--store", store]) == 0  # it added what it could
     out = capsys.readouterr()
     summary = json.loads(out.out.strip().splitlines()[-1])
     assert (summary["added"], summary["rejected"], summary["total_in_store"]) == (3, 1, 3)
     assert "euvs_cases.csv:4: bad-record: empty claim" in out.err
-    assert main(["debunks", "import", str(FIX / "plain.csv"), "--store", store]) == 2
+    assert main(["debunks", "import", str(FIX / "plain.csv"), "--store", store]) == 0
     capsys.readouterr()
     queries = tmp_path / "q.tsv"
     queries.write_text("a\tflu vaccine has microchips to track people\nb\tcity hospital sold to foreigners\n", "utf-8")
