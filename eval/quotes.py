@@ -15,6 +15,20 @@ speaker kind must agree and the names must agree (same normalized name, one
 inside the other, or the same last word: "Lavrov" = "Sergey Lavrov"; "the
 source" = "a source close to ..."). Prints precision, recall, F1 and speaker
 accuracy.
+
+``eval/data/real-quotes-{tune,val}.jsonl`` (splits ``real-tune`` and
+``real-val``, issue 14): 306 quotes on 16 real news articles (PTC,
+SemEval-2019 hyperpartisan, Horne & Adali 2017), annotated before the system
+ran on them; ``real-val`` is never used to tune the rules or train the
+speaker model. Besides P/R/F1 and speaker accuracy it prints:
+
+- named-speaker precision (``named P``): of the matched quotes the system
+  gives a named speaker (person, organization or media with a name), the
+  share that are right (a wrong name is worse than none);
+- anonymous-source recall: ``anon q`` over gold quotes of kind anonymous
+  (matched, and the system says anonymous), ``anon src`` over distinct gold
+  anonymous speaker phrases (found when one of their quotes is matched as
+  anonymous or a ``sourcing`` anonymous_source flag overlaps the phrase).
 """
 
 from __future__ import annotations
@@ -32,7 +46,11 @@ from propwatch.records import Document  # noqa: E402
 from propwatch.registry import stages  # noqa: E402
 
 CASES = ROOT / "tests" / "cases" / "quotes"
-STAGES = ("sentences", "entities", "quotes")
+STAGES = ("sentences", "entities", "quotes", "sourcing")
+DATA = ROOT.parent / "shared" / "data"
+REAL_SPLITS = ("real-tune", "real-val")
+SPLITS = ("dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout", "ptc-final", "ptc-final2", "ptc-final3",
+          *REAL_SPLITS)
 
 
 PTC_GOLD = ROOT / "eval" / "data" / "ptc-quotes.jsonl"
@@ -50,11 +68,56 @@ def load_ptc(gold: Path = PTC_GOLD) -> list[dict]:
         row = rows.setdefault(g["article"], {"id": f"ptc{g['article']}", "text": text, "quotes": []})
         row["quotes"].append({"start": g["start"], "end": g["end"], "content": text[g["start"]:g["end"]],
                               "speaker": text[g["speaker_start"]:g["speaker_end"]], "kind": g["kind"],
+                              "speaker_start": g["speaker_start"], "speaker_end": g["speaker_end"],
                               "direct": g["direct"]})
     return list(rows.values())
 
 
+def real_text(key: str, _cache: dict = {}) -> str:  # noqa: B006 - a per-run cache of the XML
+    """The text of a real article named ``ptc:<id>``, ``hp:<id>`` or ``horne:<Buzzfeed|Random>/<stem>``
+    (built as eval/data/README.md says)."""
+    src, aid = key.split(":", 1)
+    if src == "ptc":
+        return (PTC_ARTICLES / f"article{aid}.txt").read_text("utf-8")
+    if src == "hp":
+        if "hp" not in _cache:
+            import xml.etree.ElementTree as ET
+
+            texts = {}
+            for a in ET.parse(DATA / "article-labels" / "articles-training-byarticle-20181122.xml").getroot():
+                ps = [" ".join("".join(p.itertext()).split()) for p in a.iter("p")]
+                texts[a.get("id")] = "\n\n".join([a.get("title", "")] + [p for p in ps if p])
+            _cache["hp"] = texts
+        return _cache["hp"][aid]
+    if src == "horne":
+        ds, stem = aid.split("/")
+        folder = {"Buzzfeed": "Buzzfeed Political News Dataset", "Random": "Random Poltical News Dataset"}[ds]
+        return (DATA / "article-labels" / "horne2017" / folder / "Real" / f"{stem}.txt").read_text(
+            "utf-8", errors="replace")
+    raise ValueError(f"unknown article key {key!r}")
+
+
+def load_real(split: str) -> list[dict]:
+    gold = ROOT / "eval" / "data" / f"real-quotes-{split[5:]}.jsonl"
+    rows: dict[str, dict] = {}
+    for n, line in enumerate(gold.read_text("utf-8").splitlines(), 1):
+        try:
+            g = json.loads(line)
+            text = real_text(g["article"])
+        except (ValueError, KeyError, OSError) as err:
+            raise SystemExit(f"{gold}:{n}: {err}") from err
+        row = rows.setdefault(g["article"], {"id": g["article"], "text": text, "quotes": []})
+        has = g.get("speaker_start") is not None
+        row["quotes"].append({"start": g["start"], "end": g["end"], "content": text[g["start"]:g["end"]],
+                              "speaker": text[g["speaker_start"]:g["speaker_end"]] if has else None,
+                              "speaker_start": g.get("speaker_start"), "speaker_end": g.get("speaker_end"),
+                              "kind": g["kind"], "direct": g["direct"], "mode": g.get("mode")})
+    return list(rows.values())
+
+
 def load(split: str) -> list[dict]:
+    if split in REAL_SPLITS:
+        return load_real(split)
     if split == "ptc":
         return load_ptc()
     if split in ("ptc-heldout", "ptc-final", "ptc-final2", "ptc-final3"):
@@ -67,7 +130,7 @@ def load(split: str) -> list[dict]:
 
 
 def analyse(texts: list[str]) -> list[Document]:
-    docs = [Document(text=t, source=f"case{i}") for i, t in enumerate(texts)]
+    docs = [Document(text=t, source=f"case{i}", outlet=None) for i, t in enumerate(texts)]
     for name in STAGES:
         docs = stages.get(name)()(docs)
     return docs
@@ -122,7 +185,8 @@ def match(gold_spans, preds):
 
 def score(rows: list[dict], verbose: bool = False) -> dict:
     docs = analyse([r["text"] for r in rows])
-    tp = fp = fn = spk_ok = 0
+    tp = fp = fn = spk_ok = named = named_ok = anon_gold = anon_ok = 0
+    anon_src: dict[tuple, bool] = {}
     for row, doc in zip(rows, docs):
         text = row["text"]
         gold = []
@@ -136,9 +200,26 @@ def score(rows: list[dict], verbose: bool = False) -> dict:
         fn += len(gold) - len(pairs)
         matched_g = {gi for gi, _ in pairs}
         matched_p = {pi for _, pi in pairs}
+        flags = [f for f in doc.layer("sourcing") if f.flag == "anonymous_source"] if "sourcing" in doc.layers else []
+        by_gold = dict(pairs)
+        for gi, (_, _, g) in enumerate(gold):
+            if g.get("kind") != "anonymous":
+                continue
+            anon_gold += 1
+            pi = by_gold.get(gi)
+            hit = pi is not None and preds[pi].speaker.kind == "anonymous"
+            anon_ok += hit
+            if g.get("speaker_start") is not None:
+                key = (row["id"], g["speaker_start"], g["speaker_end"])
+                flagged = any(f.start < g["speaker_end"] and f.end > g["speaker_start"] for f in flags)
+                anon_src[key] = anon_src.get(key, False) or hit or flagged
         for gi, pi in pairs:
             ok = same_speaker(gold[gi][2], preds[pi])
             spk_ok += ok
+            sp = preds[pi].speaker
+            if sp.name and sp.kind in ("person", "organization", "media"):
+                named += 1
+                named_ok += ok
             if verbose and not ok:
                 sp = preds[pi].speaker
                 print(f"  {row['id']} SPEAKER want {gold[gi][2]['speaker']!r}/{gold[gi][2]['kind']} "
@@ -154,25 +235,34 @@ def score(rows: list[dict], verbose: bool = False) -> dict:
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return {"quotes": tp + fn, "predicted": tp + fp, "precision": p, "recall": r, "f1": f,
-            "speaker_accuracy": spk_ok / tp if tp else 0.0, "speaker_correct": spk_ok, "matched": tp}
+            "speaker_accuracy": spk_ok / tp if tp else 0.0, "speaker_correct": spk_ok, "matched": tp,
+            "named_precision": named_ok / named if named else 0.0, "named": named, "named_correct": named_ok,
+            "anon_quote_recall": anon_ok / anon_gold if anon_gold else 0.0, "anon_quotes": anon_gold,
+            "anon_source_recall": sum(anon_src.values()) / len(anon_src) if anon_src else 0.0,
+            "anon_sources": len(anon_src), "anon_sources_found": sum(anon_src.values())}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--split", choices=("dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout", "ptc-final", "ptc-final2", "ptc-final3"), default=None)
+    ap.add_argument("--split", choices=SPLITS, default=None)
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)
-    splits = [args.split] if args.split else ["dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout", "ptc-final", "ptc-final2", "ptc-final3"]
-    print(f"{'split':8} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'speaker':>8}")
+    splits = [args.split] if args.split else list(SPLITS)
+    print(f"{'split':12} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'speaker':>8} {'named P':>8} "
+          f"{'anon q':>7} {'anon src':>8}")
     for split in splits:
-        if split.startswith("ptc") and not PTC_ARTICLES.is_dir():
+        if (split.startswith("ptc") or split in REAL_SPLITS) and not PTC_ARTICLES.is_dir():
             print(f"{split:12} skipped: {PTC_ARTICLES} not found")
             continue
         if args.verbose:
             print(f"[{split}]")
         s = score(load(split), verbose=args.verbose and split != "all")
-        print(f"{split:8} {s['quotes']:5d} {s['predicted']:5d} {s['precision']:6.3f} {s['recall']:6.3f} "
-              f"{s['f1']:6.3f} {s['speaker_accuracy']:8.3f}  ({s['speaker_correct']}/{s['matched']} speakers)")
+        anon_q = f"{s['anon_quote_recall']:7.3f}" if s["anon_quotes"] else f"{'-':>7}"
+        anon_s = f"{s['anon_source_recall']:8.3f}" if s["anon_sources"] else f"{'-':>8}"
+        print(f"{split:12} {s['quotes']:5d} {s['predicted']:5d} {s['precision']:6.3f} {s['recall']:6.3f} "
+              f"{s['f1']:6.3f} {s['speaker_accuracy']:8.3f} {s['named_precision']:8.3f} {anon_q} {anon_s}  "
+              f"({s['speaker_correct']}/{s['matched']} speakers, {s['named_correct']}/{s['named']} named, "
+              f"{s['anon_sources_found']}/{s['anon_sources']} anonymous sources)")
     return 0
 
 
