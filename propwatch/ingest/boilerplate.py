@@ -30,6 +30,15 @@ _DATE_LINE = re.compile(
     re.IGNORECASE,
 )
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+_QUOTE_MARKS = re.compile(r"[\"“”„«»]")
+# Rules keyed on line shape (widgets, captions, credits, footers) drop whole lines
+# of at most this many words; a longer line is a paragraph of story text: it is
+# never dropped whole, only known boilerplate sentences inside it go (spans).
+LINE_SHAPED_WORDS = 60
+CREDIT_WORDS = 25        # "Reporting by ...", "Written by ..." lines are short
+CAPTION_WORDS = 30       # a repeated line of at most this many words may be a caption
+FOOTER_WORDS = 60        # an outlet footer or blurb
+TAIL_UNITS = 6           # footers sit among the last lines (or sentences) of a page
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,8 +53,10 @@ def rules() -> "Rules":
         widget_lines=frozenset(w.casefold() for w in data.get("widget_lines", [])),
         line_patterns=compile_all("line_patterns"),
         caption_patterns=compile_all("caption_patterns"),
+        caption_cues=compile_all("caption_cues"),
         credit_patterns=compile_all("credit_patterns"),
-        footer_keywords=tuple(k.casefold() for k in data.get("footer_keywords", [])),
+        footer_patterns=compile_all("footer_patterns"),
+        sentence_patterns=compile_all("sentence_patterns"),
     )
 
 
@@ -54,8 +65,10 @@ class Rules:
     widget_lines: frozenset[str]
     line_patterns: tuple[re.Pattern[str], ...]
     caption_patterns: tuple[re.Pattern[str], ...]
+    caption_cues: tuple[re.Pattern[str], ...]
     credit_patterns: tuple[re.Pattern[str], ...]
-    footer_keywords: tuple[str, ...]
+    footer_patterns: tuple[re.Pattern[str], ...]
+    sentence_patterns: tuple[re.Pattern[str], ...]
 
 
 @dataclass
@@ -69,6 +82,12 @@ class PageSignals:
     # headlines with a photo caption (or a repeat of themselves) under them:
     # the mark of a story's start on a glued page
     story_headlines: list[str] = field(default_factory=list)
+
+
+_FULL_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+[0-3]?\d(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d\b"
+    r"|\b[0-3]?\d(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(?:19|20)\d\d\b"
+    r"|\b(?:19|20)\d\d-[01]\d-[0-3]\d\b", re.I)
 
 
 def words(line: str) -> list[str]:
@@ -98,6 +117,33 @@ def title_case_ratio(line: str) -> float:
     return sum(1 for w in ws if w[0].isupper()) / len(ws)
 
 
+def is_line_shaped(line: str) -> bool:
+    """Short enough for the line-shape rules: a longer line is a paragraph of text."""
+    return len(words(line)) <= LINE_SHAPED_WORDS
+
+
+def sentence_spans(line: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentences of one line (the project's rule-based splitter)."""
+    from .sentences import split_sentences
+
+    return [(s, e) for s, e, _ in split_sentences(line)]
+
+
+def is_caption_shaped(line: str) -> bool:
+    """A short line that may be a photo caption or a widget (a poll question), not a
+    sentence of the story: no quotation marks, one sentence, and no full stop at
+    its end (a question of a poll widget is one too)."""
+    n = len(words(line))
+    if not 2 <= n <= CAPTION_WORDS or _QUOTE_MARKS.search(line) or "@" in line:
+        return False
+    if len(sentence_spans(line)) > 1:
+        return False
+    body = line.rstrip().rstrip(_CLOSERS)
+    if body.endswith("?"):
+        return n <= 20
+    return not ends_like_sentence(line) and not body.endswith((":", ",", ";"))
+
+
 def _key(line: str) -> str:
     return line.strip(_BULLETS).casefold()
 
@@ -107,7 +153,12 @@ def _norm(line: str) -> str:
 
 
 def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
-    """Map line index -> reason for every line that is not story text."""
+    """Map line index -> reason for every line that is not story text.
+
+    Only line-shaped lines (at most ``LINE_SHAPED_WORDS`` words) are ever
+    dropped whole; sentences inside longer lines are the business of
+    :func:`classify_spans`.
+    """
     r = rules()
     drop: dict[int, str] = {}
     signals = PageSignals()
@@ -115,7 +166,10 @@ def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
 
     for i in content:
         line = lines[i].strip()
+        if not is_line_shaped(line):
+            continue
         key = _key(line)
+        n = len(words(line))
         if _DATE_LINE.match(line):
             drop[i] = "date line"
             signals.dates.append(line)
@@ -123,9 +177,13 @@ def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
             drop[i] = "widget"
         elif any(p.search(key) for p in r.line_patterns) and not is_prose(line):
             drop[i] = "widget"
+        elif any(p.search(key) for p in r.sentence_patterns):
+            drop[i] = "widget"
+        elif _is_menu(line):
+            drop[i] = "menu"
         elif any(p.search(line) for p in r.caption_patterns):
             drop[i] = "photo caption or credit"
-        elif any(p.search(key) for p in r.credit_patterns):
+        elif n <= CREDIT_WORDS and any(p.search(key) for p in r.credit_patterns):
             drop[i] = "credit line"
             signals.credits.append(line)
 
@@ -134,7 +192,67 @@ def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
     _drop_repeats(lines, content, drop, signals)
     _drop_captions_under_headlines(lines, content, drop, signals)
     _drop_footers(lines, content, drop, signals, r)
+    _keep_some_story(lines, content, drop)
     return drop, signals
+
+
+def _is_menu(line: str) -> bool:
+    """A long run of capitalised names with no punctuation: a menu or selector
+    ("All Countries Australia Bermuda Canada ...")."""
+    ws = words(line)
+    return len(ws) >= 25 and not re.search(r"[.,;:!?\"“”()]", line) and title_case_ratio(line) >= 0.9
+
+
+def classify_spans(lines: list[str], drop: dict[int, str], signals: PageSignals | None = None) -> dict[int, list[tuple[int, int, str]]]:
+    """Boilerplate sentences inside lines too long to drop whole (a one-line article
+    is one such line): line index -> [(start, end, reason)] character spans of the
+    line, each with the white space before it. Known boilerplate sentences
+    (``sentence_patterns``) go wherever they are; outlet footers only at the very
+    end of the page (the last sentences, with nothing but furniture after them)."""
+    r = rules()
+    content = [i for i, line in enumerate(lines) if line.strip() and i not in drop]
+    out: dict[int, list[tuple[int, int, str]]] = {}
+    long_lines = [i for i in content if not is_line_shaped(lines[i])]
+    if not long_lines:
+        return out
+    last_alive = content[-1]
+    for i in long_lines:
+        line = lines[i]
+        spans = sentence_spans(line)
+        found: dict[int, str] = {}
+        for k, (s, e) in enumerate(spans):
+            sentence = line[s:e]
+            if any(p.search(_key(sentence)) for p in r.sentence_patterns):
+                found[k] = "widget sentence"
+        if i == last_alive:
+            # the page ends inside this line: footer sentences at its end
+            for k in range(len(spans) - 1, max(-1, len(spans) - 1 - TAIL_UNITS), -1):
+                if k in found:
+                    continue
+                sentence = line[spans[k][0]:spans[k][1]]
+                if _is_footer(sentence, r, trailing=True):
+                    found[k] = "outlet footer"
+                    if signals is not None:
+                        signals.footer_outlets.extend(o.name for o in outlets_named_in(sentence))
+                else:
+                    break
+        if not found:
+            continue
+        if len(found) == len(spans):
+            drop[i] = "outlet footer" if "outlet footer" in found.values() else "widget"
+            continue
+        cut = []
+        for k in sorted(found):
+            s, e = spans[k]
+            start = s
+            while start > 0 and line[start - 1] == " ":
+                start -= 1
+            if start == 0:  # the line's first sentence: take the space after it instead
+                while e < len(line) and line[e] == " ":
+                    e += 1
+            cut.append((start, e, found[k]))
+        out[i] = cut
+    return out
 
 
 def _drop_title_duplicates(lines, content, drop, signals) -> None:

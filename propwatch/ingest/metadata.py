@@ -55,6 +55,55 @@ def find_date(text: str, head_chars: int = 400) -> str | None:
     return None
 
 
+_URL_DATE = [
+    # /2016/05/12/, /2016/5/12/, -2016-05-12-, _20160512_ (a dated path segment of a story URL)
+    re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)[/_.-](?P<mnum>[01]?\d)[/_.-](?P<day>[0-3]?\d)(?!\d)"),
+    re.compile(r"(?<![\d])(?P<year>(?:19|20)\d\d)(?P<mnum>[01]\d)(?P<day>[0-3]\d)(?![\d])"),
+    # /2016/may/12/ (The Guardian)
+    re.compile(r"/(?P<year>(?:19|20)\d\d)/" + _MONTH + r"/(?P<day>[0-3]?\d)(?:/|$)", re.I),
+]
+# "Published: ...", "Posted on ...", "Updated ..." lines and bylines carrying a date
+_DATED_LINE = re.compile(r"^\W*(?:published|posted|updated|last updated|first published|date|dated|created)\b", re.I)
+
+
+def date_from_url(url: str | None) -> str | None:
+    """The publication date in a story URL's path (``/2016/05/12/``, ``/20160512``,
+    ``/2016/may/12/``), as ISO; None when the path carries none."""
+    if not url:
+        return None
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.strip(), flags=re.I)
+    for pattern in _URL_DATE:
+        for m in pattern.finditer(path):
+            month = int(m["mnum"]) if "mnum" in m.groupdict() and m["mnum"] else _MONTHS[m["month"].lower().rstrip(".")]
+            try:
+                return date(int(m["year"]), month, int(m["day"])).isoformat()
+            except ValueError:
+                continue
+    return None
+
+
+def dated_line(line: str) -> str | None:
+    """The date of a 'Published: ...' / 'Posted on ...' / 'Updated ...' line or of a dated byline
+    ("By Jane Doe, 12 May 2016"); None for a line that says no full date."""
+    line = line.strip()
+    if not line or len(line) > 160:
+        return None
+    if _DATED_LINE.match(line) or re.match(r"^\W*(?i:by)\s+[A-Z]", line):
+        return find_date(line, head_chars=len(line))
+    return None
+
+
+def find_date_in_story(text: str, head_lines: int = 6, head_chars: int = 400) -> str | None:
+    """A story's own date: a 'Published: ...' line or dated byline among its first lines, else a
+    full date in its dateline or first lines (``MOSCOW, February 10, 2016.``). A date without a
+    year ("February 10") gives nothing: the year would be a guess."""
+    for line in text.split("\n")[: head_lines * 2]:
+        found = dated_line(line)
+        if found:
+            return found
+    return find_date(text, head_chars=head_chars)
+
+
 def normalize_date(value: str | None) -> str | None:
     """An ISO date (YYYY-MM-DD) from an ISO timestamp or a written date."""
     if not value:

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Sequence
 
 from .clean import clean_page
-from .metadata import find_date, find_outlet, find_title, normalize_date
+from .metadata import date_from_url, find_date_in_story, find_outlet, find_title, normalize_date
 from .outlets import attribution_counts
 from .split import split_stories
 from ..records import CleaningStep, Document, HtmlInfo, Rejection
@@ -164,8 +164,8 @@ class MetadataStage(Stage):
                 )
             page_dates = [d for d in map(normalize_date, doc.signals.page_dates) if d]
             published = (
-                normalize_date(doc.published) or normalize_date(html.date)
-                or (page_dates[0] if page_dates and doc.story_index == 0 else None) or find_date(doc.text)
+                normalize_date(doc.published) or normalize_date(html.date) or date_from_url(doc.url)
+                or (page_dates[0] if page_dates and doc.story_index == 0 else None) or find_date_in_story(doc.text)
             )
             out.append(doc.replace(title=title, outlet=outlet, outlet_evidence=evidence, published=published))
         return out
