@@ -121,11 +121,13 @@ def search(
         from rich.table import Table
 
         table = Table()
-        for col in ("query", "rank", "score", "debunk", "claim", "verdict"):
+        for col in ("query", "rank", "score", "case", "date", "claim", "outlets", "url"):
             table.add_column(col, overflow="fold")
         for (qid, _), matches in zip(items, results):
             for m in matches:
-                table.add_row(qid, str(m.rank), f"{m.score:.3f}", m.debunk.id, m.debunk.claim, m.debunk.verdict or "")
+                d = m.debunk
+                table.add_row(qid, str(m.rank), f"{m.score:.3f}", d.case_id or d.id, d.date or "", d.claim,
+                              ", ".join(d.outlets) or d.claimant or "", d.url or "")
         Console().print(table)
         return 0
     for (qid, _), matches in zip(items, results):
@@ -133,8 +135,15 @@ def search(
             if fmt is SearchFormat.trec:
                 print(f"{qid} Q0 {m.debunk.id} {m.rank} {m.score:.6f} {tag}")
             else:
-                print(json.dumps({"query_id": qid, "match": index.is_match(m), **m.to_dict()}, ensure_ascii=False))
+                print(json.dumps({"query_id": qid, "match": index.is_match(m), **m.to_dict(), **case_fields(m.debunk)},
+                                 ensure_ascii=False))
     return 0
+
+
+def case_fields(d) -> dict:
+    """The database's own reference of a debunk: case id, link, date, outlets, countries, languages."""
+    return {"case_id": d.case_id, "case_url": d.url, "case_date": d.date, "case_outlets": list(d.outlets),
+            "case_countries": list(d.countries), "case_languages": list(d.languages)}
 
 
 @debunks_app.command("list")
@@ -151,7 +160,8 @@ def list_debunks(
         for n, d in enumerate(db.all()):
             if limit and n >= limit:
                 break
-            print(json.dumps({"id": d.id, "claim": d.claim, "verdict": d.verdict, "database": d.database, "url": d.url}, ensure_ascii=False))
+            print(json.dumps({"id": d.id, "claim": d.claim, "verdict": d.verdict, "database": d.database, "url": d.url,
+                              **case_fields(d)}, ensure_ascii=False))
     return 0
 
 

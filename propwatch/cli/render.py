@@ -44,6 +44,15 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
         for reason in a.get("reasons") or []:
             console.print(Text(f"  + {reason.get('weight', 0.0):.2f}  {reason.get('detail', '')}"))
 
+    matches = record.get("debunk_matches") or []
+    for relation, heading in (("match", "known debunked claims (the same claim)"),
+                              ("related", "related debunked claims (weaker: not the same claim, never counted)")):
+        picked = [m for m in matches if (m.get("relation") or "match") == relation]
+        if picked:
+            console.print(Text(heading, style="bold red" if relation == "match" else "dim"))
+            for m in picked:
+                console.print(Text(debunk_line(m), style="" if relation == "match" else "dim"))
+
     text = Text(record["text"])
     techniques = record.get("techniques") or []
     names = sorted({t["technique"] for t in techniques})
@@ -52,6 +61,9 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
         text.stylize("underline", q["start"], q["end"])
     for t in techniques:
         text.stylize(style_of[t["technique"]], t["start"], t["end"])
+    for m in matches:
+        if (m.get("relation") or "match") == "match":
+            text.stylize("bold red", m["start"], m["end"])
     console.print(text)
     console.print()
     if techniques:
@@ -70,3 +82,18 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
     console.print(layers)
     steps = ", ".join(step["op"] for step in record.get("cleaning", []))
     console.print(Text(f"cleaning: {steps}", style="dim"))
+
+
+def debunk_line(m: dict[str, Any]) -> str:
+    """One debunk match as the analyst cites it: the case id and link, date, outlets, the claims."""
+    case = m.get("case_id") or m.get("debunk_id", "")
+    where = "; ".join(x for x in (
+        m.get("case_date") or "",
+        ", ".join(m.get("case_outlets") or ()),
+        ", ".join(m.get("case_countries") or ()),
+        ", ".join(m.get("case_languages") or ()),
+    ) if x)
+    return (f"  {m.get('database') or 'debunk'} case {case}" + (f"  {m['url']}" if m.get("url") else "  (no case link in the export)")
+            + (f"\n    [{where}]" if where else "")
+            + f"\n    story: {m.get('text', '')}\n    debunked claim: {m.get('debunk_claim', '')}"
+            + (f"\n    score {float(m['score']):.2f}" if m.get("score") is not None else ""))

@@ -44,9 +44,15 @@ class DebunkMatch(Span):
     debunk_claim: str = ""
     verdict: str | None = None
     explanation: str | None = None
-    url: str | None = None
+    url: str | None = None  # the case's own page in its database (EUvsDisinfo: euvsdisinfo.eu/report/...)
     database: str = ""
     attribution: str | None = None
+    # the case as the database names it: its id, date, and where/about whom/in which languages it appeared
+    case_id: str | None = None
+    case_date: str | None = None
+    case_outlets: tuple[str, ...] = ()
+    case_countries: tuple[str, ...] = ()
+    case_languages: tuple[str, ...] = ()
     score: float = 0.0  # match probability (reranker) or fused score
     fused: float = 0.0
     bm25: float = 0.0
@@ -214,7 +220,8 @@ class DebunkMatchStage(LayerStage):
                 out[i].append(DebunkMatch(
                     start=span.start, end=span.end, text=span.text, debunk_id=d.id, debunk_claim=d.claim,
                     verdict=d.verdict, explanation=d.explanation, url=d.url, database=d.database,
-                    attribution=d.attribution, score=round(m.score, 4), fused=round(m.fused, 4), bm25=round(m.bm25, 4),
+                    attribution=d.attribution, case_id=d.case_id, case_date=d.date, case_outlets=d.outlets,
+                    case_countries=d.countries, case_languages=d.languages, score=round(m.score, 4), fused=round(m.fused, 4), bm25=round(m.bm25, 4),
                     dense=round(m.dense, 4), rank=m.rank, claim_source=source, relation=relation,
                 ))
         return out

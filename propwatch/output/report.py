@@ -29,9 +29,15 @@ from .records import document_record
 # Layers shown as counts on the index, when any story has them.
 COUNT_COLUMNS = (("quotes", "Quotes"), ("claims", "Claims"), ("techniques", "Techniques"), ("debunk_matches", "Debunked"))
 
+# The debunk tables: "match" rows (the same claim as the debunked one: counted, marked in the text)
+# and, apart and weaker, "related" rows (near the story's claim, never counted as debunked)
+DEBUNK_COLUMNS = ("text", "case", "debunk_claim", "case_date", "case_outlets", "case_countries", "case_languages",
+                  "explanation", "attribution", "score")
+RELATED_TITLE = "Related debunked claims (weaker: not the same claim; never counted as debunked)"
+
 # Layers shown as tables on a story page: layer -> (title, columns)
 LAYER_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "debunk_matches": ("Known debunks", ("text", "relation", "debunk_claim", "explanation", "url", "attribution", "score")),
+    "debunk_matches": ("Known debunks", DEBUNK_COLUMNS),
     "denials": ("Denials", ("text", "denier", "denied", "verdict")),
     "stances": ("Stance towards matched debunked claims", ("text", "target_claim", "stance", "by")),
     "quotes": ("Quotes and speakers", ("text", "speaker", "cue", "direct")),
@@ -143,6 +149,11 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
     for c in record.get("claims", []):
         cw = c.get("checkworthiness")
         spans.append((c["start"], c["end"], "claim", f"claim (check-worthiness {cw:.2f})" if isinstance(cw, (int, float)) else "claim", None))
+    for m in record.get("debunk_matches", []):
+        if m.get("relation", "match") == "match":
+            case = m.get("case_id") or m.get("debunk_id", "")
+            spans.append((m["start"], m["end"], "debunked", f"known debunked claim ({m.get('database') or 'database'} "
+                          f"case {case}): {m.get('debunk_claim', '')}", None))
     legend = [
         {"label": technique_info(n)["label"], "description": technique_info(n).get("description", ""),
          "count": k, "color": technique_color(n)}
@@ -152,6 +163,9 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
     for layer, (title, columns) in LAYER_TABLES.items():
         rows = record.get(layer) or []
         if not rows:
+            continue
+        if layer == "debunk_matches":
+            tables.extend(_debunk_tables(title, columns, rows))
             continue
         tables.append({
             "title": title, "columns": columns, "folded": layer in FOLDED_TABLES,
@@ -174,9 +188,30 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
         "not_analysed": _not_analysed(record),
         "has_quotes": bool(record.get("quotes")),
         "has_claims": bool(record.get("claims")),
+        "has_debunked": any((m.get("relation") or "match") == "match" for m in record.get("debunk_matches", [])),
         "safe_url": safe_link(record.get("url")),
         "sources": sources,
     }
+
+
+def case_cell(m: Mapping[str, Any]) -> dict[str, Any]:
+    """The debunk's own reference: its case id, linked to the case's page when the
+    database gave one (only http(s) links; none is made up)."""
+    url = m.get("url")
+    text = m.get("case_id") or (url and url.rstrip("/").rsplit("/", 1)[-1]) or f"{m.get('debunk_id', '')} (no case link in the export)"
+    return {"text": str(text), "href": url if safe_link(url) else None}
+
+
+def _debunk_tables(title: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for relation, name in (("match", title), ("related", RELATED_TITLE)):
+        picked = [r for r in rows if (r.get("relation") or "match") == relation]
+        if picked:
+            out.append({
+                "title": name, "columns": columns, "folded": False, "weak": relation != "match",
+                "rows": [[case_cell(r) if c == "case" else _cell(r.get(c)) for c in columns] for r in picked],
+            })
+    return out
 
 
 def _not_analysed(record: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -224,7 +259,9 @@ def _index_row(story: StorySummary) -> dict[str, Any]:
         "language": story.language,
         "published": story.published,
         "flags": [f for f in story.flags if f != "glued-page"],
-        "counts": {layer: story.counts.get(layer, 0) for layer, _ in COUNT_COLUMNS},
+        # "Debunked" counts only matches of relation "match", never "related" ones
+        "counts": {layer: story.debunked if layer == "debunk_matches" else story.counts.get(layer, 0)
+                   for layer, _ in COUNT_COLUMNS},
         "risk": risk,
         "risk_band": _band(risk) if risk is not None else 0,
     }

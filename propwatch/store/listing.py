@@ -55,6 +55,8 @@ class StorySummary:
     counts: Mapping[str, int] = field(default_factory=dict)  # layer -> records, layers stored
     risk_score: float | None = None  # the assessment's score; None when not assessed
     risk_label: str | None = None
+    # debunk matches of relation "match" (the same claim as a debunked one); "related" ones never count
+    debunked: int = 0
 
     @classmethod
     def of(cls, doc: Any) -> "StorySummary":
@@ -67,7 +69,13 @@ class StorySummary:
             counts={name: len(records) for name, records in doc.layers.items()},
             risk_score=float(assessment[0].score) if assessment else None,
             risk_label=assessment[0].label if assessment else None,
+            debunked=debunked_count(doc.layer("debunk_matches")),
         )
+
+
+def debunked_count(matches: Any) -> int:
+    """How many debunk matches are the same claim as a debunked one (``relation == "match"``)."""
+    return sum(1 for m in matches if getattr(m, "relation", "match") == "match")
 
 
 def layer_relation(con: Any, layer: str) -> str | None:
@@ -134,10 +142,12 @@ def list_stories(
         counts AS (
             SELECT s.doc_id, string_agg(s.layer || chr(31) || CAST(s.records AS VARCHAR), chr(30) ORDER BY s.rowid) AS counts
             FROM layer_state s WHERE s.doc_id IN (SELECT id FROM page) GROUP BY s.doc_id
-        )
+        ),
+        debunked AS ({_debunked_relation(con)})
         SELECT d.id, d.title, d.outlet, d.language, d.published, d.flags, d.source, d.story_index,
-               d.near_duplicate_of, r.score, r.label, d.total, c.counts
+               d.near_duplicate_of, r.score, r.label, d.total, c.counts, coalesce(m.n, 0)
         FROM page d LEFT JOIN ({risk}) r ON r.doc_id = d.id LEFT JOIN counts c ON c.doc_id = d.id
+        LEFT JOIN debunked m ON m.doc_id = d.id
         ORDER BY {STORY_ORDERS[order].replace("r.score", "d.risk_score").replace("d.rowid", "d.doc_pos")}
         """,
         params,
@@ -148,15 +158,24 @@ def list_stories(
         total = con.execute(f"SELECT count(*) FROM documents d {where}", params).fetchone()[0]
     out = []
     for (doc_id, title, outlet, language, published, flags, source, story_index, dup,
-         score, label, _, counts) in rows:
+         score, label, _, counts, debunked) in rows:
         out.append(StorySummary(
             id=doc_id, title=title, outlet=outlet, language=language, published=published,
             flags=tuple(json.loads(flags) if flags else ()), source=source, story_index=story_index,
             near_duplicate_of=dup or None,
             counts=_counts(counts),
-            risk_score=score, risk_label=label,
+            risk_score=score, risk_label=label, debunked=int(debunked),
         ))
     return out, total
+
+
+def _debunked_relation(con: Any) -> str:
+    """(doc_id, n): the debunk matches of relation "match" of the page's stories."""
+    rel = layer_relation(con, "debunk_matches")
+    if rel is None:
+        return "SELECT NULL::VARCHAR AS doc_id, 0 AS n WHERE false"
+    return (f"SELECT x.doc_id, count(*) AS n FROM ({rel}) x WHERE x.doc_id IN (SELECT id FROM page) "
+            "AND coalesce(x.relation, 'match') = 'match' GROUP BY x.doc_id")
 
 
 def _counts(packed: str | None) -> dict[str, int]:
