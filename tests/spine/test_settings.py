@@ -24,6 +24,7 @@ OLD_DEFAULTS = {
     "assessment.v1": {"weights_file": ""},
     "claims.v1": {"backend": "checkworthiness_onnx", "embedder": "", "min_score": -1.0, "min_words": 5, "max_chars": 600},
     "clean.v1": {},
+    "coverage.v1": {},
     "debunk_matches.v3": {
         "database": "", "database_version": "", "source": "auto", "min_checkworthiness": 0.5, "min_words": 6,
         "top_k": 3, "threshold": -1.0, "min_fused": 0.3, "related_min_score": 0.3, "related_min_fused": 0.28,
