@@ -21,7 +21,8 @@ from propwatch.settings import BackendSettings, Settings, StageSettings, setting
 
 # Every stage's `defaults` dict before the settings models (f665e70): the models keep them.
 OLD_DEFAULTS = {
-    "assessment.v1": {"weights_file": ""},
+    "assessment.v2": {"weights_file": "", "model_file": "", "use_outlet": True, "languages": ["en"],
+                      "required_layers": ["techniques", "quotes", "claims", "sourcing"]},
     "claims.v1": {"backend": "checkworthiness_onnx", "embedder": "", "min_score": -1.0, "min_words": 5, "max_chars": 600},
     "clean.v1": {},
     "coverage.v1": {},
