@@ -245,6 +245,10 @@ class Document:
     signals: PageSignals = field(default_factory=PageSignals)
     near_duplicate_of: str | None = None
     near_duplicate_similarity: float | None = None
+    # the input record's own id (JSONL/JSON/CSV "id") and its other non-text fields, as given,
+    # so results join back to the analyst's dataset
+    external_id: str | None = None
+    input_fields: Mapping[str, Any] | None = None
     layers: Layers = field(default_factory=Layers)
     artefacts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -301,7 +305,7 @@ class Document:
 DOCUMENT_FIELDS = (
     "text", "source", "story_index", "markup", "source_record", "title", "outlet", "outlet_evidence",
     "url", "published", "language", "language_score", "cleaning", "flags", "signals",
-    "near_duplicate_of", "near_duplicate_similarity",
+    "near_duplicate_of", "near_duplicate_similarity", "external_id", "input_fields",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -23,13 +24,15 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
     if info:
         outlet += f"  [{info.get('country', '')}{' · ' + info['affiliation'] if info.get('affiliation') else ''}]"
     rows = [
-        ("id", record["id"]),
+        ("id", record["id"] + (f"  (input id {record['external_id']})" if record.get("external_id") else "")),
         ("outlet", outlet + (f"  ({record['outlet_evidence']})" if record.get("outlet_evidence") else "")),
         ("published", record.get("published") or "unknown"),
         ("language", f"{record['language']} ({record['language_score']:.2f})"),
         ("source", f"{record['source']}" + (f" · {record['source_record']}" if record.get("source_record") else "") + f" · story {record['story_index'] + 1}"),
         ("flags", ", ".join(record.get("flags") or []) or "none"),
     ]
+    if record.get("input_fields"):
+        rows.append(("input fields", json.dumps(record["input_fields"], ensure_ascii=False, sort_keys=True)[:500]))
     if len(sources) > 1:
         rows.append(("also in", "; ".join(s["source"] for s in sources[1:])))
     for key, value in rows:

@@ -137,6 +137,8 @@ def _document_from_record(obj: Any, source: str, line: int | None) -> Item:
     record_id = meta.pop("id")
     language = meta.pop("language")
     text = fields[text_field]
+    # every other field of the record, as given (JSON values; CSV cells as text), under one key
+    kept = {str(k): v for k, v in obj.items() if str(k).lower() not in (*TEXT_FIELDS, "id") and v is not None}
     step = CleaningStep("field", {"field": text_field}, "text taken from the record's field")
     return Document(
         text=text,
@@ -150,6 +152,8 @@ def _document_from_record(obj: Any, source: str, line: int | None) -> Item:
         published=meta["published"],
         cleaning=(step,),
         signals=PageSignals(input_id=record_id or None, declared_language=language or None),
+        external_id=record_id or None,
+        input_fields=kept or None,
     )
 
 

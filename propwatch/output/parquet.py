@@ -35,7 +35,7 @@ from ..store.tables import Shape, load_record_types, quote_ident, table_for
 CSV_LAYERS = ("techniques", "quotes", "claims", "debunk_matches")
 
 _STORY_COLUMNS = (
-    "d.id, d.source, d.story_index, d.source_record, d.title, d.outlet, d.outlet_evidence, d.url, d.published, "
+    "d.id, d.external_id, d.source, d.story_index, d.source_record, d.title, d.outlet, d.outlet_evidence, d.url, d.published, "
     "coalesce(nullif(d.language, ''), 'und') AS language, d.language_score"
 )
 _CLEANING = '[{"op": "VARCHAR", "params": "JSON", "note": "VARCHAR"}]'
@@ -125,7 +125,7 @@ def _arrow_stories_select(con: Any) -> str:
 
     load_record_types()
     hints = typing.get_type_hints(Document)
-    json_columns = {"cleaning": "d.cleaning", "flags": "d.flags", "signals": "d.signals"}
+    json_columns = {"cleaning": "d.cleaning", "flags": "d.flags", "signals": "d.signals", "input_fields": "d.input_fields"}
     columns = ["d.id"]
     for name in DOCUMENT_FIELDS:
         if name == "markup":
@@ -164,6 +164,7 @@ def _stories_select(con: Any) -> str:
         "d.text",
         f"from_json(d.cleaning, '{_CLEANING}') AS cleaning",
         "d.signals",
+        "CAST(d.input_fields AS VARCHAR) AS input_fields",
     ]
     return f"SELECT {', '.join(columns)} FROM documents d ORDER BY {DOC_ORDER}"
 
@@ -224,7 +225,8 @@ def export_csv_tables(store: Any, folder: str | Path, layers: tuple[str, ...] = 
     risk_cols = "a.risk_score, a.risk_label" if risk else "NULL AS risk_score, NULL AS risk_label"
     stories = (
         f"SELECT {_STORY_COLUMNS.replace('d.id,', 'd.id AS doc_id,', 1)}, array_to_string(from_json(d.flags, '[\"VARCHAR\"]'), '; ') AS flags, "
-        f"d.near_duplicate_of, d.near_duplicate_similarity, {risk_cols}"
+        f"d.near_duplicate_of, d.near_duplicate_similarity, {risk_cols}, "
+        "coalesce(CAST(d.input_fields AS VARCHAR), '') AS input_fields"
         + (f", {count_cols}" if count_cols else "")
         + f", d.text FROM documents d {risk_join} ORDER BY {DOC_ORDER}"
     )

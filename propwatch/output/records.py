@@ -40,6 +40,7 @@ def document_record(doc: Document, layers: Sequence[str] | None = None) -> dict[
     """The output record of one story."""
     record: dict[str, Any] = {
         "id": doc.id,
+        "external_id": doc.external_id,
         "source": doc.source,
         "source_record": doc.source_record,
         "story_index": doc.story_index,
@@ -56,6 +57,7 @@ def document_record(doc: Document, layers: Sequence[str] | None = None) -> dict[
         "credits": list(doc.signals.credits),
         "text": doc.text,
         "cleaning": [step.to_dict() for step in doc.cleaning],
+        "input_fields": dict(doc.input_fields) if doc.input_fields else None,
     }
     names = list(STANDARD_LAYERS) + sorted(set(doc.layers) - set(STANDARD_LAYERS))
     for name in names:
@@ -90,6 +92,7 @@ def json_schema() -> dict[str, Any]:
     nullable_str = {"type": ["string", "null"]}
     props: dict[str, Any] = {
         "id": {"type": "string", "description": "content hash of the normalized story text"},
+        "external_id": {**nullable_str, "description": "the input record's own id (JSONL/JSON/CSV field 'id')"},
         "source": {"type": "string", "description": "file, URL or <stdin> the story came from"},
         "source_record": {**nullable_str, "description": "line or record inside the source"},
         "story_index": {"type": "integer", "minimum": 0, "description": "position of the story on its page"},
@@ -108,6 +111,10 @@ def json_schema() -> dict[str, Any]:
         "near_duplicate_of": nullable_str,
         "credits": {"type": "array", "items": {"type": "string"}},
         "text": {"type": "string", "description": "clean story text; every span offset points into it"},
+        "input_fields": {
+            "type": ["object", "null"],
+            "description": "the input record's other fields (all but its text and id), as given",
+        },
         "cleaning": {
             "type": "array",
             "description": "the cleaning steps; replaying them on the raw input gives `text`",

@@ -12,7 +12,7 @@ FORMATS = ("jsonl", "json", "csv")
 # Scalar columns of the CSV form; each layer becomes a count and a JSON column.
 CSV_COLUMNS = (
     "id", "source", "source_record", "story_index", "title", "outlet", "outlet_evidence", "url",
-    "published", "language", "language_score", "flags", "near_duplicate_of", "text",
+    "published", "language", "language_score", "flags", "near_duplicate_of", "external_id", "text",
 )
 
 
@@ -52,8 +52,11 @@ def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
     for column in CSV_COLUMNS:
         value = record.get(column)
         row[column] = ";".join(value) if isinstance(value, list) else value
+    # the input record's other fields, one JSON object (empty when it had none)
+    fields = record.get("input_fields")
+    row["input_fields"] = json.dumps(fields, ensure_ascii=False, sort_keys=True) if fields else ""
     for key, value in record.items():
-        if key in CSV_COLUMNS or key in ("cleaning", "outlet_info", "credits"):
+        if key in CSV_COLUMNS or key in ("cleaning", "outlet_info", "credits", "input_fields"):
             continue
         if isinstance(value, list):
             row[f"{key}_count"] = len(value)

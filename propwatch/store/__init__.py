@@ -170,11 +170,23 @@ MIGRATIONS: list[tuple[str, Any]] = [
     # older rows hold the untyped meta, which PageSignals.from_meta reads)
     ("0004_document_signals", "ALTER TABLE documents RENAME COLUMN meta TO signals"),
     ("0005_signals_typed", _signals_in_typed_form),
+    # the input record's own id and its other fields (Document.external_id, .input_fields);
+    # older rows get their id back from the signals, where it was kept as input_id
+    (
+        "0006_input_fields",
+        """
+        ALTER TABLE documents ADD COLUMN external_id VARCHAR;
+        ALTER TABLE documents ADD COLUMN input_fields JSON;
+        UPDATE documents SET external_id = json_extract_string(signals, '$.input_id')
+            WHERE json_extract_string(signals, '$.input_id') IS NOT NULL
+        """,
+    ),
 ]
 
 _DOC_COLUMNS = (
     "id, source, story_index, source_record, title, outlet, outlet_evidence, url, published, "
-    "language, language_score, text, cleaning, flags, signals, near_duplicate_of, near_duplicate_similarity"
+    "language, language_score, text, cleaning, flags, signals, near_duplicate_of, near_duplicate_similarity, "
+    "external_id, input_fields"
 )
 
 
@@ -437,7 +449,8 @@ class Store:
                 doc.outlet_evidence, doc.url, doc.published, doc.language, doc.language_score,
                 doc.text, json.dumps([s.to_dict() for s in doc.cleaning]),
                 json.dumps(list(doc.flags)), json.dumps(record_to_dict(doc.signals), default=str),
-                dup[0] if dup else None, dup[1] if dup else None,
+                dup[0] if dup else None, dup[1] if dup else None, doc.external_id,
+                json.dumps(dict(doc.input_fields), ensure_ascii=False, default=str) if doc.input_fields else None,
                 [int(x) for x in sig] if sig is not None else None, stamp,
             ))
             if sig is not None:
@@ -576,7 +589,7 @@ class Store:
 
     def _row_to_document(self, row: Sequence[Any]) -> Document:
         (doc_id, source, story_index, source_record, title, outlet, evidence, url, published,
-         language, language_score, text, cleaning, flags, signals, dup, dup_sim) = row
+         language, language_score, text, cleaning, flags, signals, dup, dup_sim, external_id, input_fields) = row
         flag_list = tuple(json.loads(flags) if flags else ())
         return Document(
             text=text, source=source, story_index=story_index, source_record=source_record,
@@ -585,6 +598,7 @@ class Store:
             cleaning=tuple(CleaningStep(s["op"], s.get("params", {}), s.get("note", "")) for s in json.loads(cleaning or "[]")),
             flags=flag_list, signals=PageSignals.from_meta(json.loads(signals) if signals else None),
             near_duplicate_of=dup or None, near_duplicate_similarity=dup_sim if dup else None,
+            external_id=external_id, input_fields=json.loads(input_fields) if input_fields else None,
         )
 
     # ------------------------------------------------------------ listings (SQL, see .listing)
