@@ -42,10 +42,16 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
     if skipped:
         console.print(Text(f"not analysed (language {record.get('language') or 'und'}): {', '.join(skipped)}", style="bold yellow"))
     for a in record.get("assessment") or []:
-        style = {"high": "bold red", "medium": "bold yellow"}.get(a.get("label"), "bold green")
-        console.print(Text(f"risk {a.get('score', 0.0):.2f} ({a.get('label', '?')})", style=style))
+        style = {"high": "bold red", "medium": "bold yellow", "not assessed": "bold yellow"}.get(a.get("label"), "bold green")
+        score = a.get("score")
+        console.print(Text(f"risk {score:.2f} ({a.get('label', '?')})" if score is not None
+                           else f"risk: {a.get('label') or 'not assessed'}", style=style))
+        if a.get("note"):
+            console.print(Text(f"  {a['note']}", style="dim"))
         for reason in a.get("reasons") or []:
-            console.print(Text(f"  + {reason.get('weight', 0.0):.2f}  {reason.get('detail', '')}"))
+            console.print(Text(f"  {reason.get('weight', 0.0):+.2f}  {reason.get('detail', '')}"))
+            for e in (reason.get("evidence") or [])[:2]:
+                console.print(Text(f"         “{e.get('text', '')}”", style="dim"))
 
     matches = record.get("debunk_matches") or []
     for relation, heading in (("match", "known debunked claims (the same claim)"),

@@ -173,12 +173,17 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
         })
     assessment = []
     for a in record.get("assessment", []):
-        score = float(a.get("score", a.get("risk", 0.0)) or 0.0)
+        raw = a.get("score", a.get("risk"))
+        score = float(raw) if raw is not None else None  # None: not assessed (the reason says why)
         reasons = [
-            f"{r.get('detail', '')} (weight {float(r.get('weight', 0.0)):.2f})" if isinstance(r, Mapping) else str(r)
+            f"{r.get('detail', '')} (weight {float(r.get('weight', 0.0)):+.2f})"
+            + "".join(f" — “{e.get('text', '')}”" for e in (r.get("evidence") or [])[:2])
+            if isinstance(r, Mapping) else str(r)
             for r in a.get("reasons", [])
         ]
-        assessment.append({"score": score, "label": a.get("label"), "reasons": reasons, "band": _band(score)})
+        band = {"low": 0, "medium": 1, "high": 2}.get(a.get("label"), _band(score) if score is not None else 1)
+        assessment.append({"score": score, "label": a.get("label"), "reasons": reasons, "band": band,
+                           "note": a.get("note") or ""})
     return {
         "s": record,
         "body": highlight(doc.text, spans),

@@ -67,7 +67,7 @@ class StorySummary:
             flags=tuple(doc.flags), source=doc.source, story_index=doc.story_index,
             near_duplicate_of=doc.near_duplicate_of,
             counts={name: len(records) for name, records in doc.layers.items()},
-            risk_score=float(assessment[0].score) if assessment else None,
+            risk_score=float(assessment[0].score) if assessment and assessment[0].score is not None else None,
             risk_label=assessment[0].label if assessment else None,
             debunked=debunked_count(doc.layer("debunk_matches")),
         )
