@@ -144,6 +144,15 @@ def is_caption_shaped(line: str) -> bool:
     return not ends_like_sentence(line) and not body.endswith((":", ",", ";"))
 
 
+_SPEECH = re.compile(r"[\"“„«]([^\"“”„«»]+)[\"”“»]")
+
+
+def holds_speech(line: str) -> bool:
+    """A quotation of six words or more: what someone said is story text, even
+    with a photo credit after it (the captions of a gallery of quotes)."""
+    return any(len(words(m.group(1))) >= 6 for m in _SPEECH.finditer(line))
+
+
 def _key(line: str) -> str:
     return line.strip(_BULLETS).casefold()
 
@@ -181,8 +190,11 @@ def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
             drop[i] = "widget"
         elif _is_menu(line):
             drop[i] = "menu"
-        elif any(p.search(line) for p in r.caption_patterns):
+        elif any(p.search(line) for p in r.caption_patterns) and not holds_speech(line):
             drop[i] = "photo caption or credit"
+            # a dated caption above the first paragraph dates the story (the event's day): a page date hint
+            if _FULL_DATE.search(line) and not any(is_prose(lines[j]) for j in content if j < i and j not in drop):
+                signals.dates.append(line)
         elif n <= CREDIT_WORDS and any(p.search(key) for p in r.credit_patterns):
             drop[i] = "credit line"
             signals.credits.append(line)
@@ -288,7 +300,10 @@ def _drop_recurring_teasers(lines, content, drop) -> None:
 
 
 def _drop_repeats(lines, content, drop, signals) -> None:
-    """A line repeated within a few lines: a headline keeps its first copy; a caption goes."""
+    """A line repeated within a few lines: a headline keeps its first copy; a
+    caption-shaped line (or a poll question) goes both times; any other line
+    (a lead printed twice, a quote followed by its embedded tweet) keeps its
+    first copy."""
     kept = [i for i in content if i not in drop or drop[i] == "photo caption or credit"]
     for pos, i in enumerate(kept):
         if i in drop:
@@ -299,16 +314,37 @@ def _drop_repeats(lines, content, drop, signals) -> None:
         for j in kept[pos + 1: pos + 4]:
             if _norm(lines[j]) != norm:
                 continue
-            if is_headline_like(lines[i]):
+            line = lines[i].strip()
+            if is_headline_like(line) or (
+                title_case_ratio(line) >= 0.75 and not ends_like_sentence(line) and len(words(line)) <= 40
+            ):
                 drop[j] = "repeated headline"
-                signals.story_headlines.append(lines[i].strip())
-            else:
-                drop[i] = drop[j] = "repeated photo caption"
+                signals.story_headlines.append(line)
+            elif is_caption_shaped(line):
+                drop[i] = drop[j] = "repeated caption or widget"
+            elif j not in drop:
+                drop[j] = "repeated line"
             break
 
 
+def is_caption_under_headline(line: str) -> bool:
+    """The shape of a photo caption between a headline and the body: one sentence
+    with no quotation marks and no full stop; at most 12 words, or up to
+    ``CAPTION_WORDS`` with a caption cue (a photo word, a credit, a depiction
+    verb, a date). A longer line, or a lead of several sentences, is story text."""
+    line = line.strip()
+    n = len(words(line))
+    if n < 3 or _QUOTE_MARKS.search(line) or line.endswith((":", ",", ";")) or ends_like_sentence(line):
+        return False
+    if len(sentence_spans(line)) > 1:
+        return False
+    if n <= 12:
+        return ":" not in line  # "Average age: 66" is data under a subheading
+    return n <= CAPTION_WORDS and any(p.search(line) for p in rules().caption_cues)
+
+
 def _drop_captions_under_headlines(lines, content, drop, signals) -> None:
-    """A short non-sentence line right under a headline, before the body, is a caption."""
+    """A caption-shaped line right under a headline, before the body, is a caption."""
     for pos, i in enumerate(content[:-1]):
         j = content[pos + 1]
         if i not in drop and is_headline_like(lines[i]) and drop.get(j) == "photo caption or credit":
@@ -319,7 +355,7 @@ def _drop_captions_under_headlines(lines, content, drop, signals) -> None:
             continue
         j = alive[pos + 1]
         after = alive[pos + 2]
-        if j in drop or ends_like_sentence(lines[j]) or len(words(lines[j])) < 3:
+        if j in drop or not is_caption_under_headline(lines[j]):
             continue
         if title_case_ratio(lines[j]) >= 0.75 and len(words(lines[j])) <= 12:
             continue  # two headlines in a row (a kicker); not a caption
@@ -333,36 +369,61 @@ _FOOTER_NAME = re.compile(
     r"^(?P<name>(?:[A-Z][\w/.&-]*|of|the)(?:\s(?:[A-Z][\w/.&-]*|of|the)){0,4}?)(?:’s|'s)?\s+"
     r"(?:journalists|website|site|is|was|reports|correspondents|newsroom)\b"
 )
+_ADDRESS = re.compile(r"\b[\w-]+\.(com|org|net|ru|su|ir|uk|tv|info|rs|tr)\b")
+
+
+def _is_footer(unit: str, r: Rules, trailing: bool) -> bool:
+    """An outlet blurb, copyright or follow-us line: short, no quoted speech, a
+    footer phrase (``footer_patterns``), and an outlet, a web address, a ©, or
+    nothing but furniture after it."""
+    low = unit.casefold()
+    if len(words(unit)) > FOOTER_WORDS or not any(p.search(low) for p in r.footer_patterns):
+        return False
+    if len(_QUOTE_MARKS.findall(unit)) >= 2:
+        return False  # quoted speech: a sentence of the story that mentions a website
+    return bool(outlets_named_in(unit)) or bool(_ADDRESS.search(low)) or "©" in unit or trailing
 
 
 def _drop_footers(lines, content, drop, signals, r: Rules) -> None:
-    """Outlet blurbs in the page's last third, and the furniture after the last paragraph."""
+    """Outlet blurbs among the page's last lines, and the furniture after the last paragraph."""
     if not content:
         return
     tail_start = content[int(len(content) * 2 / 3)] if len(content) >= 3 else content[0]
+    alive = [i for i in content if i not in drop]
+    tail = set(alive[-TAIL_UNITS:])
     for i in content:
-        if i < tail_start or i in drop:
+        if i < tail_start or i in drop or i not in tail or not is_line_shaped(lines[i]):
             continue
         line = lines[i].strip()
-        low = line.casefold()
-        if not any(k in low for k in r.footer_keywords):
-            continue
-        named = outlets_named_in(line)
-        has_address = bool(re.search(r"\b[\w-]+\.(com|org|net|ru|su|ir|uk|tv|info|rs|tr)\b", low))
         trailing = all(j in drop for j in content if j > i)
-        if named or has_address or "©" in line or trailing:
-            drop[i] = "outlet footer"
-            if named:
-                signals.footer_outlets.extend(o.name for o in named)
-            else:
-                m = _FOOTER_NAME.match(line)
-                if m and m["name"] not in ("The", "This", "It", "Our"):
-                    signals.footer_outlets.append(m["name"])
+        if not _is_footer(line, r, trailing):
+            continue
+        drop[i] = "outlet footer"
+        named = outlets_named_in(line)
+        if named:
+            signals.footer_outlets.extend(o.name for o in named)
+        else:
+            m = _FOOTER_NAME.match(line)
+            if m and m["name"] not in ("The", "This", "It", "Our"):
+                signals.footer_outlets.append(m["name"])
     alive = [i for i in content if i not in drop]
     prose = [i for i in alive if is_prose(lines[i])]
     if not prose:
         return
     last_prose = prose[-1]
-    for i in alive:
-        if i > last_prose and len(words(lines[i])) <= 8:
+    after = [i for i in alive if i > last_prose]
+    if len(after) > TAIL_UNITS:
+        return  # a long list after the last paragraph is content (a list of names), not furniture
+    for i in after:
+        if len(words(lines[i])) <= 8:
             drop[i] = "trailing page furniture"
+
+
+def _keep_some_story(lines, content, drop) -> None:
+    """Never clean a page down to nothing when it held sentences: if every line
+    went, the lines of running text come back (an article is not furniture)."""
+    if not content or any(i not in drop for i in content):
+        return
+    prose = [i for i in content if ends_like_sentence(lines[i]) and len(words(lines[i])) >= 6]
+    for i in prose:
+        del drop[i]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..records import CleaningStep
-from .boilerplate import PageSignals, classify_lines
+from .boilerplate import PageSignals, classify_lines, classify_spans
 
 # ------------------------------------------------------------------ ops
 # Each op takes (text, params) and returns text. "decode" and "field" take
@@ -63,6 +63,15 @@ def _op_drop_lines(text: str, params: dict[str, Any]) -> str:
     return "\n".join(line for i, line in enumerate(text.split("\n")) if i not in dropped)
 
 
+def _op_drop_spans(text: str, params: dict[str, Any]) -> str:
+    """Cut character spans out of single lines: ``spans`` is [[line, start, end], ...]."""
+    lines = text.split("\n")
+    for index, start, end in sorted((tuple(map(int, s)) for s in params["spans"]), reverse=True):
+        line = lines[index]
+        lines[index] = line[:start] + line[end:]
+    return "\n".join(lines)
+
+
 def tidy_blank_lines(text: str, params: dict[str, Any] | None = None) -> str:
     """Paragraphs separated by one blank line; no blank lines at either end."""
     text = re.sub(r"\n{3,}", "\n\n", text)
@@ -80,6 +89,7 @@ OPS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "ftfy": _op_ftfy,
     "normalize_whitespace": normalize_whitespace,
     "drop_lines": _op_drop_lines,
+    "drop_spans": _op_drop_spans,
     "tidy_blank_lines": tidy_blank_lines,
     "slice": _op_slice,
 }
@@ -123,6 +133,22 @@ def clean_page(text: str, markup: str) -> tuple[str, list[CleaningStep], PageSig
 
     lines = text.split("\n")
     drop, signals = classify_lines(lines)
+    spans = classify_spans(lines, drop, signals)
+    if spans:
+        reasons_s: dict[str, list[int]] = {}
+        flat = []
+        for index, cuts in sorted(spans.items()):
+            for start, end, reason in cuts:
+                flat.append([index, start, end])
+                reasons_s.setdefault(reason, []).append(index)
+        steps.append(
+            CleaningStep(
+                "drop_spans",
+                {"spans": flat, "reasons": dict(sorted(reasons_s.items()))},
+                f"removed {len(flat)} boilerplate sentence(s) inside long lines",
+            )
+        )
+        text = _op_drop_spans(text, {"spans": flat})
     if drop:
         reasons: dict[str, list[int]] = {}
         for index, reason in sorted(drop.items()):
