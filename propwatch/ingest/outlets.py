@@ -24,12 +24,15 @@ class Outlet:
     aliases: tuple[str, ...]
     domains: tuple[str, ...]
     country: str
-    affiliation: str
+    affiliation: str  # state-controlled | state-funded | state-affiliated | public broadcaster | party-controlled | private | unknown
     note: str
+    source: str = ""  # the public source of the affiliation (a regulation, an encyclopedia article, the outlet's own page)
 
 
 @functools.lru_cache(maxsize=1)
 def outlet_table() -> tuple[Outlet, ...]:
+    """The rows of data/outlets.csv: name, aliases and domains (``|``-separated), country,
+    affiliation, note, and the source of the affiliation."""
     text = resources.files("propwatch").joinpath("data/outlets.csv").read_text("utf-8")
     rows = csv.DictReader(text.splitlines())
     return tuple(
@@ -40,6 +43,7 @@ def outlet_table() -> tuple[Outlet, ...]:
             country=row["country"],
             affiliation=row["affiliation"],
             note=row["note"],
+            source=row.get("source") or "",
         )
         for row in rows
     )
