@@ -59,6 +59,8 @@ class Claim(Span):
     entities: tuple[str, ...] = ()
     attributed_to: Attribution | None = None
     normalized: str = ""
+    # how ``checkworthiness`` was made: "" the configured backend; "ru_rules.v1" the Russian rules (claims/ru.py)
+    method: str = ""
 
 
 _SPLIT_CLAUSE = re.compile(r";\s+")
@@ -123,7 +125,8 @@ class ClaimsStage(LayerStage):
     # who the story attributes a claim to, and the actors it involves
     optional = ("entities", "quotes")
     assigns = ("claims",)
-    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
+    # English: the check-worthiness backend; Russian: hand-written rules (propwatch.claims.ru)
+    languages = ("en", "ru")
     layer = "claims"
     settings_model = ClaimsSettings
 
@@ -157,6 +160,23 @@ class ClaimsStage(LayerStage):
         return out
 
     def predict(self, docs: Sequence[Document]) -> list[list[Claim]]:
+        from ..who.ru import by_language
+
+        return by_language(docs, self._predict_english, self._predict_russian)
+
+    def _predict_russian(self, docs: Sequence[Document]) -> list[list[Claim]]:
+        from dataclasses import replace
+
+        from . import ru
+
+        out = []
+        for doc in docs:
+            cands = self.build_inputs(doc)
+            claims = parse_outputs(doc, cands, ru.score_candidates(doc, cands), ru.THRESHOLD)
+            out.append([replace(c, method=ru.METHOD) for c in claims])
+        return out
+
+    def _predict_english(self, docs: Sequence[Document]) -> list[list[Claim]]:
         min_score = self.settings.min_score
         backend = self._backend
         inputs = [self.build_inputs(d) for d in docs]

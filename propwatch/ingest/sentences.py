@@ -107,7 +107,10 @@ class SentenceStage(LayerStage):
     settings_model = SentenceSettings
 
     def predict(self, docs: Sequence[Document]) -> list[list[Sentence]]:
+        from .sentences_ru import split_sentences_ru
+
         return [
-            [Sentence.of(doc.text, s, e, paragraph=p) for s, e, p in split_sentences(doc.text)]
+            [Sentence.of(doc.text, s, e, paragraph=p)
+             for s, e, p in (split_sentences_ru if doc.language == "ru" else split_sentences)(doc.text)]
             for doc in docs
         ]

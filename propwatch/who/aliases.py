@@ -90,8 +90,10 @@ class AliasTable:
 
 
 def slug_words(name: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", _clean_name(name))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    # diacritics fold away ("Erdoğan" -> erdogan), but the Cyrillic й stays a letter (ё is written е)
+    text = _clean_name(name).replace("й", "\0").replace("Й", "\1").replace("ё", "е").replace("Ё", "Е")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).replace("\0", "й").replace("\1", "й")
     text = text.replace("ı", "i").replace("ß", "ss").casefold()
     text = re.sub(r"['’`]s\b", "", text)
     return [w for w in re.split(r"[^\w]+", text) if w and w != "_"]

@@ -51,7 +51,8 @@ class EntitiesSettings(StageSettings):
 class EntitiesStage(LayerStage):
     requires = ("text", "sentences")
     assigns = ("entities",)
-    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
+    # English: spaCy and English word lists; Russian: natasha/slovnet and pymorphy3 (propwatch.who.ru)
+    languages = ("en", "ru")
     layer = "entities"
     settings_model = EntitiesSettings
 
@@ -63,8 +64,19 @@ class EntitiesStage(LayerStage):
         self._nlp = resources.spacy(s.model)
         self._table = resources.get(("aliases", s.aliases), lambda: load_table(s.aliases or None))
         self._options = Options(capitals_as_states=s.capitals_as_states, resolve_titles=s.resolve_titles)
+        self._resources = resources  # the Russian models load from it when a Russian story arrives
 
     def predict(self, docs: Sequence[Document]) -> list[list[EntityMention]]:
+        from .ru import by_language, entities_ru
+
+        def russian(ru_docs):
+            found = entities_ru(ru_docs, self._resources, self._table, self.settings.aliases)
+            return [[EntityMention.of(d.text, m.start, m.end, label=m.label, entity_id=m.entity_id, name=m.name,
+                                      source=m.source, kind=m.kind) for m in ms] for d, ms in zip(ru_docs, found)]
+
+        return by_language(docs, self._predict_english, russian)
+
+    def _predict_english(self, docs: Sequence[Document]) -> list[list[EntityMention]]:
         from .entities import find_mentions
         from .nlp import parses as parse_batch
 

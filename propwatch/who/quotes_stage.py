@@ -62,15 +62,28 @@ class QuotesSettings(StageSettings):
 class QuotesStage(LayerStage):
     requires = ("entities", "sentences")
     assigns = ("quotes",)
-    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
+    # English: spaCy and English word lists; Russian: natasha/slovnet and pymorphy3 (propwatch.who.ru)
+    languages = ("en", "ru")
     layer = "quotes"
     settings_model = QuotesSettings
 
     def setup(self, resources) -> None:
         model = self.config.get("model", "")
         self._nlp = resources.spacy(model or "auto")
+        self._resources = resources  # the Russian models load from it when a Russian story arrives
 
     def predict(self, docs: Sequence[Document]) -> list[list[Quote]]:
+        from .aliases import load_table
+        from .ru import by_language, quotes_ru
+
+        def russian(ru_docs):
+            table = self._resources.get(("aliases", ""), lambda: load_table(None))
+            found = quotes_ru(ru_docs, self._resources, table, indirect=self.settings.indirect)
+            return [[to_record(d.text, f) for f in fs] for d, fs in zip(ru_docs, found)]
+
+        return by_language(docs, self._predict_english, russian)
+
+    def _predict_english(self, docs: Sequence[Document]) -> list[list[Quote]]:
         from . import quotes as rules
         from .entities import Mention
         from .nlp import parses as parse_batch

@@ -59,7 +59,8 @@ class SourcingSettings(StageSettings):
 class SourcingStage(Stage):
     requires = ("quotes", "entities", "sentences", "outlet")
     assigns = ("sourcing", "sourcing_summary")
-    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
+    # English and Russian word lists (propwatch.who.sourcing, propwatch.who.ru)
+    languages = ("en", "ru")
     settings_model = SourcingSettings
 
     def setup(self, resources) -> None:
@@ -69,6 +70,7 @@ class SourcingStage(Stage):
         self._table = resources.get(("aliases", aliases), lambda: load_table(aliases or None))
 
     def __call__(self, docs: Sequence[Document]) -> list[Document]:
+        from .ru import find_flags_ru
         from .sourcing import find_flags, summarize
 
         self.ensure_setup()
@@ -77,7 +79,8 @@ class SourcingStage(Stage):
         for doc in docs:
             quotes = doc.layer("quotes")
             sentences = [(s.start, s.end) for s in doc.layer("sentences")]
-            flags = find_flags(doc.text, sentences, doc.layer("entities"), quotes, doc.outlet, table)
+            find = find_flags_ru if doc.language == "ru" else find_flags
+            flags = find(doc.text, sentences, doc.layer("entities"), quotes, doc.outlet, table)
             records = [
                 SourcingFlag.of(doc.text, f.start, f.end, flag=f.flag, category=f.category, status=f.status,
                                 statement_start=f.statement_start, statement_end=f.statement_end)

@@ -1,0 +1,96 @@
+"""The Russian entities, quotes, sourcing and claims on texts written for these tests."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+
+def _ids(doc, surface):
+    return {e.entity_id for e in doc.layer("entities") if e.text == surface}
+
+
+def test_inflected_forms_of_one_actor_get_one_id(analyse_ru):
+    text = ("Россия не признаёт решение суда. В России его назвали политическим. "
+            "Сергей Лавров встретился с коллегами. Слова Лаврова передали агентства. "
+            "С Лавровым согласились не все. Переговоры с Россией продолжатся.\n\n"
+            "Боевики «Исламского государства» (ИГИЛ) отступили. Главарь ИГ скрылся.\n\n"
+            "Фермер Иван Петренко подал иск. Суд отказал Петренко в иске.")
+    doc, = analyse_ru([text], upto="entities")
+    for form in ("Россия", "России", "Россией"):
+        assert _ids(doc, form) == {"gpe:russia"}, form
+    for form in ("Сергей Лавров", "Лаврова", "Лавровым"):
+        assert _ids(doc, form) == {"per:sergey-lavrov"}, form
+    assert _ids(doc, "Исламского государства") == _ids(doc, "ИГИЛ") == _ids(doc, "ИГ") == {"org:islamic-state"}
+    full, short = _ids(doc, "Иван Петренко"), _ids(doc, "Петренко")
+    assert len(full) == 1 and full == short
+    assert all(e.label == "PERSON" for e in doc.layer("entities") if e.entity_id in full)
+    assert all(doc.text[e.start:e.end] == e.text for e in doc.layer("entities"))
+
+
+def test_lower_case_words_are_not_entities(analyse_ru):
+    doc, = analyse_ru(["Как надавили на бизнес, так и отступили. Россия ответила санкциями."], upto="entities")
+    assert [e.text for e in doc.layer("entities")] == ["Россия"]
+
+
+def test_dash_speech_has_its_speaker_and_continuation(analyse_ru):
+    text = ("Министр иностранных дел Сергей Лавров провёл пресс-конференцию.\n"
+            "— Мы не допустим эскалации конфликта, — заявил Лавров. — Наша позиция остаётся неизменной.")
+    doc, = analyse_ru([text], upto="quotes")
+    quotes = doc.layer("quotes")
+    assert [q.text for q in quotes] == ["Мы не допустим эскалации конфликта", "Наша позиция остаётся неизменной."]
+    assert all(q.direct and q.speaker.entity_id == "per:sergey-lavrov" and q.speaker.kind == "person" for q in quotes)
+    assert quotes[0].cue.text == "заявил"
+
+
+def test_a_quoted_newspaper_or_party_name_is_not_a_quote(analyse_ru):
+    text = ("Об этом пишет газета «Известия». Депутаты партии «Новые люди» и редакция «Газеты» "
+            "обсудили закон «Об образовании».")
+    doc, = analyse_ru([text], upto="quotes")
+    assert doc.layer("quotes") == ()
+
+
+def test_guillemet_quote_with_a_trailing_speech_verb(analyse_ru):
+    text = "«Санкции ударят по самой Европе, и это уже видно по ценам», — подчеркнул Дмитрий Песков."
+    doc, = analyse_ru([text], upto="quotes")
+    q, = doc.layer("quotes")
+    assert q.text == "Санкции ударят по самой Европе, и это уже видно по ценам"
+    assert q.speaker.entity_id == "per:dmitry-peskov"
+
+
+def test_indirect_speech_and_po_slovam(analyse_ru):
+    text = ("Несмотря на санкции, Дмитрий Песков заявил, что экономика страны выдержит давление Запада. "
+            "По его словам, запасов хватит на несколько лет вперёд.")
+    doc, = analyse_ru([text], upto="quotes")
+    quotes = doc.layer("quotes")
+    assert [q.text for q in quotes] == ["экономика страны выдержит давление Запада",
+                                        "запасов хватит на несколько лет вперёд"]
+    assert [q.speaker.entity_id for q in quotes] == ["per:dmitry-peskov", "per:dmitry-peskov"]
+    assert all(not q.direct for q in quotes)
+    assert all("Несмотря" not in (q.speaker.text or "") for q in quotes)
+
+
+def test_anonymous_sources_are_found(analyse_ru):
+    text = ("Источник в правительстве сообщил, что переговоры о поставках зерна сорваны. "
+            "Собеседник агентства говорил на условиях анонимности. "
+            "Местные жители рассказали, что слышали взрывы всю ночь.")
+    doc, = analyse_ru([text], upto="sourcing")
+    quotes = doc.layer("quotes")
+    assert [q.speaker.kind for q in quotes] == ["anonymous", "anonymous"]
+    assert quotes[0].speaker.text.startswith("Источник в правительстве")
+    flags = [f for f in doc.layer("sourcing") if f.flag == "anonymous_source"]
+    phrases = {f.text for f in flags}
+    assert "на условиях анонимности" in phrases
+    assert any(p.startswith("Источник в правительстве") for p in phrases)
+    summary, = doc.layer("sourcing_summary")
+    assert summary.by_kind["anonymous"] == 2 and summary.anonymous_sources == len(flags)
+
+
+def test_claims_are_scored_by_the_russian_rules(analyse_ru):
+    text = ("В 2021 году поставки газа в Европу сократились на 40 процентов, заявил Алексей Миллер. "
+            "Погода была хорошей.")
+    doc, = analyse_ru([text])
+    claims = doc.layer("claims")
+    assert [c.sentence for c in claims] == [0]
+    c = claims[0]
+    assert c.method == "ru_rules.v1" and 0.5 <= c.checkworthiness <= 1.0
+    assert asdict(c)["method"] == "ru_rules.v1"
