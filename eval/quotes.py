@@ -151,18 +151,40 @@ def canonical(name: str | None) -> str | None:
     return actor.name if actor else name
 
 
+TITLE_WORDS = {"president", "sen", "senator", "rep", "gov", "governor", "mr", "mrs", "ms", "dr", "prof", "secretary",
+               "minister", "gen", "lt", "col", "mayor", "sheriff", "judge", "chairman", "director", "spokesman",
+               "spokeswoman", "spokesperson", "elect", "former", "us", "u", "s", "state", "of", "the"}
+
+
 def same_speaker(gold: dict, pred) -> bool:
+    """Kinds agree and the names agree: the same normalized name, one inside the other, or the same
+    last word with no clashing first word ("Lavrov" = "Sergey Lavrov", "Barack Obama" != "Michelle Obama").
+    A possessive before the gold phrase's head is not its name ("Obama's deputy ..., Ben Rhodes" is not
+    Obama); a two-word predicted name whose words are all in the gold phrase agrees ("Eric Paddock" =
+    "Paddock's brother Eric")."""
     sp = pred.speaker
     if gold.get("speaker") is None:
         return sp.kind == "unknown" or sp.name is None
     if gold["kind"] != sp.kind:
         return False
-    g, p = norm(canonical(gold["speaker"])), norm(canonical(sp.name))
+    raw = norm(re.sub(r"['’]s\b", "", gold["speaker"]))
+    head = re.sub(r"^[\w.-]+(?:\s+[\w.-]+)?['’]s\s+", "", gold["speaker"])  # "Obama's deputy adviser, Ben Rhodes"
+    g, p = norm(canonical(head)), norm(canonical(sp.name))
     if not p:
         return False
-    if g == p or g in p or p in g:
+    appos = re.search(r",\s*([^,]+?)\s*,?$", g)
+    heads = [g] + ([appos.group(1)] if appos else [])
+    if any(h == p or re.search(rf"(?<!\w){re.escape(p)}(?!\w)", h) or re.search(rf"(?<!\w){re.escape(h)}(?!\w)", p)
+           for h in heads):
         return True
-    return g.split()[-1] == p.split()[-1]
+    pt = [w for w in re.findall(r"\w+", p) if w not in TITLE_WORDS]
+    for h in heads:
+        ht = [w for w in re.findall(r"\w+", h) if w not in TITLE_WORDS]
+        if ht and pt and ht[-1] == pt[-1] and (len(ht) == 1 or len(pt) == 1 or ht[0] == pt[0] or len(ht[0]) == 1
+                                              or len(pt[0]) == 1):
+            return True
+    gt = set(re.findall(r"\w+", re.sub(r"['’]s\b", "", raw)))
+    return len(pt) >= 2 and set(pt) <= gt
 
 
 def match(gold_spans, preds):

@@ -28,7 +28,7 @@ OPEN_CLOSE = {"“": "”\"", "„": "“”", "«": "»", "‘": "’'", "‹":
 # the speech verbs (data/words/speech_verbs.txt): forms for the pattern rules, lemmas for the parse rules
 CUES = lexicon.alternation(lexicon.forms("speech_verbs"))
 CUE_RX = rf"(?:{CUES})"
-LABEL_CUES = r"described|called|labell?ed|termed|dubbed|branded|characteri[sz]ed|referred to"
+LABEL_CUES = r"described|called|calling|calls|labell?ed|termed|dubbed|branded|characteri[sz]ed|referred to"
 SPEECH_LEMMAS = lexicon.heads("speech_verbs")
 SCARE_MAX_WORDS = 4
 TITLE_SMALL = {"of", "the", "and", "a", "an", "in", "on", "for", "to", "at", "&"}
@@ -114,6 +114,8 @@ def _pairs_in_paragraph(text: str, lo: int, hi: int) -> list[tuple[int, int, boo
         nxt = text[i + 1] if i + 1 < hi else " "
         if c in "'’" and prev.isalnum() and nxt.isalpha():
             continue  # an apostrophe inside a word
+        if c in "'’‘" and re.match(r"\d\d(?!\d)", text[i + 1:i + 4]):
+            continue  # a year cut short: “CC ‘22”, “the ’90s”
         closer_of = [k for k, (ch, _) in enumerate(stack) if c in OPEN_CLOSE[ch]]
         is_opener = c in "“„«‘‹" or (c in "\"'" and (prev.isspace() or prev in "([{–—-:/“«„‘") and not nxt.isspace())
         if c == "“" and stack and any(ch == "„" for ch, _ in stack):
@@ -155,6 +157,7 @@ _ABBR_END = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|Gen|Col|Lt|Sgt|Capt|Maj|Adm|Rep|
 _AFTER_CUE_FIRST = re.compile(
     rf"^[\s,.!?]*[–—-]*\s*(?P<cue>{CUE_RX})\s+(?P<spk>(?:{TITLE_ABBR}|[^.;:!?–—\"“”«»,]){{1,80}})"
 )
+_APPOSITIVE_NAME = re.compile(r",\s+(?P<name>[A-Z][\w’'.-]+(?:\s+[A-Z][\w’'.-]+){0,3})\s*(?:[.,;]|$)")
 _AFTER_SPK_FIRST = re.compile(
     rf"^[\s,.!?]*[–—-]*\s*(?P<spk>[^.!?\"“”«»;:]{{1,120}}?)\s+(?:\w+ly\s+)?(?P<cue>{CUE_RX})\b"
 )
@@ -200,13 +203,16 @@ def attribute_direct(text, found: Found, close: int, prev_close: int, next_open:
             break
     base = close + 1
     # an attribution after a quote follows a comma, ?, ! inside it or a dash/comma after it
-    joined = bool(re.search(r"[,!?…]\s*$", text[found.start:close])) or bool(re.match(r"\s*[,–—-]", after))
+    joined = bool(re.search(r"[,!?…][’'\"”»]*\s*$", text[found.start:close])) or bool(re.match(r"\s*[,–—-]", after))
     m = _AFTER_CUE_FIRST.match(after) if joined else None
     m2 = _AFTER_SPK_FIRST.match(after) if joined else None
     if m2 and re.match(r"(?i)(?:and|but|or|which|who|that|as|while|because)\b", m2.group("spk").strip(" ,–—-")):
         m2 = None
     if m and (not m2 or m.start("cue") <= m2.start("cue")):
         spk = _trim_speaker(after, m.start("spk"), m.end("spk"))
+        appos = _APPOSITIVE_NAME.match(after, spk[1])
+        if appos and spk[1] == m.end("spk"):  # "said Obama's deputy national security adviser, Ben Rhodes."
+            spk = (spk[0], appos.end("name"))
         found.cue = (base + m.start("cue"), base + m.end("cue"))
         found.speaker = resolver.resolve(base + spk[0], base + spk[1])
         return
@@ -267,7 +273,7 @@ def _subject_of(sdoc, cue_char: int, resolver) -> SpeakerGuess:
     tok = _token_at(sdoc, cue_char)
     seen = 0
     while tok is not None and seen < 4:
-        subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
+        subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
         if subj:
             s = subj[0]
             if s.lower_ in ("which", "that", "who") and tok.dep_ == "relcl":
@@ -294,6 +300,7 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
     """Every quote in ``text``, in order, with cue and speaker where the text gives them."""
     resolver = SpeakerResolver(text, mentions, sdoc)
     pairs = quote_pairs(text)
+    resolver.set_quoted([(o + 1, c) for o, c, _ in pairs])
     direct: list[Found] = []
     pieces = []
     for k, (o, c, open_ended) in enumerate(pairs):
@@ -329,6 +336,7 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
         taken += [(f.start, f.end) for f in reported] + [f.cue for f in reported if f.cue]
         reported += _trailing_attributions(text, sdoc, taken, resolver)
     quotes = _merge(text, direct, reported)
+    resolver.set_quoted([(q.start, q.end) for q in quotes])
     _resolve_pronouns_again(text, quotes, resolver)
     _fill_continuations(text, quotes)
     _link_anonymous(quotes)
@@ -339,10 +347,15 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
 
 def _resolve_pronouns_again(text: str, quotes: list[Found], resolver) -> None:
     """Pronoun speakers once every quote is known (indirect speech is found after direct quotes)."""
-    for q in quotes:
+    pronoun_spots = {(q.speaker.start, q.speaker.end) for q in quotes if q.speaker is not None and q.speaker.start is not None
+                     and text[q.speaker.start:q.speaker.end].casefold() in PRONOUNS}
+    # what the first pass made of the pronouns is forgotten: each is resolved again in story order
+    resolver.history = [h for h in resolver.history if (h[1].start, h[1].end) not in pronoun_spots]
+    for q in sorted(quotes, key=lambda q: q.start):
         sp = q.speaker
-        if sp is not None and sp.start is not None and text[sp.start:sp.end].casefold() in PRONOUNS:
+        if sp is not None and (sp.start, sp.end) in pronoun_spots:
             q.speaker = resolver.resolve(sp.start, sp.end)
+            resolver.remember(q.start, q.speaker)
 
 
 def _reporting_names_are_media(text: str, quotes: list[Found]) -> None:
@@ -497,9 +510,11 @@ def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
         cue_end = tok.idx + len(tok)
         if tok.lemma_ == "point" and not any(ch.lower_ == "out" for ch in tok.children):
             continue
-        speaker = _subject_of(sdoc, tok.idx, resolver)
+        speaker = _cited_as_saying(tok, resolver) or _subject_of(sdoc, tok.idx, resolver)
         if speaker.name is None or (tok.text[:1].isupper() and tok.i > tok.sent.start):
             continue  # no one says it, or a verb in a title-case headline
+        if _in_headline(text, tok.idx):
+            continue  # "Hurricane kills 264, Obama declares emergency": a headline, not a report
         resolver.remember(s, speaker)
         out.append(Found(s, e, False, (tok.idx, cue_end), speaker))
     # reported speech inside reported speech belongs to the outer quote
@@ -508,6 +523,29 @@ def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
 
 
 WH_WORDS = {"what", "how", "why", "where", "when", "whether", "which", "who"}
+
+
+def _cited_as_saying(tok, resolver) -> SpeakerGuess | None:
+    """ "The Guardian cited two unidentified sources as saying ...": the cited sources speak."""
+    if tok.lower_ != "saying":
+        return None
+    head = tok.head
+    if head.lower_ == "as":
+        head = head.head
+    if head.lemma_ not in ("cite", "quote") or head is tok:
+        return None
+    obj = [c for c in head.children if c.dep_ in ("dobj", "obj")]
+    if not obj:
+        return None
+    o = obj[0]
+    return resolver.resolve(o.left_edge.idx, o.right_edge.idx + len(o.right_edge))
+
+
+def _in_headline(text: str, pos: int) -> bool:
+    """The first line of the text when it reads as a headline (no closing punctuation)."""
+    first = text.lstrip().split("\n", 1)[0]
+    lead = len(text) - len(text.lstrip())
+    return lead <= pos < lead + len(first) and "\n" in text.strip() and not re.search(r"[.!?\"”’]\s*$", first)
 
 
 def _content_end(c) -> int:
@@ -568,7 +606,7 @@ def _trailing_attributions(text, sdoc, taken, resolver) -> list[Found]:
         if any(a < s1 and b > s0 for a, b in taken):
             continue
         m = _TRAILING_ATTRIBUTION.match(text, s0, s1)
-        if not m:
+        if not m or _in_headline(text, m.start("cue")):
             continue
         spk = resolver.resolve(m.start("spk"), m.end("spk"))
         if spk.kind == "unknown":

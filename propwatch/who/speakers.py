@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import lexicon
 from .entities import Mention
 
 ANONYMOUS = re.compile(
@@ -31,7 +32,8 @@ ORGANIZATION = re.compile(
     r"\b(?:company|firm|commission|committee|ministry|navy|army|embassy|government|police|council|"
     r"court|parliament|office|department|authorities|administration|military|party|group|organi[sz]ation|"
     r"agency|bank|foundation|institute|union|coalition|movement|side|command|headquarters|service|"
-    r"prosecutors?|prosecution|mission|consulate|delegation|secretariat)\b",
+    r"prosecutors?|prosecution|mission|consulate|delegation|secretariat|transition|team|campaign|cent(?:er|re)|"
+    r"society|association|federation|bureau|board|panel|caucus|alliance|league|corporation|university|hospital)\b",
     re.I,
 )
 PEOPLE = re.compile(
@@ -77,6 +79,49 @@ BARE_OFFICIALDOM = re.compile(r"(?i)(?:the\s+)?(?:authorities|officials|sources|
 BARE_NAME = re.compile(r"(?:[A-Z][\w’'.-]*['’]s\s+)?(?P<name>[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+){1,2})")
 AGENT_NOUN = re.compile(r"(?i)(?:the|a|an)\s+(?:[\w-]+\s+){0,2}[a-z-]{3,}(?:er|or|ist|ant)s?")
 PRONOUNS = {"he": "m", "she": "f", "they": "p", "him": "m", "her": "f", "it": "n", "we": "p", "i": "s"}
+# unnamed people: "a Justice Department spokesman", "one distraught witness", "another former FBI official"
+_ROLE = (r"spokes(?:man|men|woman|women|person|people)|officials?|officers?|aides?|staffers?|employees?|members?|"
+         r"residents?|(?:eye)?witness(?:es)?|sources?|diplomats?|insiders?|persons?|people|activists?|protesters?|"
+         r"lawmakers?|legislators?|investigators?|analysts?|experts?|doctors?|medics?|nurses?|workers?|soldiers?|"
+         r"fighters?|rebels?|militants?|observers?|organi[sz]ers?|veterans?|operatives?|villagers?|locals?|"
+         r"survivors?|rescuers?|monitors?|relatives?|neighbou?rs?|students?|teachers?|physicians?|scientists?|"
+         r"researchers?|participants?|attendees?|commanders?|agents?|inspectors?|specialists?|consultants?|advisers?|"
+         r"advisors?|negotiators?|prosecutors?|lawyers?|attorneys?|critics?|opponents?|supporters?|citizens?|refugees?|"
+         r"migrants?|eyewitness(?:es)?")
+UNNAMED_ONE = re.compile(
+    rf"(?i)^(?:a|an|one|two|three|four|five|several|some|many|other|another|various|multiple|numerous)\s+"
+    rf"(?:[\w.’'-]+\s+){{0,5}}?(?:{_ROLE})\b"
+)
+# unnamed groups: "activists", "Syrian aid groups and activists", "Turkish officials", "Las Vegas authorities",
+# "NBC News’s sources", "analysts familiar with ...", "rebels and opposition officials"
+ANON_GROUP = re.compile(
+    r"(?i)^(?:the\s+)?(?:[\w.’'-]+\s+){0,6}?(?:activists|(?:eye)?witnesses|residents|rebels|protesters|diplomats|"
+    r"officials|sources|insiders|analysts|experts|doctors|medics|observers|organi[sz]ers|villagers|locals|survivors|"
+    r"investigators|authorities|monitors|rescuers|aid workers|health workers|relatives|neighbou?rs|eyewitnesses|"
+    r"opposition figures|opposition members|lawmakers|legislators|people familiar|those familiar|"
+    r"security forces|medical sources|military sources|aides|staffers|insiders)"
+    r"(?:\s+(?:familiar|close|aware|briefed|knowledgeable|who|with|in|at|from|on|of|inside|within|involved|speaking|"
+    r"there|here)\b.*)?$"
+)
+IDENTIFIED_AS = re.compile(
+    r"\b(?:identified|known|named|called)\s+(?:only\s+|just\s+)?(?:as\s+)?(?P<name>[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2})\W*$"
+)
+BARE_POLICE = re.compile(r"(?i)^(?:the\s+)?(?:local\s+)?police(?:\s+officers?)?$")
+# "the sheriff", "the mayor", "the FBI director": the person the story introduced with that title
+TITLED = re.compile(
+    r"(?i)^the\s+(?:[\w.-]+\s+){0,2}?(?P<title>sheriff|undersheriff|mayor|governor|president|senator|minister|"
+    r"secretary|spokes(?:man|woman|person)|chief|director|ambassador|chair(?:man|woman)?|general|commander|judge|"
+    r"prosecutor|congress(?:wo)?man|premier|chancellor|king|queen|prince|pope|envoy|first lady|prime minister|"
+    r"attorney general|lieutenant governor|coach|ceo|founder|leader)$"
+)
+LEAD_CONJ = re.compile(r"(?:And|But|Yet|So|Also|Then|Still|Now|Meanwhile|However|Instead|Later|Earlier)\s+(?=[A-Z])")
+RELATIVE = re.compile(r",?\s+(?:who|which|whose)\s")
+# a name that is a modifier, not the speaker: "the Trump transition", "Clinton's campaign", "the Paddock family"
+NAME_MODIFIER = re.compile(
+    r"(?:['’]s?\b|\s+(?:transition|campaign|administration|team|family|camp|aides?|government|foundation|"
+    r"organi[sz]ation|staff|spokes(?:man|woman|person)|lawyers?|attorneys?|office|camp|supporters|allies|"
+    r"White House|presidency|regime|institute|center|centre)\b)"
+)
 
 
 @dataclass(frozen=True)
@@ -121,12 +166,21 @@ class SpeakerResolver:
         intro = INTRO.match(text, start, end)
         if intro:
             start = intro.end()
+        lead = LEAD_CONJ.match(text, start, end)
+        if lead:
+            start = lead.end()
+        rel = RELATIVE.search(text, start, end)
+        if rel and rel.start() > start:
+            end = rel.start()  # "Michael Leiter, who directed ...": the relative clause is not the speaker
+            while end > start and text[end - 1] in STRIP:
+                end -= 1
         phrase = text[start:end]
         if not phrase:
             return SpeakerGuess(None, None, "unknown")
         inside = [m for m in self.mentions if m.start < end and m.end > start]
         people = [m for m in inside if m.label == "PERSON" and _heads_its_part(text, start, m.start)
-                  and not MEDIA_NAME.search(m.name)]
+                  and not MEDIA_NAME.search(m.name) and m.name[:1].isupper()
+                  and not NAME_MODIFIER.match(text, m.end, min(end, m.end + 30))]
         if people:
             m = people[0]
             return SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
@@ -142,8 +196,19 @@ class SpeakerResolver:
 
             name = bare.group("name")
             return SpeakerGuess(name, (self.table or load_table()).entity_id(name, "PERSON"), "person", start, end)
-        if ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or BARE_OFFICIALDOM.match(phrase) or ONE_OF_THEM.match(phrase):
+        called = IDENTIFIED_AS.search(phrase)
+        if called:  # "a witness, only identified as Christine"
+            name = called.group("name")
+            return SpeakerGuess(name, None, "person", start + called.start("name"), start + called.end("name"))
+        if (ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or BARE_OFFICIALDOM.match(phrase)
+                or ONE_OF_THEM.match(phrase) or UNNAMED_ONE.match(phrase) or ANON_GROUP.match(phrase)
+                or BARE_POLICE.match(phrase)):
             return self._anonymous(start, end, phrase)
+        titled = TITLED.match(phrase)
+        if titled:
+            named_before = self._titled_person(start, titled.group("title"))
+            if named_before is not None:
+                return SpeakerGuess(named_before.name, named_before.entity_id, "person", start, end)
         head = _head_phrase(phrase)
         media = [m for m in inside if m.kind == "media" or (m.label in ("ORG", "PERSON", "GPE") and MEDIA_NAME.search(m.name))]
         if DOCUMENT.search(head) and not any(m.start < start + len(head) for m in media):
@@ -207,6 +272,48 @@ class SpeakerResolver:
         table = self.table or load_table()
         return best, table.entity_id(best, "PERSON")
 
+    def _titled_person(self, start: int, title: str) -> Mention | None:
+        """The last person named before ``start`` with ``title`` beside the name ("Sheriff Joseph Lombardo",
+        "Carolyn Goodman, the mayor")."""
+        word = r"\b" + re.escape(title).replace(r"\ ", r"\s+") + r"\b"
+        rx = re.compile(word, re.I)
+        best = None
+        for m in self.mentions:
+            if m.label != "PERSON" or m.end > start or not m.name[:1].isupper():
+                continue
+            lo = max(self.text.rfind("\n", 0, m.start) + 1, m.start - 60)
+            hi = self.text.find("\n", m.end)
+            hi = min(m.end + 60, len(self.text) if hi < 0 else hi)
+            if rx.search(self.text, lo, m.start) or re.match(r"\s*,\s*(?:the\s+|a\s+)?(?:[\w.-]+\s+){0,3}" + word,
+                                                            self.text[m.end:hi], re.I):
+                if best is None or m.start > best.start:
+                    best = m
+        return best
+
+    def set_quoted(self, spans) -> None:
+        """The spans of quoted speech: names inside a quote are not what a pronoun speaker points to."""
+        self.quoted = sorted(spans)
+
+    def _in_quote(self, pos: int) -> bool:
+        return any(s <= pos < e for s, e in getattr(self, "quoted", ()))
+
+    def _person_like(self, m: Mention) -> bool:
+        """A PERSON mention that can be a pronoun's antecedent: capitalized, and a single word only when the
+        story also names it in full, it is a first name, or a title or honorific stands before it ("Brexit" is not)."""
+        if not m.name[:1].isupper():
+            return False
+        if len(m.name.split()) >= 2 or m.source in ("alias", "surname", "title", "definition"):
+            return True
+        word = m.name.casefold()
+        if word in lexicon.words("female_names") or word in lexicon.words("male_names"):
+            return True
+        if re.search(r"(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Prof)\.?\s*$|\b(?:[A-Z][a-z]+)\s+$", self.text[max(0, m.start - 20):m.start]):
+            return True
+        if self.subjects is not None and any(m.start <= i < m.end for i in self.subjects):
+            return True  # "Lombardo also asked ...", "Her neighbour, Pavel, was ...": a subject
+        return any(o.label == "PERSON" and o is not m and len(o.name.split()) >= 2 and word in o.name.casefold().split()
+                   for o in self.mentions)
+
     def _pronoun(self, start: int, end: int, low: str) -> SpeakerGuess:
         """The nearest earlier person (he, she) or speaker (they, it) the text names."""
         want_person = low in ("he", "she", "him", "her", "i")
@@ -215,26 +322,40 @@ class SpeakerResolver:
             at = sp.start if sp.start is not None else pos
             if low == "it" and sp.kind in ("person", "anonymous"):
                 continue
+            if low == "they" and not (sp.kind in ("organization", "media") or _plural(sp)):
+                continue  # "they" is a group, never one named person
             if at < start and start - at <= 1500 and (sp.kind in ("person", "anonymous") or not want_person):
                 candidates.append((at, sp))
+        subjects = self.subjects
         if low == "it":
             for m in self.mentions:
-                if m.end <= start and m.label == "ORG" and start - m.start <= 1500:
+                if m.end <= start and m.label == "ORG" and start - m.start <= 1500 and not self._in_quote(m.start) and (
+                        subjects is None or any(m.start <= i < m.end for i in subjects)):
                     candidates.append((m.start, SpeakerGuess(m.name, m.entity_id, "media" if m.kind == "media" else "organization",
                                                              m.start, m.end)))
+        if low == "they":
+            candidates += [c for c in self.described_subjects
+                           if c[0] < start and start - c[0] <= 1500 and _plural(c[1]) and not self._in_quote(c[0])]
+            groups = [c for c in candidates if c[1].kind in ("anonymous", "person")]
+            if groups and max(g[0] for g in groups) > start - 800:
+                candidates = groups  # "activists ... They said": the group, not an organization named since
         if want_person:
             sentence_start = max(self.text.rfind(". ", 0, start), self.text.rfind("\n", 0, start)) + 1
             for m in self.mentions:
                 same_sentence = sentence_start <= m.start < start
-                if self.subjects is not None and not same_sentence and not any(m.start <= i < m.end for i in self.subjects):
+                if subjects is not None and not same_sentence and not any(m.start <= i < m.end for i in subjects):
+                    continue
+                if self._in_quote(m.start) or not self._person_like(m):
                     continue
                 if m.end <= start and m.label == "PERSON" and start - m.start <= 1500:
                     candidates.append((m.start, SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)))
-            candidates += [c for c in self.described_subjects if c[0] < start and start - c[0] <= 1500]
+            candidates += [c for c in self.described_subjects
+                           if c[0] < start and start - c[0] <= 1500 and not _plural(c[1]) and not self._in_quote(c[0])]
+            candidates = [c for c in candidates if c[1].kind in ("person", "anonymous") and not _plural(c[1])]
         if low in ("she", "her"):
-            candidates = [c for c in candidates if not MALE.search(c[1].name or "")]
+            candidates = [c for c in candidates if gender_of(c[1].name) != "m"]
         elif low in ("he", "him"):
-            candidates = [c for c in candidates if not FEMALE.search(c[1].name or "")]
+            candidates = [c for c in candidates if gender_of(c[1].name) != "f"]
         if not candidates:
             return SpeakerGuess(self.text[start:end], None, "unknown", start, end)
         _, sp = max(candidates, key=lambda c: c[0])
@@ -255,7 +376,10 @@ class SpeakerResolver:
                 phrase = self.text[s0:s1]
                 if any(m.start < s1 and m.end > s0 and m.label == "PERSON" for m in self.mentions):
                     continue  # a named person is a candidate already
-                if ONE_OF_THEM.match(phrase) or INSIDERS.match(phrase):
+                called = IDENTIFIED_AS.search(phrase)
+                if called:  # "A witness, only identified as Christine, describes ..."
+                    self._described.append((s0, SpeakerGuess(called.group("name"), None, "person", s0, s1)))
+                elif ONE_OF_THEM.match(phrase) or INSIDERS.match(phrase) or UNNAMED_ONE.match(phrase) or ANON_GROUP.match(phrase):
                     self._described.append((s0, SpeakerGuess(phrase, None, "anonymous", s0, s1)))
                 elif PEOPLE.search(_head_phrase(phrase)) and re.match(r"(?i)(?:the|a|an|this|that)\s", phrase):
                     self._described.append((s0, SpeakerGuess(phrase, None, "person", s0, s1)))
@@ -269,6 +393,44 @@ class SpeakerResolver:
                 if sp.kind == "anonymous" and sp.name and noun in sp.name.casefold() and pos <= start:
                     return SpeakerGuess(sp.name, None, "anonymous", start, end)
         return SpeakerGuess(phrase, None, "anonymous", start, end)
+
+
+def gender_of(name: str | None) -> str | None:
+    """ "f", "m" or None: from the words of a speaker's name ("the woman", "Mrs. Smith") or its first name
+    (data/words/female_names.txt, male_names.txt)."""
+    if not name:
+        return None
+    if FEMALE.search(name) and not MALE.search(name):
+        return "f"
+    if MALE.search(name) and not FEMALE.search(name):
+        return "m"
+    words = [w for w in re.findall(r"[^\W\d_][\w’'-]*", HONORIFIC_WORDS.sub("", name.strip()))]
+    people = [w for w in words if w[:1].isupper()]
+    if not people:
+        return None
+    first = people[0].casefold()
+    if first in lexicon.words("female_names"):
+        return "f"
+    if first in lexicon.words("male_names"):
+        return "m"
+    return None
+
+
+def _plural(sp: SpeakerGuess) -> bool:
+    """A speaker that is a group of people: "activists", "two officials", "aid groups and activists"."""
+    name = (sp.name or "").strip()
+    if not name or sp.kind not in ("anonymous", "person"):
+        return False
+    if ANON_GROUP.match(name) or BARE_POLICE.match(name):
+        return True
+    head = _head_phrase(name).strip()
+    if ONE_OF_THEM.match(name) or re.match(r"(?i)(?:a|an|one|another)\s", head):
+        return False
+    if re.search(r"(?i)\b(?:two|three|four|five|several|some|many|multiple|both|various)\s", head) or " and " in head:
+        return True
+    last = head.split()[-1] if head.split() else ""
+    return sp.entity_id is None and last[:1].islower() and (
+        last.endswith("s") and not last.endswith(("ss", "us", "is")) or last.casefold() in ("people", "police", "men", "women"))
 
 
 def _heads_its_part(text: str, start: int, at: int) -> bool:

@@ -1,0 +1,79 @@
+"""Speaker attribution on the shapes real news takes (issue 14), on invented texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from propwatch.who.speakers import gender_of
+
+
+def speakers(analyse, text):
+    return [(q.speaker.name, q.speaker.kind) for q in analyse([text], upto="quotes")[0].layer("quotes")]
+
+
+def test_gender_of_names_and_words():
+    assert gender_of("Karen Holm") == "f"
+    assert gender_of("Sen. Michael Brandt") == "m"
+    assert gender_of("the woman") == "f"
+    assert gender_of("Holm") is None
+    assert gender_of(None) is None
+
+
+def test_she_never_points_to_a_man(analyse):
+    text = ("Michael Brandt, the festival director, left the stage early.\n\n"
+            "A witness, only identified as Christine, described what followed:\n\n"
+            '"People were running everywhere and nobody knew where to go," she said.')
+    assert speakers(analyse, text) == [("Christine", "person")]
+
+
+def test_a_name_inside_a_reported_clause_is_not_the_pronoun_speaker(analyse):
+    text = ("But Daniel Weber, who advised both Harris and Klein, said he saw Klein change her mind over the winter.\n\n"
+            '"He was careful from the start and asked for every detail," he said.')
+    got = speakers(analyse, text)
+    assert got[-1][0] == "Daniel Weber"
+
+
+def test_a_possessive_name_is_not_the_speaker(analyse):
+    text = ('"There is nothing else like it," said Holm\'s deputy security adviser, Peter Sandberg. '
+            '"We read it every day."')
+    got = speakers(analyse, text)
+    assert got == [("Peter Sandberg", "person"), ("Peter Sandberg", "person")]
+
+
+def test_the_title_points_to_the_person_introduced_with_it(analyse):
+    text = ("County Sheriff Joseph Lambert says the suspect checked in on Monday.\n\n"
+            "Two officers were injured, the sheriff said.")
+    got = speakers(analyse, text)
+    assert got[-1] == ("Joseph Lambert", "person")
+
+
+@pytest.mark.parametrize("phrase", ["A Justice Ministry spokesman", "One distraught witness", "Local residents",
+                                    "Activists", "Aid groups and activists", "Authorities", "Police"])
+def test_unnamed_people_are_anonymous(analyse, phrase):
+    text = f"{phrase} said the convoy left the city before dawn on Sunday."
+    assert speakers(analyse, text) == [(phrase, "anonymous")]
+
+
+def test_they_points_to_a_group_not_to_a_named_person(analyse):
+    text = ("Maria Lopez, the mayor, opened the meeting.\n\n"
+            "Activists said the water had been cut for a week. They said nobody had warned the families.")
+    got = speakers(analyse, text)
+    assert [k for _, k in got] == ["anonymous", "anonymous"]
+    assert got[-1][0] == "Activists"
+
+
+def test_a_cited_source_speaks_not_the_paper_citing_it(analyse):
+    text = "The Courier cited two unnamed sources as saying the minister had met the envoy in March."
+    assert speakers(analyse, text) == [("two unnamed sources", "anonymous")]
+
+
+def test_a_year_cut_short_opens_no_quote(analyse):
+    text = ("Ann Field, CC ‘22, was in the audience on Friday.\n\n"
+            '"It was a strange night," Field said.')
+    quotes = analyse([text], upto="quotes")[0].layer("quotes")
+    assert [q.text for q in quotes] == ["It was a strange night,"]
+
+
+def test_a_headline_is_not_a_report(analyse):
+    text = "Storm kills 40, governor declares emergency\n\nThe storm hit the coast on Tuesday."
+    assert analyse([text], upto="quotes")[0].layer("quotes") == ()
