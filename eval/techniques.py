@@ -194,9 +194,14 @@ def predict_articles(tagger, texts: dict[str, str], gold_tc: dict[str, list[tupl
     if scored is None:
         scored = tagger.score([texts[a] for a in ids])
     id_texts = [texts[a] for a in ids]
+    parses = None
+    if tagger.settings.get("phrases"):
+        from propwatch.who.nlp import load_pipeline
+
+        parses = list(load_pipeline("auto").pipe(id_texts, batch_size=8))
     gold_spans = [sorted({(s, e) for _t, s, e in gold_tc.get(aid, ())}) for aid in ids]
     ranked = tagger.rank_spans(id_texts, scored, gold_spans)
-    for aid, spans, spans_gold, ranks in zip(ids, tagger.tag_scored(id_texts, scored), gold_spans, ranked):
+    for aid, spans, spans_gold, ranks in zip(ids, tagger.tag_scored(id_texts, scored, parses), gold_spans, ranked):
         si_pred[aid] = [(sp.start, sp.end) for sp in spans]
         comb_pred[aid] = [(sp.technique, sp.start, sp.end) for sp in spans]
         for (s, e), rank in zip(spans_gold, ranks):
@@ -247,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(PTC_DIR))
     ap.add_argument("--json", default=None, help="also write the scores here")
     ap.add_argument("--no-classifier", action="store_true", help="techniques from the tagger's token scores only")
+    ap.add_argument("--no-phrases", action="store_true", help="token runs as they are (no phrase boundaries)")
+    ap.add_argument("--no-split-sentences", action="store_true", help="runs may bridge sentences")
+    ap.add_argument("--min-score", type=float, default=None, help="drop spans scored below this")
+    ap.add_argument("--scores", default=None, help="pickle of the tagger's token scores for this split (made when absent)")
     args = ap.parse_args(argv)
     if not Path(args.data).is_dir():
         print(f"no PTC data at {args.data}", file=sys.stderr)
@@ -264,8 +273,24 @@ def main(argv: list[str] | None = None) -> int:
         backend_cfg["file"] = args.file
     if args.no_classifier:
         backend_cfg["classifier"] = False
+    if args.no_phrases:
+        backend_cfg["phrases"] = False
+    if args.no_split_sentences:
+        backend_cfg["split_sentences"] = False
+    if args.min_score is not None:
+        backend_cfg["min_score"] = args.min_score
     tagger = TechniqueTagger.from_config(backend_cfg)
-    res = evaluate(tagger, texts, si, tc)
+    scored = None
+    if args.scores and Path(args.scores).exists():
+        import pickle
+
+        scored = pickle.loads(Path(args.scores).read_bytes())
+    elif args.scores:
+        import pickle
+
+        scored = tagger.score([texts[a] for a in sorted(texts)])
+        Path(args.scores).write_bytes(pickle.dumps(scored))
+    res = evaluate(tagger, texts, si, tc, scored)
     print(format_report(res))
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1), "utf-8")

@@ -43,25 +43,39 @@ def text_files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def tag_files(files: list[Path], stage_config: dict, batch: int = 8) -> list[dict]:
-    """One ``{"id", "techniques": [...]}`` per file, in order (library function behind the command)."""
+def tag_files(files: list[Path], stage_config: dict, batch: int = 8,
+              errors: list[str] | None = None) -> list[dict]:
+    """One ``{"id", "techniques": [...]}`` per file, in order (library function behind the command).
+
+    A file that cannot be read (not UTF-8, unreadable) is left out and named in
+    ``errors`` with the reason, and the others go on; without ``errors`` it raises
+    :class:`~propwatch.errors.InputError`."""
     from ..errors import InputError
-    from ..records import record_to_dict
+    from ..records import Document, record_to_dict
     from ..techniques.stage import TechniquesStage
 
     stage = TechniquesStage(stage_config)
+    stage.ensure_setup()
     results = []
     for b in range(0, len(files), batch):
-        group = files[b : b + batch]
-        texts = []
-        for f in group:
+        group, docs = [], []
+        for f in files[b : b + batch]:
             try:
                 with open(f, encoding="utf-8", newline="") as fh:
-                    texts.append(fh.read())
+                    text = fh.read()
             except UnicodeDecodeError as exc:
-                raise InputError(str(f), f"not UTF-8 ({exc.reason} at byte {exc.start})", kind="encoding") from None
-        for f, spans in zip(group, stage.tagger.tag(texts)):
-            results.append({"id": f.stem, "techniques": [record_to_dict(s) for s in spans]})
+                err = InputError(str(f), f"not UTF-8 ({exc.reason} at byte {exc.start})", kind="encoding")
+            except OSError as exc:
+                err = InputError(str(f), f"cannot be read ({exc.strerror or exc})", kind="unreadable")
+            else:
+                group.append(f)
+                docs.append(Document(text=text, source=str(f), language="en"))
+                continue
+            if errors is None:
+                raise err from None
+            errors.append(str(err))
+        for f, doc in zip(group, stage(docs) if docs else []):
+            results.append({"id": f.stem, "techniques": [record_to_dict(s) for s in doc.layer("techniques")]})
     return results
 
 
@@ -82,7 +96,10 @@ def techniques(
     for key, value in (("model", model), ("backend", backend), ("threshold", threshold)):
         if value is not None:
             stage_cfg[key] = value
-    results = tag_files(text_files(paths), stage_cfg)
+    errors: list[str] = []
+    results = tag_files(text_files(paths), stage_cfg, errors=errors)
+    for err in errors:
+        sys.stderr.write(f"skipped {err}\n")
     out = sys.stdout
     if fmt is TechFormat.jsonl:
         for r in results:
@@ -101,4 +118,4 @@ def techniques(
                 snippet = s["text"].replace("\n", " ")
                 snippet = snippet if len(snippet) <= 60 else snippet[:57] + "..."
                 out.write(f"{r['id']:20.20s} {s['start']:>7d} {s['end']:>7d} {s['technique']:34.34s} {s['score']:.2f}  {snippet}\n")
-    return 0
+    return 1 if errors else 0

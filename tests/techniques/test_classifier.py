@@ -146,7 +146,7 @@ def test_cli_jsonl_with_the_classifier(tiny_classifier_model, tmp_path, capsys, 
     assert main(["techniques", str(f), "--model", str(tiny_classifier_model), "--format", "jsonl"]) == 0
     [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [(s["text"], s["technique"]) for s in line["techniques"]] == [("disgraceful", "Doubt"), ("traitors", "Flag-Waving")]
-    assert all(set(s) == {"start", "end", "text", "technique", "score"} for s in line["techniques"])
+    assert all(set(s) == {"start", "end", "text", "technique", "score", "quoted"} for s in line["techniques"])
 
 
 def _shipped_classifier():

@@ -21,7 +21,7 @@ def test_techniques_jsonl_on_a_folder(tmp_path, capsys, monkeypatch):
     raw = (folder / "article42.txt").read_bytes().decode("utf-8")
     assert raw[span["start"] : span["end"]] == span["text"] == "traitors"
     assert span["start"] == 15  # CRLF kept: offsets are the file's own characters
-    assert set(span) == {"start", "end", "text", "technique", "score"}
+    assert set(span) == {"start", "end", "text", "technique", "score", "quoted"}
     assert lines[1]["techniques"] == []
 
 
@@ -44,3 +44,15 @@ def test_techniques_rejects_non_utf8(tmp_path, capsys, monkeypatch):
     assert main(["techniques", str(f), "--backend", "techniques_fake"]) == 1
     err = capsys.readouterr().err
     assert "bad.txt" in err and "encoding" in err
+
+
+def test_techniques_on_a_folder_goes_on_after_a_file_it_cannot_decode(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a_bad.txt").write_bytes(b"caf\xe9 shameful")
+    (folder / "b_good.txt").write_text("Those traitors did a shameful thing.", "utf-8")
+    assert main(["techniques", str(folder), "--backend", "techniques_fake", "--format", "jsonl"]) == 1
+    captured = capsys.readouterr()
+    assert [json.loads(x)["id"] for x in captured.out.splitlines()] == ["b_good"]
+    assert "a_bad.txt" in captured.err and "encoding" in captured.err

@@ -146,7 +146,7 @@ def test_fake_backend_via_config():
 def test_record_round_trip():
     span = TechniqueSpan.of("x shameful y", 2, 10, technique="Loaded_Language", score=0.8)
     data = record_to_dict(span)
-    assert data == {"start": 2, "end": 10, "text": "shameful", "technique": "Loaded_Language", "score": 0.8}
+    assert data == {"start": 2, "end": 10, "text": "shameful", "technique": "Loaded_Language", "score": 0.8, "quoted": False}
     assert record_from_dict(TechniqueSpan, json.loads(json.dumps(data))) == span
 
 
@@ -214,3 +214,59 @@ def test_onnx_file_comes_from_the_model_meta(tmp_path):
     assert OnnxTechniqueTagger(str(tmp_path), file="other.onnx").file == "other.onnx"
     with pytest.raises(ConfigError, match="model.fp16w.onnx"):
         tagger.score(["A text."])
+
+
+def test_spans_never_start_or_end_inside_a_word():
+    from propwatch.techniques.phrases import word_bounds
+
+    text = "They don't have the power, said the well-known man."
+    start = text.index("t have")  # the apostrophe's t: inside "don't"
+    assert text[slice(*word_bounds(text, start, start + 6))] == "don't have"
+    s = text.index("known")
+    assert text[slice(*word_bounds(text, s, s + 5))] == "well-known"
+    assert word_bounds(text, 0, 4) == (0, 4)
+    # a span never cuts through a named entity
+    assert word_bounds("Ask Sergei Lavrov now", 4, 10, entities=[(4, 17)]) == (4, 17)
+
+
+def test_spans_move_onto_phrase_boundaries_of_the_parse():
+    from propwatch.techniques.phrases import phrase_bounds
+    from propwatch.who.nlp import load_pipeline
+
+    nlp = load_pipeline("auto")
+    text = "The corrupt elite of the capital betrayed the people. Rain fell."
+    doc = nlp(text)
+    start = text.index("elite of the")
+    [(s, e)] = phrase_bounds(doc, [(start, start + len("elite of the"))], ratio=2.0, sentence_cover=1.01)
+    assert text[s:e] in ("The corrupt elite of the capital", "corrupt elite of the capital")
+    # a run covering most of its sentence becomes the sentence (without its full stop)
+    start = text.index("corrupt")
+    [(s, e)] = phrase_bounds(doc, [(start, text.index(" the people"))], ratio=1.5, sentence_cover=0.5)
+    assert text[s:e] == "The corrupt elite of the capital betrayed the people"
+
+
+def test_every_decoded_span_is_on_word_boundaries():
+    import re
+
+    from propwatch.resources import Resources
+
+    text = ("They don't have the power to stop this disgraceful, treacherous betrayal of the American people. "
+            'The so-called experts are lying to you again. "It is a shameful, cowardly hoax," the senator said.')
+    stage = TechniquesStage()
+    stage.ensure_setup(Resources())
+    [doc] = stage([Document(text=text, source="t", language="en")])
+    assert doc.layer("techniques")
+    for sp in doc.layer("techniques"):
+        assert sp.start == 0 or not re.match(r"\w", text[sp.start - 1]) or not re.match(r"\w", text[sp.start])
+        assert sp.end == len(text) or not (re.match(r"\w", text[sp.end - 1]) and re.match(r"\w", text[sp.end]))
+        assert sp.score >= 0.1
+
+
+def test_spans_inside_a_direct_quote_are_marked_or_dropped():
+    from propwatch.techniques.stage import mark_quoted
+
+    text = '"It is a shameful hoax," he said. Those traitors lied.'
+    spans = [TechniqueSpan.of(text, 9, 17, technique="Loaded_Language", score=0.5),
+             TechniqueSpan.of(text, 40, 48, technique="Name_Calling,Labeling", score=0.5)]
+    marked = mark_quoted(spans, [(1, 22)])
+    assert [s.quoted for s in marked] == [True, False]
