@@ -30,6 +30,9 @@ CUES = lexicon.alternation(lexicon.forms("speech_verbs"))
 CUE_RX = rf"(?:{CUES})"
 LABEL_CUES = r"described|called|calling|calls|labell?ed|termed|dubbed|branded|characteri[sz]ed|referred to"
 SPEECH_LEMMAS = lexicon.heads("speech_verbs")
+# "authorities believe ...", "police believe ...": a belief reported for an unnamed source or a body is
+# its attribution (data/words/belief_verbs.txt); a named person's belief is not a quote
+BELIEF_LEMMAS = lexicon.heads("belief_verbs")
 SCARE_MAX_WORDS = 4
 TITLE_SMALL = {"of", "the", "and", "a", "an", "in", "on", "for", "to", "at", "&"}
 
@@ -341,8 +344,18 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
     _fill_continuations(text, quotes)
     _link_anonymous(quotes)
     _reporting_names_are_media(text, quotes)
-    quotes = [q for q in quotes if not _scare_quote(text, q, scare_max_words)]
+    quotes = [q for q in quotes if not _scare_quote(text, q, scare_max_words) and not _loose_fragment(text, q)]
     return quotes
+
+
+def _loose_fragment(text: str, q: Found) -> bool:
+    """A quoted fragment in the middle of a sentence that no one is said to speak: a phrase lifted from a
+    document or a title (“... had ‘been working around the clock’ ...”), not speech the story attributes."""
+    if not q.direct or (q.speaker is not None and q.speaker.kind != "unknown") or q.cue is not None:
+        return False
+    content = text[q.start:q.end]
+    before = text[max(0, q.start - 3):q.start - 1].rstrip(" \u00a0")
+    return content[:1].islower() and bool(before) and (before[-1].isalnum() or before[-1] in ",")
 
 
 def _resolve_pronouns_again(text: str, quotes: list[Found], resolver) -> None:
@@ -474,7 +487,8 @@ def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
             if f:
                 out.append(f)
             continue
-        if tok.lemma_ not in SPEECH_LEMMAS or tok.pos_ not in ("VERB", "AUX"):
+        belief = tok.lemma_ in BELIEF_LEMMAS
+        if (tok.lemma_ not in SPEECH_LEMMAS and not belief) or tok.pos_ not in ("VERB", "AUX"):
             continue
         if tok.tag_ == "VBG" and tok.dep_ not in ("advcl", "xcomp", "conj", "ROOT", "ccomp") and tok.head.lower_ != "as":
             continue  # "get away with saying that ...": a gerund, not a report
@@ -493,6 +507,13 @@ def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
             s, e = _strip_clause(text, *_clip_paragraph(text, tok.idx, s, e))
             if len(text[s:e].split()) >= 3:
                 spans.append((min(abs(tok.idx - e), abs(s - tok.idx)), s, e))
+        if not spans and tok.lemma_ == "report":
+            # "witnesses reported seeing flashes ...": the gerund clause is what they report
+            for c in tok.children:
+                if c.dep_ == "xcomp" and c.tag_ == "VBG" and c.i > tok.i:
+                    s, e = _strip_clause(text, *_clip_paragraph(text, tok.idx, c.idx, c.right_edge.idx + len(c.right_edge)))
+                    if len(text[s:e].split()) >= 3:
+                        spans.append((0, s, e))
         if not spans and tok.dep_ == "parataxis":
             # "X has an understanding ..., the diplomat said" / "Lavrov says X agree ...":
             # the reported clause is the head's, less the verb's own subtree
@@ -515,6 +536,12 @@ def _indirect(text, sdoc, direct: list[Found], resolver) -> list[Found]:
             continue  # no one says it, or a verb in a title-case headline
         if _in_headline(text, tok.idx):
             continue  # "Hurricane kills 264, Obama declares emergency": a headline, not a report
+        if belief and speaker.kind not in ("anonymous", "organization"):
+            continue
+        if tok.lemma_ == "show" and re.search(r"(?i)\b(?:photo|image|picture|video|footage|clip)s?\b", speaker.name or ""):
+            continue  # "file photo shows a man crossing ...": a picture shows, it does not report
+        if speaker.kind == "unknown" and re.fullmatch(r"(?i)that|this|these|those|which|it", (speaker.name or "").strip()):
+            continue  # "That prompted X to suggest ...": no one the text names
         resolver.remember(s, speaker)
         out.append(Found(s, e, False, (tok.idx, cue_end), speaker))
     # reported speech inside reported speech belongs to the outer quote

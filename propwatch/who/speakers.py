@@ -318,12 +318,14 @@ class SpeakerResolver:
         """The nearest earlier person (he, she) or speaker (they, it) the text names."""
         want_person = low in ("he", "she", "him", "her", "i")
         candidates: list[tuple[int, SpeakerGuess]] = []
+        singular: list[tuple[int, SpeakerGuess]] = []
         for pos, sp in self.history:
             at = sp.start if sp.start is not None else pos
             if low == "it" and sp.kind in ("person", "anonymous"):
                 continue
             if low == "they" and not (sp.kind in ("organization", "media") or _plural(sp)):
-                continue  # "they" is a group, never one named person
+                singular.append((at, sp))
+                continue  # "they" is a group before it is one person
             if at < start and start - at <= 1500 and (sp.kind in ("person", "anonymous") or not want_person):
                 candidates.append((at, sp))
         subjects = self.subjects
@@ -339,6 +341,8 @@ class SpeakerResolver:
             groups = [c for c in candidates if c[1].kind in ("anonymous", "person")]
             if groups and max(g[0] for g in groups) > start - 800:
                 candidates = groups  # "activists ... They said": the group, not an organization named since
+            elif singular and (not candidates or max(singular)[0] > max(candidates, key=lambda c: c[0])[0]):
+                candidates = [max(singular, key=lambda c: c[0])]  # a singular "they": the last speaker
         if want_person:
             sentence_start = max(self.text.rfind(". ", 0, start), self.text.rfind("\n", 0, start)) + 1
             for m in self.mentions:

@@ -77,3 +77,22 @@ def test_a_year_cut_short_opens_no_quote(analyse):
 def test_a_headline_is_not_a_report(analyse):
     text = "Storm kills 40, governor declares emergency\n\nThe storm hit the coast on Tuesday."
     assert analyse([text], upto="quotes")[0].layer("quotes") == ()
+
+
+def test_authorities_believe_is_an_attribution_a_named_belief_is_not(analyse):
+    text = ("Authorities believe the fire was set on purpose late on Sunday.\n\n"
+            "Anna Berg believes the market will recover by spring.")
+    got = analyse([text], upto="quotes")[0].layer("quotes")
+    assert [(q.speaker.name, q.speaker.kind) for q in got] == [("Authorities", "anonymous")]
+
+
+def test_a_lifted_fragment_with_no_speaker_is_not_a_quote(analyse):
+    text = 'The team had "been working around the clock to finish the review" before the vote.'
+    assert analyse([text], upto="quotes")[0].layer("quotes") == ()
+
+
+def test_a_singular_they_falls_back_to_the_last_speaker(analyse):
+    text = ('"I will look at it again," the lecturer wrote in an email.\n\n'
+            '"Thank you for the link," they wrote.')
+    got = analyse([text], upto="quotes")[0].layer("quotes")
+    assert got[-1].speaker.kind != "unknown"
