@@ -274,6 +274,11 @@ def _trim_speaker(s: str, start: int, end: int) -> tuple[int, int]:
 
 def _subject_of(sdoc, cue_char: int, resolver) -> SpeakerGuess:
     tok = _token_at(sdoc, cue_char)
+    if (tok is not None and tok.tag_ == "VBG" and tok.dep_ in ("advcl", "xcomp", "conj") and tok.head.dep_ == "ccomp"
+            and tok.head.head.lemma_ in SPEECH_LEMMAS):
+        # "Lavrov said the two discussed X, adding ...": the parser hangs "adding" on the reported verb; the
+        # reporter adds
+        tok = tok.head.head
     seen = 0
     while tok is not None and seen < 4:
         subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]

@@ -96,3 +96,10 @@ def test_a_singular_they_falls_back_to_the_last_speaker(analyse):
             '"Thank you for the link," they wrote.')
     got = analyse([text], upto="quotes")[0].layer("quotes")
     assert got[-1].speaker.kind != "unknown"
+
+
+def test_adding_belongs_to_the_reporter_not_to_the_reported_subject(analyse):
+    text = ("Petrov said the two discussed the issue of the dam, adding Miller agreed with him that "
+            "“closing the valley road is among the most urgent measures.”")
+    got = analyse([text], upto="quotes")[0].layer("quotes")
+    assert got and all(q.speaker.name == "Petrov" or q.speaker.name.endswith("Petrov") for q in got)
