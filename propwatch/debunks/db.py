@@ -126,6 +126,24 @@ def _rejection_kind(r: Rejection) -> str:
     return f"{r.kind}: {reason}" if reason else r.kind
 
 
+def _outlet_keys(d: Debunk) -> set[str]:
+    """An entry's outlets as comparable keys: "Sputnik Czech - YouTube" -> "sputnikczech"; a domain
+    ("ac24.cz") -> its name part ("ac24")."""
+    keys = set()
+    for outlet in d.outlets or ((d.claimant,) if d.claimant else ()):
+        outlet = re.sub(r"\s+-\s+(?:youtube|facebook.*|twitter|telegram)$", "", outlet.strip(), flags=re.I)
+        domain = re.fullmatch(r"(?:www\.)?([\w-]+)\.[a-z.]{2,6}", outlet.casefold())
+        key = re.sub(r"[\W_]+", "", domain.group(1) if domain else outlet.casefold())
+        if len(key) >= 3:
+            keys.add(key)
+    return keys
+
+
+def _outlets_meet(a: Debunk, b: Debunk) -> bool:
+    """Whether two entries name the same outlet."""
+    return bool(_outlet_keys(a) & _outlet_keys(b))
+
+
 def merge_debunks(old: Debunk, new: Debunk) -> Debunk:
     """``old`` with what ``new`` adds: missing fields, joined lists, the longer claim."""
     def first(a, b):
@@ -322,16 +340,24 @@ class DebunkDB:
         claimed: dict[str, list[str]] = {}
         for k, d in rows.items():
             same = by_case.get(d.case_id, []) if d.case_id else []
-            if not same and d.date:
-                same = [s for s in by_date.get(d.date, ())
-                        if not (s.case_id and d.case_id) and titles_agree(s.title or s.claim, d.title or d.claim)]
+            if same:
+                if len(same) == 1:
+                    out[k] = same[0]
+                    claimed.setdefault(same[0].id, []).append(k)
+                continue
+            if not d.date:
+                continue
+            same = [s for s in by_date.get(d.date, ())
+                    if not (s.case_id and d.case_id) and titles_agree(s.title or s.claim, d.title or d.claim)]
+            if len(same) > 1:  # one date, one title, several cases (one per outlet): the outlet decides
+                same = [s for s in same if _outlets_meet(s, d)]
             if len(same) != 1:
                 continue
             target = same[0]
-            # one to one: no other new row of that date agrees with the stored title
-            rivals = [o for o in rows_by_date.get(d.date or "", ()) if o != k
+            # one to one: no other new row of that date agrees with the stored case as well
+            rivals = [o for o in rows_by_date.get(d.date, ()) if o != k
                       and titles_agree(target.title or target.claim, rows[o].title or rows[o].claim)]
-            if rivals and not (d.case_id and d.case_id == target.case_id):
+            if rivals and (not _outlets_meet(target, d) or any(_outlets_meet(target, rows[o]) for o in rivals)):
                 continue
             out[k] = target
             claimed.setdefault(target.id, []).append(k)

@@ -170,12 +170,19 @@ def list_stories(
 
 
 def _debunked_relation(con: Any) -> str:
-    """(doc_id, n): the debunk matches of relation "match" of the page's stories."""
-    rel = layer_relation(con, "debunk_matches")
-    if rel is None:
-        return "SELECT NULL::VARCHAR AS doc_id, 0 AS n WHERE false"
-    return (f"SELECT x.doc_id, count(*) AS n FROM ({rel}) x WHERE x.doc_id IN (SELECT id FROM page) "
-            "AND coalesce(x.relation, 'match') = 'match' GROUP BY x.doc_id")
+    """(doc_id, n): the debunk matches of relation "match" of the page's stories. Reads only
+    ``doc_id`` and ``relation`` of the stored table (and of the JSON fallback), so a table
+    written under an older DebunkMatch type still counts."""
+    parts = []
+    stored = stored_tables(con).get("debunk_matches")
+    if stored is not None:
+        parts.append(f"SELECT doc_id, relation FROM {quote_ident(stored[0])}")
+    parts.append(
+        "SELECT doc_id, json_extract_string(r, '$.relation') AS relation FROM ("
+        "SELECT doc_id, unnest(CAST(records AS JSON[])) AS r FROM layer_json WHERE layer = 'debunk_matches')"
+    )
+    return (f"SELECT x.doc_id, count(*) AS n FROM ({' UNION ALL '.join(parts)}) x "
+            "WHERE x.doc_id IN (SELECT id FROM page) AND coalesce(x.relation, 'match') = 'match' GROUP BY x.doc_id")
 
 
 def _counts(packed: str | None) -> dict[str, int]:
