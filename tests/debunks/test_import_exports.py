@@ -129,3 +129,19 @@ def test_real_exports_import_together():
         b = db.import_file(SHARED / "claims-outlets-2015-2021.csv")
     assert a.ok and not a.rejected and b.ok and not b.rejected
     assert b.added + b.merged == 10892 and b.merged > 1500
+
+
+def test_one_title_with_a_case_per_outlet_merges_by_the_outlet(tmp_path):
+    a = tmp_path / "cases.csv"
+    a.write_text(SCRAPER.splitlines()[0] + "\n"
+                 '9,07/01/19,"coastwatch.example","English","Nordland","Test desk","Harbour","","Weekly trend: the navy burns harbours to hide missing fuel","The navy burns harbours to hide missing fuel.","No evidence."\n', "utf-8")
+    b = tmp_path / "claims-outlets.csv"
+    b.write_text(PACKAGE.splitlines()[0] + "\n"
+                 "2019-07-01,https://euvsdisinfo.eu/report/weekly-trend-navy/,Weekly trend: the navy burns harbours to…,Nordland,Harbour,English,Port TV - YouTube\n"
+                 "2019-07-01,https://euvsdisinfo.eu/report/weekly-trend-navy-2/,Weekly trend: the navy burns harbours to…,Nordland,Harbour,English,coastwatch.example\n", "utf-8")
+    with Store(":memory:") as st:
+        db = DebunkDB(st)
+        db.import_file(b)
+        assert db.import_file(a).merged == 1
+        merged = {d.case_id: d for d in db.all()}["weekly-trend-navy-2"]
+        assert merged.explanation == "No evidence." and db.count() == 2
