@@ -10,7 +10,6 @@ content. Other modules add pages (narratives, debunks) through
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -60,12 +59,6 @@ def _narratives_page(store: Any, out: Path, base: dict[str, Any]) -> dict[str, s
 
 EXTRA_PAGES["narratives"] = _narratives_page
 
-_PALETTE = [
-    "#f7c8c8", "#fde0b0", "#fff3a8", "#d6f0c2", "#c4ece6", "#c9dcf7", "#dccbf5", "#f5cbe6",
-    "#f2d4c4", "#e2e8b8", "#c8e6f0", "#e6d0c0", "#d0d8e8", "#f0c8d8",
-]
-
-
 @functools.lru_cache(maxsize=1)
 def _env():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -75,9 +68,24 @@ def _env():
     return env
 
 
+# One legible colour per SemEval-2023 technique category (propwatch.techniques.inventory);
+# the technique's own name is written inline at the start of its span.
+CATEGORY_COLORS = {
+    "Attack on reputation": "#f5a3a3",
+    "Justification": "#9fc5f2",
+    "Simplification": "#f7b97a",
+    "Distraction": "#c8b1ee",
+    "Call": "#93dcc4",
+    "Manipulative wording": "#fbe27f",
+    "Other": "#d6d6d6",
+}
+
+
 def technique_color(name: str) -> str:
-    digest = int(hashlib.sha1(name.encode()).hexdigest(), 16)
-    return _PALETTE[digest % len(_PALETTE)]
+    """The colour of ``name``'s category."""
+    from ..techniques.inventory import category
+
+    return CATEGORY_COLORS.get(category(name), CATEGORY_COLORS["Other"])
 
 
 def safe_link(url: str | None) -> bool:
@@ -87,11 +95,16 @@ def safe_link(url: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def highlight(text: str, spans: Sequence[tuple[int, int, str, str, str | None]]) -> Markup:
-    """Text with ``<mark>`` around spans: (start, end, css class, tooltip, colour).
+def highlight(text: str, spans: Sequence[tuple]) -> Markup:
+    """Text with ``<mark>`` around spans: (start, end, css class, tooltip, colour[, inline
+    label[, score]]).
 
     Overlapping spans are allowed: the text is cut at every boundary and each
-    piece is marked with every span that covers it. Everything is escaped.
+    piece is marked with every span that covers it; a technique span inside
+    another is drawn as a coloured underline (class ``inner``) so both stay
+    visible. An inline label is written once, where its span starts; a score
+    goes into ``data-score`` (the page's threshold control reads it).
+    Everything is escaped.
     """
     cuts = {0, len(text)}
     for start, end, *_ in spans:
@@ -102,7 +115,22 @@ def highlight(text: str, spans: Sequence[tuple[int, int, str, str, str | None]])
     for a, b in zip(points, points[1:]):
         piece = escape(text[a:b])
         covering = [s for s in spans if s[0] <= a and b <= s[1] and s[0] < s[1]]
-        for start, end, css, tip, color in covering:
+        # the widest technique span outermost; narrower ones inside it are underlined
+        tech = sorted((s for s in covering if s[2].split()[0] == "tech"), key=lambda s: (s[0] - s[1], s[0]))
+        for n, span in enumerate(reversed(tech)):
+            start, end, css, tip, color, *rest = span
+            inner = n < len(tech) - 1
+            if color:
+                style = f' style="border-bottom-color:{color}"' if inner else f' style="background:{color}"'
+            else:
+                style = ""
+            label = rest[0] if rest else None
+            score = rest[1] if len(rest) > 1 else None
+            data = f' data-score="{float(score):.4f}"' if isinstance(score, (int, float)) else ""
+            head = Markup(f'<small class="tname">{escape(label)}</small>') if label and start == a else Markup("")
+            klass = f"{css} inner" if inner else css
+            piece = Markup(f'<mark class="{escape(klass)}" title="{escape(tip)}"{style}{data}>') + head + piece + Markup("</mark>")
+        for start, end, css, tip, color, *_rest in (s for s in covering if s[2].split()[0] != "tech"):
             style = f' style="background:{color}"' if color else ""
             piece = Markup(f'<mark class="{escape(css)}" title="{escape(tip)}"{style}>') + piece + Markup("</mark>")
         out.append(str(piece))
@@ -126,10 +154,17 @@ def _cell(value: Any) -> str:
 
 
 def technique_info(name: str) -> dict[str, str]:
-    """Readable label and one-line description of a technique, from the inventory."""
-    from ..techniques.inventory import DESCRIPTIONS, label
+    """Readable label, category and one-line description of a technique, from the inventory."""
+    from ..techniques.inventory import DESCRIPTIONS, category, label
 
-    return {"label": label(name), "description": DESCRIPTIONS.get(name, "")}
+    return {"label": label(name), "description": DESCRIPTIONS.get(name, ""), "category": category(name)}
+
+
+def _category_rank(name: str) -> int:
+    from ..techniques.inventory import CATEGORIES, category
+
+    cat = category(name)
+    return CATEGORIES.index(cat) if cat in CATEGORIES else len(CATEGORIES)
 
 
 def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -140,8 +175,12 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
         name = t.get("technique", "technique")
         counts[name] = counts.get(name, 0) + 1
         score = t.get("score")
-        tip = f"{technique_info(name)['label']}" + (f" ({score:.2f})" if isinstance(score, (int, float)) else "")
-        spans.append((t["start"], t["end"], "tech", tip, technique_color(name)))
+        info = technique_info(name)
+        tip = f"{info['label']} — {info['category']}" + (f" ({score:.2f})" if isinstance(score, (int, float)) else "")
+        css = "tech"
+        if t.get("quoted"):
+            css, tip = "tech quoted", tip + " — inside a quote: the speaker's words"
+        spans.append((t["start"], t["end"], css, tip, technique_color(name), info["label"], score))
     for q in record.get("quotes", []):
         speaker = q.get("speaker") or {}
         who = speaker.get("name") if isinstance(speaker, Mapping) else speaker
@@ -149,15 +188,18 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
     for c in record.get("claims", []):
         cw = c.get("checkworthiness")
         spans.append((c["start"], c["end"], "claim", f"claim (check-worthiness {cw:.2f})" if isinstance(cw, (int, float)) else "claim", None))
+    debunked: dict[tuple[int, int], list[str]] = {}  # one mark per story span, naming every case it matches
     for m in record.get("debunk_matches", []):
-        if m.get("relation", "match") == "match":
+        if (m.get("relation") or "match") == "match":
             case = m.get("case_id") or m.get("debunk_id", "")
-            spans.append((m["start"], m["end"], "debunked", f"known debunked claim ({m.get('database') or 'database'} "
-                          f"case {case}): {m.get('debunk_claim', '')}", None))
+            debunked.setdefault((m["start"], m["end"]), []).append(
+                f"{m.get('database') or 'database'} case {case}: {m.get('debunk_claim', '')}")
+    for (start, end), cases in debunked.items():
+        spans.append((start, end, "debunked", "known debunked claim (" + "; ".join(cases) + ")", None))
     legend = [
         {"label": technique_info(n)["label"], "description": technique_info(n).get("description", ""),
-         "count": k, "color": technique_color(n)}
-        for n, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+         "category": technique_info(n)["category"], "count": k, "color": technique_color(n)}
+        for n, k in sorted(counts.items(), key=lambda kv: (_category_rank(kv[0]), -kv[1], kv[0]))
     ]
     tables = []
     for layer, (title, columns) in LAYER_TABLES.items():

@@ -100,9 +100,65 @@ SEMEVAL2023_MAP = MappingProxyType(
 """SemEval-2023 Task 3 technique name -> PTC label (``None``: no PTC counterpart)."""
 
 
+CATEGORIES: tuple[str, ...] = (
+    "Attack on reputation",
+    "Justification",
+    "Simplification",
+    "Distraction",
+    "Call",
+    "Manipulative wording",
+)
+"""The six technique categories of SemEval-2023 Task 3 (Piskorski et al., SemEval 2023)."""
+
+CATEGORY_OF = MappingProxyType(
+    {
+        # SemEval-2023 names (Piskorski et al. 2023, Table 1)
+        "Name_Calling-Labeling": "Attack on reputation",
+        "Guilt_by_Association": "Attack on reputation",
+        "Doubt": "Attack on reputation",
+        "Appeal_to_Hypocrisy": "Attack on reputation",
+        "Questioning_the_Reputation": "Attack on reputation",
+        "Flag_Waving": "Justification",
+        "Appeal_to_Authority": "Justification",
+        "Appeal_to_Popularity": "Justification",
+        "Appeal_to_Values": "Justification",
+        "Appeal_to_Fear-Prejudice": "Justification",
+        "Causal_Oversimplification": "Simplification",
+        "False_Dilemma-No_Choice": "Simplification",
+        "Consequential_Oversimplification": "Simplification",
+        "Straw_Man": "Distraction",
+        "Red_Herring": "Distraction",
+        "Whataboutism": "Distraction",
+        "Slogans": "Call",
+        "Conversation_Killer": "Call",
+        "Appeal_to_Time": "Call",
+        "Loaded_Language": "Manipulative wording",
+        "Obfuscation-Vagueness-Confusion": "Manipulative wording",
+        "Exaggeration-Minimisation": "Manipulative wording",
+        "Repetition": "Manipulative wording",
+        # the PTC labels, through their SemEval-2023 counterparts (merged PTC classes
+        # take the category of their first member)
+        "Name_Calling,Labeling": "Attack on reputation",
+        "Bandwagon,Reductio_ad_hitlerum": "Justification",
+        "Flag-Waving": "Justification",
+        "Appeal_to_fear-prejudice": "Justification",
+        "Black-and-White_Fallacy": "Simplification",
+        "Whataboutism,Straw_Men,Red_Herring": "Distraction",
+        "Thought-terminating_Cliches": "Call",
+        "Exaggeration,Minimisation": "Manipulative wording",
+    }
+)
+"""Technique (either inventory) -> its SemEval-2023 category."""
+
+
+def category(technique: str) -> str:
+    """The category of ``technique`` ("Other" when the inventory does not know it)."""
+    return CATEGORY_OF.get(technique, "Other")
+
+
 def label(technique: str) -> str:
     """The human-readable label of ``technique`` (the name itself when unknown)."""
     return LABELS.get(technique, technique)
 
 
-__all__ = ["DESCRIPTIONS", "LABELS", "PTC_TECHNIQUES", "SEMEVAL2023_MAP", "label"]
+__all__ = ["CATEGORIES", "CATEGORY_OF", "DESCRIPTIONS", "LABELS", "PTC_TECHNIQUES", "SEMEVAL2023_MAP", "category", "label"]

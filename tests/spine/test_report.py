@@ -53,3 +53,20 @@ def test_highlight_handles_overlapping_spans():
     import re
 
     assert re.sub(r"<mark[^>]*>", "", plain) == text
+
+
+def test_technique_colours_follow_the_six_categories():
+    from propwatch.output.report import CATEGORY_COLORS, technique_color
+    from propwatch.techniques.inventory import CATEGORIES, PTC_TECHNIQUES, category
+
+    assert len({CATEGORY_COLORS[c] for c in CATEGORIES}) == 6
+    assert technique_color("Loaded_Language") != technique_color("Appeal_to_fear-prejudice")
+    assert {category(t) for t in PTC_TECHNIQUES} == set(CATEGORIES)
+
+
+def test_nested_technique_spans_both_stay_visible_and_labels_are_escaped():
+    from propwatch.output.report import highlight
+
+    html = str(highlight("ab <c> d", [(0, 8, "tech", "t1", "#fff", "<x>", 0.5), (3, 6, "tech", "t2", "#000", "y", 0.2)]))
+    assert html.count('class="tech inner"') == 1 and 'data-score="0.2000"' in html
+    assert "&lt;x&gt;" in html and "<x>" not in html and "&lt;c&gt;" in html

@@ -51,3 +51,26 @@ def test_index_filters_and_sorts_and_hostile_text_stays_inert(browser, tmp_path:
     assert page.title().endswith("— propwatch") and page.title() != "pwned"
     assert page.locator("mark, script:not([src])").count() == 0
     page.close()
+
+
+def test_technique_spans_show_their_name_and_follow_the_threshold(browser, tmp_path: Path):
+    from propwatch.records import Layers, decode_records
+
+    text = "Those traitors betrayed the shameful nation again."
+    spans = decode_records("techniques", [
+        {"start": 6, "end": 14, "text": "traitors", "technique": "Name_Calling,Labeling", "score": 0.6},
+        {"start": 6, "end": 36, "text": text[6:36], "technique": "Loaded_Language", "score": 0.2},
+    ])
+    doc = Document(text=text, source="t.txt", title="T", layers=Layers({"techniques": spans}))
+    result = write_report([doc], tmp_path)
+    page = browser.new_page()
+    page.goto((result.index.parent / "stories" / f"{doc.id}.html").as_uri())
+    names = page.locator("mark.tech .tname").all_inner_texts()
+    assert {n.lower() for n in names} == {"name calling / labeling", "loaded language"}
+    assert page.locator("mark.tech.inner").count() >= 1  # the nested span stays visible as an underline
+    assert page.locator("mark.tech.off").count() == 0
+    page.locator("#tech-threshold").fill("0.5")
+    assert page.locator("mark.tech.off").count() >= 1  # the 0.2 span is hidden
+    visible = page.locator("mark.tech:not(.off) .tname").all_inner_texts()
+    assert [n.lower() for n in visible] == ["name calling / labeling"]
+    page.close()

@@ -1,5 +1,18 @@
-// Filter and sort the stories table; no data leaves the page.
+// Filter and sort the stories table; the technique threshold of a story page; no data leaves the page.
 (function () {
+  var range = document.getElementById("tech-threshold");
+  if (range) {
+    var shown = document.getElementById("tech-threshold-value");
+    var apply = function () {
+      var v = parseFloat(range.value);
+      if (shown) shown.textContent = v.toFixed(2);
+      Array.prototype.forEach.call(document.querySelectorAll("mark.tech[data-score]"), function (m) {
+        m.classList.toggle("off", parseFloat(m.dataset.score) < v);
+      });
+    };
+    range.addEventListener("input", apply);
+    apply();
+  }
   var input = document.getElementById("filter");
   var table = document.getElementById("stories");
   if (input && table) {
