@@ -31,6 +31,7 @@ from .. import lexicon
 from ..records import Document, Span, layer_record
 from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
+from .precision import article_relation, claim_filter, proposition
 from .search import DEFAULTS, DebunkIndex
 
 
@@ -59,9 +60,14 @@ class DebunkMatch(Span):
     dense: float = 0.0
     rank: int = 1
     claim_source: str = "sentences"  # "claims" or "sentences"
-    # "match": the same claim as the debunked one (score over the tuned threshold);
-    # "related": the closest debunk on the same story, shown for triage
+    # "match": the same claim as the debunked one (score over the tuned threshold, and the same
+    # proposition: propwatch.debunks.precision); "related": the closest debunk on the same story,
+    # shown for triage, never counted as debunked
     relation: str = "match"
+    # what the article does with a matched claim: carries | reports | refutes (unknown for "related")
+    article_relation: str = "unknown"
+    # true only for relation == "match" and article_relation == "carries": what risk may count
+    counts_against: bool = False
 
 
 def claim_spans(doc: Document, source: str, min_checkworthiness: float, min_words: int) -> tuple[str, list[Span]]:
@@ -121,9 +127,14 @@ class DebunkMatchSettings(StageSettings):
     cross_candidates: int = Field(
         0, ge=0, description="Candidates the cross-encoder reads; 0 = the number it was tuned with."
     )
+    precision_checks: bool = Field(
+        True,
+        description="A match must be a claim (no byline, definition, casualty tally) stating the debunk's "
+        "proposition (same actors, a shared predicate, the same polarity): propwatch.debunks.precision.",
+    )
 
 
-@register_stage("debunk_matches", version=3)
+@register_stage("debunk_matches", version=4)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     optional = ("claims",)
@@ -208,8 +219,13 @@ class DebunkMatchStage(LayerStage):
         results = self.index.search_many(queries, k=int(self.config["top_k"]))
         related_score = float(self.config["related_min_score"])
         related_fused = float(self.config["related_min_fused"])
+        checks = bool(self.config["precision_checks"])
+        min_words = int(self.config["min_words"])
         for (i, source, span), candidates in zip(jobs, results):
-            matches = [(m, "match") for m in candidates if m.score >= threshold and m.fused >= float(self.config["min_fused"])]
+            if checks and claim_filter(span.text, min_words) is not None:
+                continue  # a byline, caption, definition or casualty tally: not a claim to match
+            matches = [(m, "match") for m in candidates if m.score >= threshold and m.fused >= float(self.config["min_fused"])
+                       and (not checks or proposition(span.text, m.debunk.claim, m.debunk.title).same)]
             if not matches and candidates:
                 best = candidates[0]
                 if (best.score >= related_score and best.fused >= related_fused
@@ -217,12 +233,15 @@ class DebunkMatchStage(LayerStage):
                     matches = [(best, "related")]
             for m, relation in matches:
                 d = m.debunk
+                before = docs[i].text[max(0, span.start - 300):span.start]
+                art = article_relation(span.text, before) if relation == "match" else "unknown"
                 out[i].append(DebunkMatch(
                     start=span.start, end=span.end, text=span.text, debunk_id=d.id, debunk_claim=d.claim,
                     verdict=d.verdict, explanation=d.explanation, url=d.url, database=d.database,
                     attribution=d.attribution, case_id=d.case_id, case_date=d.date, case_outlets=d.outlets,
                     case_countries=d.countries, case_languages=d.languages, score=round(m.score, 4), fused=round(m.fused, 4), bm25=round(m.bm25, 4),
                     dense=round(m.dense, 4), rank=m.rank, claim_source=source, relation=relation,
+                    article_relation=art, counts_against=relation == "match" and art == "carries",
                 ))
         return out
 

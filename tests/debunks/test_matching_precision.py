@@ -1,0 +1,82 @@
+"""The precision checks of a debunk match: the claim filter, the proposition check, the article's relation."""
+
+from __future__ import annotations
+
+from propwatch.debunks.importers import Debunk
+from propwatch.debunks.precision import article_relation, claim_filter, claim_text, proposition
+from propwatch.debunks.search import Match
+from propwatch.debunks.stage import DebunkMatchStage
+from propwatch.records import Document, Sentence
+
+
+def test_claim_filter_drops_what_is_not_a_claim():
+    assert claim_filter("The shelling killed 14 civilians in Velmora on Tuesday, the governor said.") == "tally"
+    assert claim_filter("Black Reed is an armed militia group active in the north of Kestria.") == "definition"
+    assert claim_filter("Reporting by Anna Velden; editing by Tom Ash") == "byline"
+    assert claim_filter("Did the navy really burn the grain harbour at Port Velden?") == "question"
+    assert claim_filter("Kestria sells diesel to the Black Reed militia.") is None
+    # a tally that blames someone on purpose is a claim
+    assert claim_filter("Kestrian troops deliberately killed 14 civilians to blame the rebels.") is None
+
+
+def test_parenthetical_definitions_are_cut_not_the_claim():
+    text = "Ankara and the Islamic State (ISIS, a terrorist group banned in Russia) hold secret talks on smuggling."
+    assert "banned" not in claim_text(text)
+    assert claim_filter(text) is None
+
+
+def test_same_proposition_needs_actors_predicate_and_polarity():
+    case = "Turkey buys oil from ISIL and sells it to Ukraine."
+    assert proposition("Ankara has been buying Daesh oil for years, the minister said.", case).same
+    # same actors, another predicate
+    p = proposition("Turkey and the Islamic State are on opposite sides of the war.", case)
+    assert not p.same and p.reason == "predicate"
+    # the predicate without the actors
+    assert not proposition("Poland buys oil from Norway.", case).same
+    # the opposite polarity
+    assert not proposition("Turkey does not buy oil from ISIS.", case).same
+
+
+def test_article_relation_from_context():
+    assert article_relation("Turkey buys oil from ISIS.") == "carries"
+    assert article_relation("Turkey buys oil from ISIS, the minister claimed.") == "reports"
+    assert article_relation("Ankara denied that Turkey buys oil from ISIS.") == "refutes"
+    assert article_relation("The documents confirmed that Turkey buys oil from ISIS, the minister said.") == "carries"
+    assert article_relation("The claim that Turkey buys oil from ISIS is baseless.") == "refutes"
+
+
+TEXT = ("Kestria buys diesel from the Black Reed militia. Kestria and the Black Reed militia fought in 2019. "
+        "The minister said Kestria buys diesel from the Black Reed militia.")
+
+
+class CannedIndex:
+    threshold = 0.5
+
+    def __init__(self, debunk):
+        self.debunk = debunk
+
+    def __len__(self):
+        return 1
+
+    def search_many(self, queries, k=3, min_score=None):
+        return [[Match(self.debunk, 0.9, 0.5, 0.5, 1, 0.6)] for _ in queries]
+
+
+def test_stage_needs_the_same_proposition_and_sets_the_article_relation():
+    first, second, third = TEXT.split(". ")
+    spans = []
+    pos = 0
+    for part in (first + ".", second + ".", third):
+        start = TEXT.index(part, pos)
+        spans.append(Sentence.of(TEXT, start, start + len(part)))
+        pos = start + len(part)
+    doc = Document(text=TEXT, source="t").with_layer("sentences", tuple(spans))
+    debunk = Debunk(claim="Kestria buys diesel from the Black Reed militia.", id="d1", database="csv")
+    got = DebunkMatchStage({"min_words": 3}, index=CannedIndex(debunk))([doc])[0].layer("debunk_matches")
+    by_text = {m.text: m for m in got}
+    carried, reported = by_text[first + "."], by_text[third]
+    assert (carried.relation, carried.article_relation, carried.counts_against) == ("match", "carries", True)
+    assert (reported.relation, reported.article_relation, reported.counts_against) == ("match", "reports", False)
+    # the background sentence names the actors but not the predicate: never a match, never counted
+    background = by_text.get(second + ".")
+    assert background is None or (background.relation == "related" and not background.counts_against)
