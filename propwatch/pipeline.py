@@ -29,6 +29,7 @@ from .registry import stages as stage_registry
 from .resources import Resources
 from .runner import Runner, fingerprint
 from .stages.base import READER_FIELDS, Stage
+from .storable import storable, storable_document, storable_rejection
 from .store import Store
 
 
@@ -121,7 +122,7 @@ class Pipeline:
             kind, target = entry
             stat = target.stat() if kind == "file" else None
             if stat is not None and self.skip_unchanged_files:
-                known = self.store.ingested_file(str(target), stat.st_size, stat.st_mtime_ns, ingest_hash)
+                known = self.store.ingested_file(storable(str(target)), stat.st_size, stat.st_mtime_ns, ingest_hash)
                 if known is not None:
                     yield StoredFile(str(target), tuple(known))
                     continue
@@ -190,7 +191,7 @@ class Pipeline:
     ) -> RunSummary:
         """Read ``paths`` (files, folders, ``-``), run the stages, store everything."""
         run_id = uuid.uuid4().hex[:12]
-        inputs = [str(p) for p in paths]
+        inputs = [storable(str(p)) for p in paths]
         summary = RunSummary(run_id=run_id, inputs=inputs)
         started = time.perf_counter()
         self.store.start_run(run_id, inputs)
@@ -235,11 +236,12 @@ class Pipeline:
     def process_batch(self, batch: Sequence[Any], run_id: str | None = None) -> tuple[list[Outcome], list[Rejection], int]:
         """Run one batch through every stage and commit it in one transaction."""
         runner = self.runner
-        rejected = [item for item in batch if isinstance(item, Rejection)]
-        docs = [item for item in batch if isinstance(item, Document)]
+        # strings the store cannot hold (lone surrogates) are replaced, and the story flagged
+        rejected = [storable_rejection(item) for item in batch if isinstance(item, Rejection)]
+        docs = [storable_document(item) for item in batch if isinstance(item, Document)]
         for stage in self.ingest_stages:
             docs, failed = runner.run_stage(stage, docs)
-            rejected.extend(failed)
+            rejected.extend(storable_rejection(r) for r in failed)
         docs, sources = self._dedupe(docs)
         stored_refs = [item for item in batch if isinstance(item, StoredFile)]
         if stored_refs:
@@ -283,7 +285,7 @@ class Pipeline:
                         todo.append(doc)
                 if todo:
                     done, failed = runner.run_stage(stage, todo)
-                    rejected.extend(failed)
+                    rejected.extend(storable_rejection(r) for r in failed)
                     by_id = {d.id: d for d in done}
                     failed_ids = {d.id for d in todo} - set(by_id)
                     docs = [by_id.get(d.id, d) for d in docs if d.id not in failed_ids]
@@ -302,9 +304,10 @@ class Pipeline:
         live = {d.id for d in docs}
         self._file_failed.update(r.source for r in rejected if r.kind == "stage-error")
         files = [
-            (item.path, item.size, item.mtime_ns, self.ingest_hash, list(dict.fromkeys(self._file_docs.get(item.path, []))))
+            (storable(item.path), item.size, item.mtime_ns, self.ingest_hash,
+             list(dict.fromkeys(self._file_docs.get(storable(item.path), []))))
             for item in batch
-            if isinstance(item, FileRead) and item.path not in self._file_failed
+            if isinstance(item, FileRead) and storable(item.path) not in self._file_failed
         ]
         self.store.write_batch(
             new_docs,
