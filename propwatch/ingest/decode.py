@@ -40,12 +40,25 @@ def decode_bytes(data: bytes, source: str, line: int | None = None) -> tuple[str
     """Decode ``data``; return (text, step, flags) or a Rejection."""
     if not data.strip():
         return Rejection(source, "empty", "the input holds no text", line)
-    if looks_binary(data[:_SNIFF]):
-        return Rejection(source, "binary", "the input is binary data, not text (NUL or control bytes)", line)
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            text = data.decode(encoding)
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                return Rejection(
+                    source, "encoding",
+                    f"a {encoding} byte-order mark, but the bytes after it are not {encoding} "
+                    f"({exc.reason} at byte {exc.start})", line,
+                )
+            if not text.strip("\ufeff \t\r\n"):
+                return Rejection(source, "empty", "the input holds no text (a byte-order mark only)", line)
             return text, CleaningStep("decode", {"encoding": encoding}, "byte-order mark"), ()
+    utf16 = _bomless_utf16(data)
+    if utf16 is not None:
+        text = data.decode(utf16)
+        return text, CleaningStep("decode", {"encoding": utf16}, f"{utf16} without a byte-order mark"), ("encoding-guessed",)
+    if looks_binary(data[:_SNIFF]):
+        return Rejection(source, "binary", "the input is binary data, not text (NUL or control bytes)", line)
     try:
         text = data.decode("utf-8")
         return text, CleaningStep("decode", {"encoding": "utf-8"}), ()
@@ -73,7 +86,29 @@ def decode_bytes(data: bytes, source: str, line: int | None = None) -> tuple[str
             f"not UTF-8 (first bad byte at {first_bad}) and no other encoding fits", line,
         )
     text = data.decode(guess)
-    return text, CleaningStep("decode", {"encoding": guess}, f"detected legacy encoding {guess}"), ()
+    # a guess can be wrong (bytes of a broken UTF-8 file read as cp1251): the story says so
+    return text, CleaningStep("decode", {"encoding": guess}, f"detected legacy encoding {guess} (a guess)"), ("encoding-guessed",)
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` for text in UTF-16 without a byte-order mark: NUL in
+    (nearly) every other byte on one side, and the decoded text printable; else None."""
+    head = data[:_SNIFF]
+    if len(head) < 8 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for zeros, encoding in ((odd, "utf-16-le"), (even, "utf-16-be")):
+        if zeros.count(0) < 0.7 * len(zeros):
+            continue
+        try:
+            text = data[: len(data) - len(data) % 2].decode(encoding)
+        except UnicodeDecodeError:
+            return None
+        sample = text[:4000]
+        printable = sum(1 for ch in sample if ch.isprintable() or ch in "\t\r\n")
+        if sample and printable / len(sample) > 0.95:
+            return encoding if len(data) % 2 == 0 else None
+    return None
 
 
 def _count_bad_utf8(data: bytes) -> int:

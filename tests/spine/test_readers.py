@@ -172,3 +172,23 @@ def test_structured_files_that_are_empty_or_not_utf8(tmp_path: Path, name):
     assert [r.kind for r in items(empty)] == ["empty"]
     [rej] = items(broken)
     assert rej.kind == "encoding" and rej.source == str(broken)
+
+
+def test_decoding_never_raises_on_a_byte_order_mark_before_bad_bytes():
+    from propwatch.ingest.decode import decode_bytes
+    from propwatch.records import Rejection
+
+    for data in (b"\xef\xbb\xbf\x80", b"\xfe\xff\x00", b"\xff\xfe\x00"):
+        result = decode_bytes(data, "x.txt")
+        assert isinstance(result, Rejection) and result.kind in ("encoding", "empty"), data
+
+
+def test_utf16_without_a_byte_order_mark_is_text_and_a_guess_is_flagged():
+    from propwatch.ingest.decode import decode_bytes
+
+    sentence = "The ministry said forty trucks crossed the border."
+    for encoding in ("utf-16-le", "utf-16-be"):
+        text, step, flags = decode_bytes(sentence.encode(encoding), "x.txt")
+        assert text == sentence and step.params["encoding"] == encoding and "encoding-guessed" in flags
+    text, step, flags = decode_bytes("Министерство заявило, что сорок грузовиков пересекли границу.".encode("cp1251"), "y.txt")
+    assert text.startswith("Министерство") and "encoding-guessed" in flags
