@@ -70,7 +70,9 @@ def find_mentions(text: str, sdoc: Any, table: AliasTable, options: Options | No
     for m in _ner_mentions(text, sdoc, table):
         claim(m)
     chosen.sort(key=lambda m: m.start)
+    chosen = _vote_types(chosen, table)
     chosen = _consolidate_people(text, chosen, table, claim)
+    chosen = _consolidate_organizations(text, chosen, claim)
     if options.resolve_titles:
         titles = list(_title_mentions(text, chosen, table))
         for t in titles:  # a title mention swallows the mentions inside it
@@ -237,9 +239,9 @@ def _ner_mentions(text, sdoc, table):
             start += 1
         while end > start and text[end - 1] in "«»“”\"'‘’„ ,.":
             end -= 1
-        m = re.match(r"(?:the|The)\s+", text[start:end])
+        m = re.match(r"(?:the|The|And|But|Or|So)\s+(?=\S)", text[start:end])
         if m:
-            start += m.end()
+            start += m.end()  # "And WikiLeaks said": the conjunction is not part of the name
         m = re.search(r"['’]s$", text[start:end])
         if m:
             end -= 2
@@ -251,6 +253,8 @@ def _ner_mentions(text, sdoc, table):
         surface = text[start:end]
         if not surface or not any(c.isalpha() for c in surface):
             continue
+        if label == "PERSON" and not surface[:1].isupper():
+            continue  # "don" of a broken "don’t": a name starts with a capital
         if surface in table.verify and not _plausible_acronym(text, sdoc, start, end):
             continue
         actor = table.lookup(surface)
@@ -314,6 +318,82 @@ def _consolidate_people(text, mentions, table, claim):
             if claim(new):
                 out.append(new)
     out.sort(key=lambda m: m.start)
+    return out
+
+
+# ------------------------------------------------------ one id per actor
+VOTE_LABELS = ("ORG", "GPE", "PERSON", "LOC", "FAC", "NORP")
+SMALL_WORDS = {"of", "the", "for", "and", "in", "on", "de", "al", "&"}
+
+
+def _vote_types(mentions: list[Mention], table) -> list[Mention]:
+    """One type per name in a story: the tagger's mentions of one surface take the label most of them have
+    ("the Observatory" tagged ORG four times and PERSON once is an ORG each time); ties keep each label."""
+    votes: dict[str, Counter] = {}
+    for m in mentions:
+        if m.source == "ner" and m.label in VOTE_LABELS:
+            votes.setdefault(m.name.casefold(), Counter())[m.label] += 1
+    out = []
+    for m in mentions:
+        c = votes.get(m.name.casefold()) if m.source == "ner" else None
+        if c and len(c) > 1:
+            (top, n), *rest = c.most_common()
+            if n > rest[0][1] and top != m.label:
+                m = replace(m, label=top, entity_id=table.entity_id(m.name, top))
+        out.append(m)
+    return out
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in re.findall(r"[\w’'-]+", name) if w.casefold() not in SMALL_WORDS and w[0].isupper())
+
+
+def _consolidate_organizations(text: str, mentions: list[Mention], claim=None) -> list[Mention]:
+    """One id per organization in a story: an acronym of a full name the story uses ("SOHR" = "Syrian
+    Observatory for Human Rights") and "the Observatory" (a head word of that name after "the") take the
+    full name's id and name."""
+    full = [m for m in mentions if m.label == "ORG" and len(m.name.split()) >= 3]
+    if not full:
+        return mentions
+    by_initials: dict[str, set[str]] = {}
+    by_head: dict[str, set[str]] = {}
+    names = {}
+    for m in full:
+        names[m.entity_id] = m
+        every = "".join(w[0].upper() for w in re.findall(r"[\w’'-]+", m.name) if w.casefold() not in ("the", "&"))
+        for ini in {_initials(m.name), every}:  # "SOHR"; "DOJ" = Department of Justice
+            if len(ini) >= 3:
+                by_initials.setdefault(ini, set()).add(m.entity_id)
+        for w in m.name.split()[1:]:
+            if w[:1].isupper() and w.casefold() not in SMALL_WORDS and len(w) >= 5:
+                by_head.setdefault(w, set()).add(m.entity_id)
+    out = []
+    for m in mentions:
+        surface = text[m.start:m.end]
+        target = None
+        if m.entity_id not in names and m.label in ("ORG", "PERSON", "GPE") and m.source in ("ner", "alias"):
+            if surface.isupper() and len(by_initials.get(surface, ())) == 1:
+                target = next(iter(by_initials[surface]))
+            elif (" " not in surface and len(by_head.get(surface, ())) == 1
+                  and re.search(r"\b[Tt]he\s+$", text[max(0, m.start - 5):m.start])):
+                target = next(iter(by_head[surface]))
+        if target is not None:
+            t = names[target]
+            m = replace(m, label="ORG", entity_id=t.entity_id, name=t.name, source="definition")
+        out.append(m)
+    if claim is not None:  # "the Observatory" the tagger did not tag
+        first = min(m.start for m in full)
+        for head, ids in by_head.items():
+            if len(ids) != 1:
+                continue
+            t = names[next(iter(ids))]
+            for mm in re.finditer(r"\b[Tt]he\s+(" + re.escape(head) + r")(?![\w-])(?!\s+[A-Z])", text):
+                if mm.start(1) <= first:
+                    continue
+                new = Mention(mm.start(1), mm.end(1), "ORG", t.entity_id, t.name, "definition")
+                if claim(new):
+                    out.append(new)
+        out.sort(key=lambda m: m.start)
     return out
 
 
