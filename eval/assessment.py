@@ -66,28 +66,43 @@ def stage_scores(limit_hp: int) -> tuple[list[float], list[int], list[str]]:
     return scores, labels, names
 
 
-def seeds() -> None:
+def seeds(cached: str = "") -> None:
+    """Rank the seed stories by risk: analyse ../shared/seeds (default pipeline) in a throwaway
+    store, or re-assess the stories of ``cached`` (a store that holds their layers) with the
+    current model and settings."""
+    from propwatch.assessment.stage import assess, load_weights
+    from propwatch.store import Store
+
     folder = ROOT.parent / "shared" / "seeds"
-    if not folder.is_dir():
+    if not cached and not folder.is_dir():
         print(f"\n{folder} is not present")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        store = str(Path(tmp) / "propwatch.duckdb")  # the default store, in the working directory
-        subprocess.run([sys.executable, "-m", "propwatch", "analyze", str(folder)],
-                       check=True, capture_output=True, cwd=tmp)
-        from propwatch.store import Store
 
-        st = Store(store, read_only=True)
+    def rank(store: str) -> None:
+        with Store(store, read_only=True) as st:
+            docs = list(st.iter_documents())
         rows = []
-        for d in st.iter_documents():
-            [a] = d.layer("assessment") or [None]
-            rows.append((a.score if a and a.score is not None else float("nan"), a.label if a else "-",
-                         d.outlet or "?", Path(d.source).name, a))
-        st.close()
-    print("\nseeds by risk (highest first):")
-    for score, label, outlet, source, a in sorted(rows, key=lambda r: -r[0]):
-        top = "; ".join(f"{r.factor} {r.weight:+.2f}" for r in (a.reasons[:4] if a else ()))
-        print(f"  {score:.3f} {label:<12} {outlet:<16} {source}  {top}")
+        for d in docs:
+            a = assess(d, load_weights()) if cached else (d.layer("assessment") or [None])[0]
+            rows.append((a.score if a and a.score is not None else float("nan"), a, d))
+        print(f"\nseeds by risk (highest first; {'re-assessed from ' + cached if cached else 'analysed now'}):")
+        for score, a, d in sorted(rows, key=lambda r: -r[0]):
+            top = "; ".join(f"{r.factor} {r.weight:+.2f}" for r in (a.reasons[:5] if a else ()))
+            print(f"  {score:.3f} {(a.label if a else '-'):<12} {(d.outlet or '?'):<15} "
+                  f"{Path(d.source).name} #{d.story_index + 1}  {top}")
+        worst = {}
+        for score, _, d in rows:
+            name = Path(d.source).name
+            worst[name] = max(worst.get(name, float("-inf")), score)
+        print("  per seed file (highest story): " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(worst.items(), key=lambda kv: kv[1])))
+
+    if cached:
+        rank(cached)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "propwatch", "analyze", str(folder)],
+                       check=True, capture_output=True, cwd=tmp)  # the default store, in the working directory
+        rank(str(Path(tmp) / "propwatch.duckdb"))
 
 
 def main() -> None:
@@ -97,6 +112,7 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--limit-hp", type=int, default=300)
     parser.add_argument("--seeds", action="store_true", help="also rank ../shared/seeds by risk")
+    parser.add_argument("--seeds-store", default="", help="re-assess the seed stories of this store instead of analysing them")
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is not present")
@@ -131,8 +147,8 @@ def main() -> None:
     for corpus in sorted(set(snames)):
         m = snames == corpus
         print(f"  {corpus:<14} ROC AUC {roc_auc(np.array(scores)[m], np.array(labels)[m]):.3f}")
-    if args.seeds:
-        seeds()
+    if args.seeds or args.seeds_store:
+        seeds(args.seeds_store)
 
 
 if __name__ == "__main__":

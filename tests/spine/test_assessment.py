@@ -61,7 +61,9 @@ def test_plain_story_is_low_risk():
     a = assess(doc(), load_weights())
     assert a.status == "assessed" and a.label == "low"
     assert 0.0 <= a.score < load_weights()["bands"]["medium"]
-    assert all(r.weight < 0 for r in a.reasons)  # only "less than a typical article" reasons
+    # nothing found by the analysis layers: those reasons only lower the score; what raises it is
+    # the narration's own voice ("I think we must act now") and the lack of any named source
+    assert all(r.weight < 0 for r in a.reasons if r.factor not in ("first_person", "opinion_markers", "named_sources"))
     assert (a.start, a.end, a.text) == (0, 0, "")
 
 
