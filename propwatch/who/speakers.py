@@ -112,7 +112,11 @@ TITLED = re.compile(
     r"(?i)^the\s+(?:[\w.-]+\s+){0,2}?(?P<title>sheriff|undersheriff|mayor|governor|president|senator|minister|"
     r"secretary|spokes(?:man|woman|person)|chief|director|ambassador|chair(?:man|woman)?|general|commander|judge|"
     r"prosecutor|congress(?:wo)?man|premier|chancellor|king|queen|prince|pope|envoy|first lady|prime minister|"
-    r"attorney general|lieutenant governor|coach|ceo|founder|leader)$"
+    r"attorney general|lieutenant governor|coach|ceo|founder|leader|"
+    r"(?:ex-|former\s+)?(?:sailor|soldier|marine|professor|lecturer|lawyer|teacher|doctor|officer|singer|actor|actress|"
+    r"activist|journalist|writer|author|student|pastor|priest|rabbi|imam|comedian|host|anchor|reporter|businessman|"
+    r"businesswoman|billionaire|candidate|nominee|suspect|lawmaker|economist|analyst|historian|scientist|researcher|"
+    r"blogger|commentator|filmmaker|rapper|player|quarterback|footballer|striker|pilot|athlete|entrepreneur))$"
 )
 LEAD_CONJ = re.compile(r"(?:And|But|Yet|So|Also|Then|Still|Now|Meanwhile|However|Instead|Later|Earlier)\s+(?=[A-Z])")
 RELATIVE = re.compile(r",?\s+(?:who|which|whose)\s")
@@ -206,7 +210,7 @@ class SpeakerResolver:
             return self._anonymous(start, end, phrase)
         titled = TITLED.match(phrase)
         if titled:
-            named_before = self._titled_person(start, titled.group("title"))
+            named_before = self._titled_person(start, re.sub(r"(?i)^(?:ex-|former\s+)", "", titled.group("title")))
             if named_before is not None:
                 return SpeakerGuess(named_before.name, named_before.entity_id, "person", start, end)
         head = _head_phrase(phrase)
@@ -387,6 +391,12 @@ class SpeakerResolver:
                     self._described.append((s0, SpeakerGuess(phrase, None, "anonymous", s0, s1)))
                 elif PEOPLE.search(_head_phrase(phrase)) and re.match(r"(?i)(?:the|a|an|this|that)\s", phrase):
                     self._described.append((s0, SpeakerGuess(phrase, None, "person", s0, s1)))
+            # "one of the dispatchers is heard telling ...": the parser does not always make it a subject
+            seen = {c[0] for c in self._described}
+            for m in re.finditer(r"(?i)\bone of (?:the|those) [a-z-]+s\b", self.text):
+                if m.start() not in seen:
+                    self._described.append((m.start(), SpeakerGuess(m.group(), None, "anonymous", m.start(), m.end())))
+            self._described.sort(key=lambda c: c[0])
         return self._described
 
     def _anonymous(self, start: int, end: int, phrase: str) -> SpeakerGuess:

@@ -103,3 +103,17 @@ def test_adding_belongs_to_the_reporter_not_to_the_reported_subject(analyse):
             "“closing the valley road is among the most urgent measures.”")
     got = analyse([text], upto="quotes")[0].layer("quotes")
     assert got and all(q.speaker.name == "Petrov" or q.speaker.name.endswith("Petrov") for q in got)
+
+
+def test_the_ex_sailor_is_the_sailor_the_story_named(analyse):
+    text = ("Former Navy sailor Kristof Sandvik was pardoned in March.\n\n"
+            "The ex-sailor said he had been treated unfairly by the courts.")
+    got = analyse([text], upto="quotes")[0].layer("quotes")
+    assert got[-1].speaker.name == "Kristof Sandvik"
+
+
+def test_one_of_the_dispatchers_is_the_he_of_the_next_quote(analyse):
+    text = ("In the recordings, released by an activist, one of the dispatchers is heard warning pilots.\n\n"
+            '"Shutting down might not be a good idea," he declared.')
+    got = analyse([text], upto="quotes")[0].layer("quotes")
+    assert (got[-1].speaker.name, got[-1].speaker.kind) == ("one of the dispatchers", "anonymous")
