@@ -202,7 +202,7 @@ def _show(doc) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", default="all", choices=("all", "dev", "val"))
+    ap.add_argument("--split", default="all", choices=("all", "dev", "val", "val2"))
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
     if not DATA.is_dir():

@@ -173,7 +173,8 @@ class ClaimsStage(LayerStage):
         for doc in docs:
             cands = self.build_inputs(doc)
             claims = parse_outputs(doc, cands, ru.score_candidates(doc, cands), ru.THRESHOLD)
-            out.append([replace(c, method=ru.METHOD) for c in claims])
+            # the English normaliser would write English names into a Russian sentence: keep the text
+            out.append([replace(c, method=ru.METHOD, normalized=c.text) for c in claims])
         return out
 
     def _predict_english(self, docs: Sequence[Document]) -> list[list[Claim]]:

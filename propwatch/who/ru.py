@@ -370,21 +370,23 @@ def find_quotes_ru(text: str, ndoc: Any, mentions: list[Mention], table: AliasTa
     """Quotes of a Russian story in reading order, each with its cue and speaker."""
     toks = tokens_of(ndoc)
     ctx = Context(text, toks, _children(toks), sorted(mentions, key=lambda m: m.start), table)
-    events: list[tuple[int, str, Any]] = []
     direct = _marked_quotes(ctx) + _dash_speech(ctx)
     direct = _dedupe(direct)
     found = list(direct)
     if indirect:
-        for q in _indirect(ctx):
+        reported = _indirect(ctx)
+        for q in reported:
             if any(q.start < d.end and d.start < q.end for d in direct):
-                # a quoted clause the sentence reports: keep the longer report only when it adds words
-                continue
+                continue  # the sentence's quoted clause is already a direct quote
+            if q.open_ended and any(o is not q and not o.open_ended and q.start < o.end and o.start < q.end
+                                    for o in reported):
+                continue  # "Об этом писала газета": the previous sentence already names who said it
             found.append(q)
     found.sort(key=lambda q: q.start)
     # speakers in reading order: pronouns and titles point at the last named person
-    for q in found:
-        events.append((q.start, "q", q))
     _resolve_in_order(ctx, found)
+    for q in found:
+        q.open_ended = False
     return [q for q in found if q.end > q.start]
 
 
@@ -441,7 +443,7 @@ def _clause(text: str, s: int, e: int) -> bool:
     return len(re.findall(r"\w+", body)) >= 3 or bool(re.search(r"[.!?…]", body.rstrip(".!?… ")))
 
 
-_DASH_LINE = re.compile(r"^[ \t]*[—–][ \t]+")
+_DASH_LINE = re.compile(r"^[ \t]*[—–-][ \t]+")  # "— Мы ..." and "- Мы ...": both conventions
 
 
 def _dash_speech(ctx: Context) -> list[Found]:
@@ -456,7 +458,7 @@ def _dash_speech(ctx: Context) -> list[Found]:
         lo = pm.start() + head.end()
         hi = pm.end()
         # the author's words between ", — " and ". — " (or the line end)
-        m = re.search(r"([,.!?…])\s+[—–]\s+", text[lo:hi])
+        m = re.search(r"([,.!?…])\s+[—–-]\s+", text[lo:hi])
         if not m:
             continue
         cut = lo + m.start() + (0 if m.group(1) == "," else 1)
@@ -467,7 +469,7 @@ def _dash_speech(ctx: Context) -> list[Found]:
             continue
         q = _with_speaker(ctx, Found(lo, cut, True), verb, after_only=True)
         out.append(q)
-        rest = re.search(r"[.!?…,]\s+[—–]\s+", text[author_s:hi])
+        rest = re.search(r"[.!?…,]\s+[—–-]\s+", text[author_s:hi])
         if rest:
             more_s = author_s + rest.end()
             more_e = hi
@@ -487,22 +489,49 @@ def _with_speaker(ctx: Context, q: Found, verb: Tok, after_only: bool = False) -
 def _speaker_of_verb(ctx: Context, verb: Tok, after_only: bool = False) -> SpeakerGuess | None:
     """The subject of a speech verb as a speaker (None: no acceptable subject)."""
     subj = next((ctx.toks[j] for j in ctx.kids.get(verb.i, ()) if ctx.toks[j].rel.startswith("nsubj")), None)
+    if subj is not None and subj.i > verb.i:
+        # "заявил «360» политолог Дмитрий Дробницкий": the person named after the verb, not the outlet told
+        sp = _speaker_phrase(ctx, subj, verb)
+        if sp is None or sp.kind not in ("person", "anonymous"):
+            person = _person_after(ctx, verb, clause_only=True)
+            if person is not None:
+                return person
+        return sp
     if subj is None and after_only:
         # "— заявил вице-канцлер": the parser may hang the subject elsewhere; take the noun after the verb
         nxt = [t for t in ctx.toks if t.sent == verb.sent and t.i > verb.i]
-        end = nxt[-1].end if nxt else verb.end
-        person = next((m for m in ctx.mentions if m.label == "PERSON" and verb.end <= m.start and m.end <= end), None)
+        person = _person_after(ctx, verb)
         if person is not None:
-            return SpeakerGuess(person.name, person.entity_id, "person", person.start, person.end)
+            return person
         subj = next((t for t in nxt[:10] if t.pos in ("PROPN", "NOUN", "PRON") and t.feats.get("Case") in ("Nom", None)), None)
     if subj is None:
         return None
-    return _speaker_phrase(ctx, subj)
+    return _speaker_phrase(ctx, subj, verb)
 
 
-def _speaker_phrase(ctx: Context, head: Tok) -> SpeakerGuess | None:
+def _person_after(ctx: Context, verb: Tok, clause_only: bool = False) -> SpeakerGuess | None:
+    """The first person named after ``verb`` in its sentence (or, ``clause_only``, before the next
+    comma: "Как отметило издание X, ... Байден ..." is not Байден speaking), in the nominative."""
+    nxt = [t for t in ctx.toks if t.sent == verb.sent and t.i > verb.i]
+    if clause_only:
+        comma = next((k for k, t in enumerate(nxt) if t.text in (",", ":", ";")), None)
+        nxt = nxt[:comma] if comma is not None else nxt
+    if not nxt:
+        return None
+    by_start = {t.start: t for t in nxt}
+    for m in ctx.mentions:
+        if m.label == "PERSON" and verb.end <= m.start and m.end <= nxt[-1].end:
+            tok = by_start.get(m.start)
+            if tok is None or tok.feats.get("Case") in ("Nom", None):
+                return SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
+    return None
+
+
+def _speaker_phrase(ctx: Context, head: Tok, verb: Tok | None = None) -> SpeakerGuess | None:
     toks = ctx.toks
     span = [toks[j] for j in _subtree(head.i, ctx.kids) if toks[j].sent == head.sent]
+    if verb is not None:  # the subject's words stay on its side of the verb ("Источник в правительстве сообщил")
+        span = [t for t in span if (t.i < verb.i) == (head.i < verb.i) and t.i != verb.i] or [head]
     span = [t for t in span if t.pos != "PUNCT" or t.text in "«»\"-"]
     # a subordinate clause hanging on the subject ("который ...") is not its name
     span = [t for t in span if abs(t.i - head.i) <= 12]
@@ -538,7 +567,7 @@ def _speaker_phrase(ctx: Context, head: Tok) -> SpeakerGuess | None:
         if orgs and not _bare_title(span, head):
             o = orgs[-1]
             return SpeakerGuess(o.name, o.entity_id, "media" if o.kind == "media" else "organization", s, e)
-        return SpeakerGuess(None, None, "title", s, e)
+        return SpeakerGuess(None, head.lemma, "title", s, e)  # the title's lemma rides in entity_id until resolved
     if head.lemma in anonymous_nouns():
         return SpeakerGuess(None, None, "anonymous", s, e)
     if orgs:
@@ -681,7 +710,7 @@ def _that_clause(ctx: Context, st: list[Tok], s_end: int) -> Found | None:
         if nxt.lemma in ("о", "об") and k + 2 < len(st) and st[k + 2].lemma == "то" and k + 4 < len(st):
             # "заявил о том, что ..."
             rest = st[k + 3:]
-            if rest[0].text == "," and rest[1].lemma == "что":
+            if rest[0].text == "," and rest[1].lemma in ("что", "как"):
                 speaker = _speaker_of_verb(ctx, t)
                 if speaker is not None:
                     return _mk(text, rest[1].end, s_end, (t.start, t.end), speaker)
@@ -707,8 +736,9 @@ def _about_this(ctx: Context, st: list[Tok], sents: dict[int, list[Tok]], si: in
     lemmas = [t.lemma for t in st[:6]]
     about = lemmas[:2] in (["о", "это"], ["об", "это"])
     all_lemmas = [t.lemma for t in st]
-    statement = any(all_lemmas[k:k + 3] in (["с", "такой", "заявление"], ["с", "этот", "заявление"])
-                    for k in range(len(all_lemmas))) and "выступить" in all_lemmas
+    statement = any(all_lemmas[k] == "с" and all_lemmas[k + 1] in ("такой", "этот", "подобный")
+                    and all_lemmas[k + 2] in ("заявление", "мнение", "слово", "призыв", "предупреждение", "оценка")
+                    for k in range(len(all_lemmas) - 2)) and "выступить" in all_lemmas
     if not (about or statement) or si - 1 not in sents:
         return None
     verb = next((t for t in st if t.lemma == "выступить"), None) if statement else None
@@ -722,7 +752,10 @@ def _about_this(ctx: Context, st: list[Tok], sents: dict[int, list[Tok]], si: in
     p_s, p_e = prev[0].start, prev[-1].end
     if ctx.text[p_e - 1:p_e] in ".!?…":
         p_e -= 1
-    return _mk(ctx.text, p_s, p_e, (verb.start, verb.end), speaker)
+    q = _mk(ctx.text, p_s, p_e, (verb.start, verb.end), speaker)
+    if q is not None:
+        q.open_ended = True  # marks a back reference ("Об этом сообщил X") for find_quotes_ru
+    return q
 
 
 def _mk(text: str, s: int, e: int, cue: tuple[int, int], speaker: SpeakerGuess) -> Found | None:
@@ -740,6 +773,7 @@ def _resolve_in_order(ctx: Context, quotes: list[Found]) -> None:
     """Pronouns ("он", "по его словам") and titles ("собеседник") take the last named person."""
     last: SpeakerGuess | None = None
     persons = [m for m in ctx.mentions if m.label == "PERSON"]
+    by_start = {t.start: t for t in ctx.toks}
     for q in quotes:
         sp = q.speaker
         if sp is None:
@@ -747,8 +781,13 @@ def _resolve_in_order(ctx: Context, quotes: list[Found]) -> None:
             continue
         if sp.kind.startswith("pronoun") or sp.kind == "title":
             ref = last
-            if ref is None and sp.kind.startswith("pronoun") and sp.kind != "pronoun:p":
-                before = [m for m in persons if m.end <= (sp.start or q.start)]
+            if sp.kind == "title":
+                # "Артист призвал ...": the person the story introduced with that title ("актер Егор Бероев")
+                ref = _introduced_as(ctx, sp.entity_id or "", sp.start if sp.start is not None else q.start) or ref
+            if ref is None and sp.kind != "pronoun:p":
+                # no one quoted yet: the last person named as a subject (nominative), not "администрация Байдена"
+                before = [m for m in persons if m.end <= (sp.start if sp.start is not None else q.start)
+                          and by_start.get(m.start) is not None and by_start[m.start].feats.get("Case") in ("Nom", None)]
                 if before:
                     m = before[-1]
                     ref = SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
@@ -758,6 +797,24 @@ def _resolve_in_order(ctx: Context, quotes: list[Found]) -> None:
                 q.speaker = SpeakerGuess(None, None, "unknown", sp.start, sp.end)
         if q.speaker.kind == "person" and q.speaker.entity_id:
             last = q.speaker
+
+
+TITLE_KIN = ({"артист", "актер", "актриса"}, {"шоумен", "телеведущий", "ведущий"},
+             {"политолог", "эксперт", "специалист", "аналитик"}, {"журналист", "обозреватель", "корреспондент"})
+
+
+def _introduced_as(ctx: Context, title: str, before: int) -> SpeakerGuess | None:
+    """The last person named right after ``title`` (or a kindred one) before ``before``."""
+    kin = next((g for g in TITLE_KIN if title in g), {title})
+    found = None
+    for m in ctx.mentions:
+        if m.label != "PERSON" or m.start >= before:
+            continue
+        # the words just before the name: "российский актер Егор Бероев", "обозреватель Fox News Дуглас Мюррей"
+        prev = [t for t in ctx.toks if t.end <= m.start and t.start >= m.start - 40]
+        if any(t.lemma in kin for t in prev[-4:]):
+            found = SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
+    return found
 
 
 # ---------------------------------------------------------------- sourcing

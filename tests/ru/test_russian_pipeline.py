@@ -94,3 +94,23 @@ def test_claims_are_scored_by_the_russian_rules(analyse_ru):
     c = claims[0]
     assert c.method == "ru_rules.v1" and 0.5 <= c.checkworthiness <= 1.0
     assert asdict(c)["method"] == "ru_rules.v1"
+
+
+def test_hyphen_dash_speech_and_a_told_outlet_before_the_speaker(analyse_ru):
+    text = ("- Мы готовы к переговорам без предварительных условий, - сказал ТАСС министр Сергей Лавров.\n\n"
+            "Санкции не сработали, заявил РИА Новости пресс-секретарь Кремля Дмитрий Песков.")
+    doc, = analyse_ru([text], upto="quotes")
+    quotes = doc.layer("quotes")
+    assert [q.text for q in quotes] == ["Мы готовы к переговорам без предварительных условий", "Санкции не сработали"]
+    assert [q.speaker.entity_id for q in quotes] == ["per:sergey-lavrov", "per:dmitry-peskov"]
+
+
+def test_ob_etom_attributes_the_previous_sentence_once(analyse_ru):
+    text = ("Поставки зерна через порты возобновятся в следующем месяце. Об этом сообщил министр Андрей Котов. "
+            "Как отметил Дмитрий Песков, Кремль поддерживает эти контакты. Об этом ранее писала газета «Вести».")
+    doc, = analyse_ru([text], upto="quotes")
+    quotes = doc.layer("quotes")
+    assert [(q.text, q.speaker.name) for q in quotes] == [
+        ("Поставки зерна через порты возобновятся в следующем месяце", "Андрей Котов"),
+        ("Кремль поддерживает эти контакты", "Dmitry Peskov"),
+    ]
