@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .records import Document, Span, layer_record
+from .settings import StageSettings
 from .stages.base import LayerStage, Stage, register_stage
 
 UNDETERMINED = ("", "und", None)
@@ -77,6 +78,10 @@ def not_analysed_layers(doc: Document) -> dict[str, NotAnalysed]:
     return {r.layer: r for r in doc.layers.get("coverage", ())}
 
 
+class CoverageSettings(StageSettings):
+    """``coverage`` has no settings (it reads ``[pipeline] stages`` and ``undetermined_language``)."""
+
+
 @register_stage("coverage", version=1)
 class CoverageStage(LayerStage):
     """Which layers the pipeline's stages do not analyse in this story's language.
@@ -90,6 +95,7 @@ class CoverageStage(LayerStage):
     requires = ("language",)
     assigns = ("coverage",)
     layer = "coverage"
+    settings_model = CoverageSettings
 
     def setup(self, resources) -> None:
         from .registry import stages as registry

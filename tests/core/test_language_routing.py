@@ -14,10 +14,11 @@ from propwatch.resources import Resources
 from propwatch.runner import Runner, fingerprint
 from propwatch.stages.base import LayerStage
 
-RU = (
-    "Министр иностранных дел заявил во вторник, что соседняя страна закупает нефть у боевиков. "
-    "«У нас есть данные», — сказал он журналистам. По словам источника в министерстве, "
-    "доказательства будут представлены на следующей неделе."
+# German: a language no built-in layer stage analyses (Russian has its own stages now)
+DE = (
+    "Der Außenminister sagte am Dienstag, dass das Nachbarland Öl von den Kämpfern kauft. "
+    "„Wir haben die Daten“, sagte er den Journalisten. Nach Angaben einer Quelle im Ministerium "
+    "werden die Beweise in der nächsten Woche vorgelegt."
 )
 EN = (
     "The foreign minister said on Tuesday that the neighbouring country buys oil from the militants. "
@@ -46,11 +47,11 @@ class EnglishWords(LayerStage):
 
 def test_the_runner_hands_a_stage_only_the_stories_of_its_languages():
     EnglishWords.seen.clear()
-    docs = [Document(text=EN, source="en", language="en"), Document(text=RU, source="ru", language="ru")]
+    docs = [Document(text=EN, source="en", language="en"), Document(text=DE, source="de", language="de")]
     out, rejected = Runner([EnglishWords()], Resources()).run(docs)
     assert not rejected
     assert EnglishWords.seen == ["en"]
-    assert [d.source for d in out] == ["en", "ru"]  # order kept
+    assert [d.source for d in out] == ["en", "de"]  # order kept
     assert len(out[0].layer("test_words")) == 1
     assert "test_words" in out[1].layers and out[1].layer("test_words") == ()
 
@@ -69,26 +70,26 @@ def test_the_fingerprint_counts_the_language_of_stories_not_in_english():
     stage = EnglishWords()
     en = Document(text=EN, source="en", language="en")
     assert fingerprint(en, stage, {}, "", "en") == fingerprint(en, stage, {}, "")
-    assert fingerprint(en, stage, {}, "", "ru") != fingerprint(en, stage, {}, "", "en")
+    assert fingerprint(en, stage, {}, "", "de") != fingerprint(en, stage, {}, "", "en")
 
 
 def test_the_coverage_stage_names_each_layer_not_analysed():
     config = load_config(overrides={"pipeline.stages": ["clean", "language", "sentences", "coverage", "entities", "quotes"]})
     stage = CoverageStage()
     stage.ensure_setup(Resources(config))
-    ru, en = (Document(text=RU, source="ru", language="ru"), Document(text=EN, source="en", language="en"))
-    out = stage([ru, en])
+    de, en = (Document(text=DE, source="de", language="de"), Document(text=EN, source="en", language="en"))
+    out = stage([de, en])
     records = out[0].layer("coverage")
     assert {r.layer for r in records} == {"entities", "quotes"}
-    assert all(isinstance(r, NotAnalysed) and r.language == "ru" and r.supported == ("en",) for r in records)
-    assert "not analysed: language ru" in records[0].message
+    assert all(isinstance(r, NotAnalysed) and r.language == "de" and r.supported == ("en",) for r in records)
+    assert "not analysed: language de" in records[0].message
     assert out[1].layer("coverage") == ()
 
 
 @pytest.fixture(scope="module")
 def routed_store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("articles")
-    (folder / "ru.txt").write_text(RU, "utf-8")
+    (folder / "de.txt").write_text(DE, "utf-8")
     (folder / "en.txt").write_text(EN, "utf-8")
     config = load_config(overrides={
         "store.path": str(tmp_path_factory.mktemp("store") / "store.duckdb"), "pipeline.update_narratives": False,
@@ -102,14 +103,14 @@ def routed_store(tmp_path_factory):
     return first, second, docs
 
 
-def test_a_russian_story_gets_empty_layers_marked_not_analysed(routed_store):
+def test_a_story_in_an_unsupported_language_gets_empty_layers_marked_not_analysed(routed_store):
     first, second, docs = routed_store
     assert first.new == 2 and not first.rejected
     assert second.unchanged == 2
-    ru, en = docs["ru"], docs["en"]
-    assert set(not_analysed_layers(ru)) == {"entities", "quotes", "sourcing", "sourcing_summary"}
-    assert ru.layer("entities") == () and ru.layer("quotes") == ()
-    assert ru.layer("sentences")  # sentences are not language-bound
+    de, en = docs["de"], docs["en"]
+    assert set(not_analysed_layers(de)) == {"entities", "quotes", "sourcing", "sourcing_summary"}
+    assert de.layer("entities") == () and de.layer("quotes") == ()
+    assert de.layer("sentences")  # sentences are not language-bound
     assert not_analysed_layers(en) == {} and en.layer("quotes")
 
 
@@ -117,6 +118,6 @@ def test_the_story_page_says_what_was_not_analysed(routed_store):
     from propwatch.output.report import render_story
 
     _, _, docs = routed_store
-    page = render_story(docs["ru"], [])
-    assert "Not analysed" in page and "entities" in page and "ru" in page
+    page = render_story(docs["de"], [])
+    assert "Not analysed" in page and "entities" in page and "de" in page
     assert "Not analysed" not in render_story(docs["en"], [])

@@ -43,6 +43,8 @@ OLD_DEFAULTS = {
     "techniques.v1": {
         "backend": "techniques_onnx", "model": "", "file": "", "batch_size": 8, "threads": 0, "classifier": True,
         "threshold": None, "gap": None, "min_chars": None, "second_threshold": None,
+        "phrases": None, "phrase_ratio": None, "sentence_cover": None, "split_sentences": None, "min_score": None,
+        "quoted_speech": "mark", "spacy_model": "",
     },
 }
 
