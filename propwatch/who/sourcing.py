@@ -25,6 +25,19 @@ ANON_PHRASE = re.compile(
     rf"|sources\s+(?:{CUES}|report))\b",
     re.I,
 )
+# the other shapes of an unnamed source (issue 14): "according to organizers", "activists said", "authorities
+# say", "rebels and opposition officials", "speaking on condition of anonymity", "a spokesman who declined to be
+# named"
+_GROUPS = (r"activists|(?:eye)?witnesses|residents|organi[sz]ers|rebels|protesters|diplomats|officials|authorities|"
+           r"sources|insiders|medics|monitors|observers|locals|villagers|survivors|analysts|experts")
+ANON_MORE = re.compile(
+    rf"\baccording to\s+(?:the\s+)?(?:[\w-]+\s+){{0,3}}?(?:{_GROUPS})\b"
+    rf"|\b(?:[A-Z][\w-]*\s+|[a-z-]+\s+){{0,3}}(?:{_GROUPS})(?:\s+and\s+(?:[\w-]+\s+){{0,2}}(?:{_GROUPS}))?"
+    rf"\s+(?:(?:have|has|had)\s+)?(?:{CUES}|believe|believed|allege|alleged)\b"
+    r"|\b(?:speaking\s+|spoke\s+|talking\s+)?on\s+(?:the\s+)?condition\s+of\s+anonymity\b"
+    r"|\b(?:who|which)\s+(?:declined|asked|requested|refused|did\s+not\s+want)\s+(?:not\s+)?to\s+be\s+(?:named|identified)\b",
+    re.I,
+)
 EVIDENCE = re.compile(
     r"\b(?:(?:satellite\s+)?(?:photos?|photographs?|images?|pictures?|footage|videos?|video\s+recordings?|"
     r"audio\s*recordings?|audiorecords?|recordings?|screenshots?)|"
@@ -128,8 +141,12 @@ def find_flags(text: str, sentences, entities, quotes, outlet: str | None, table
             flags.append(Flag(sp.start, sp.end, "anonymous_source", "quoted", "", s, e))
             seen.append((sp.start, sp.end))
     flags = [f for i, f in enumerate(flags) if all((g.start, g.end) != (f.start, f.end) for g in flags[:i])]
-    for m in ANON_PHRASE.finditer(text):
-        start, end = m.start(), _trim_phrase(text, m.start(), m.end())
+    found = [(m.start(), _trim_phrase(text, m.start(), m.end())) for m in ANON_PHRASE.finditer(text)]
+    found += [(m.start(), _trim_phrase(text, m.start(), m.end()) if not m.group().casefold().startswith(("according", "on ", "speaking", "spoke", "talking", "who", "which")) else m.end())
+              for m in ANON_MORE.finditer(text)]
+    for start, end in sorted(found):
+        if end <= start:
+            continue
         if any(a < end and b > start for a, b in seen):
             continue
         s, e = _sentence(sentences, start, text)

@@ -117,3 +117,17 @@ def test_one_of_the_dispatchers_is_the_he_of_the_next_quote(analyse):
             '"Shutting down might not be a good idea," he declared.')
     got = analyse([text], upto="quotes")[0].layer("quotes")
     assert (got[-1].speaker.name, got[-1].speaker.kind) == ("one of the dispatchers", "anonymous")
+
+
+@pytest.mark.parametrize("sentence, phrase", [
+    ("About 5,000 people joined the march, according to organizers.", "according to organizers"),
+    ("Rebels and opposition officials say the town fell on Monday.", "Rebels and opposition officials"),
+    ("A woman, speaking on condition of anonymity, said the shelling went on all night.", "on condition of anonymity"),
+    ("A spokesman, who declined to be named, said the talks had stalled.", "who declined to be named"),
+    ("Authorities say the bridge will stay closed until Friday.", "Authorities"),
+])
+def test_anonymous_sources_in_all_their_forms(analyse, sentence, phrase):
+    doc = analyse([sentence])[0]
+    flags = [f for f in doc.layer("sourcing") if f.flag == "anonymous_source"]
+    lo = sentence.find(phrase)
+    assert any(f.start < lo + len(phrase) and f.end > lo for f in flags), [(f.text, f.category) for f in flags]
