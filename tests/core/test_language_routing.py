@@ -81,7 +81,7 @@ def test_the_coverage_stage_names_each_layer_not_analysed():
     out = stage([de, en])
     records = out[0].layer("coverage")
     assert {r.layer for r in records} == {"entities", "quotes"}
-    assert all(isinstance(r, NotAnalysed) and r.language == "de" and r.supported == ("en",) for r in records)
+    assert all(isinstance(r, NotAnalysed) and r.language == "de" and r.supported == ("en", "ru") for r in records)
     assert "not analysed: language de" in records[0].message
     assert out[1].layer("coverage") == ()
 
