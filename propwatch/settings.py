@@ -195,6 +195,12 @@ class NarrativesSettings(SettingsModel):
     verify_min: float = Field(ge=0, le=1, description="With a verifier: its same-claim probability needed to join.")
     verify_top: int = Field(ge=1, description="Narratives verified per claim, best links first.")
     verify_members: int = Field(ge=1, description="Best-linked members verified per narrative.")
+    core_size: int = Field(ge=0, description="A claim joins a narrative only if it links to each of its first "
+                           "core_size claims (no chains; 0: off).")
+    skip_filters: bool = Field(description="Bylines, questions, casualty tallies, definitions and background "
+                               "sentences are never linked (propwatch.narratives.filters).")
+    boilerplate_days: int = Field(ge=0, description="A sentence seen again this many days after its first story "
+                                  "is boilerplate, never linked (0: off).")
 
 
 class OutputSettings(SettingsModel):

@@ -47,15 +47,18 @@ def narratives(
     rows = []
     for n in found:
         row = n.to_dict(with_claims=False)
-        row.update(outlets=list(n.outlets), sources=list(n.sources), entities=list(n.entities))
+        row.update(outlets=list(n.outlets), sources=list(n.sources), entities=list(n.entities),
+                   carried_first=list(n.carried_first), followers=list(n.followers))
         rows.append(row)
     if fmt.value == "table":
         for row in rows:
             row["stories"] = str(row["n_stories"])
             row["seen"] = _seen(row["first_seen"], row["last_seen"])
-        _print_rows(rows, "table", ("id", "stories", "outlets", "seen", "label"))
+            row["first"] = ", ".join(row["carried_first"]) or "-"
+        _print_rows(rows, "table", ("id", "stories", "outlets", "seen", "first", "label"))
         return 0
-    _print_rows(rows, fmt.value, ("id", "label", "n_claims", "n_stories", "outlets", "sources", "first_seen", "last_seen"))
+    _print_rows(rows, fmt.value, ("id", "label", "n_claims", "n_stories", "outlets", "sources", "first_seen", "last_seen",
+                                  "carried_first", "followers"))
     return 0
 
 
@@ -92,6 +95,8 @@ def narrative(
                   + (f"seen {_seen(n.first_seen, n.last_seen)}" if dated else "undated"), markup=False)
         if n.sources:
             out.print("cited: " + "; ".join(n.sources), markup=False)
+        for line in timeline_lines(n):
+            out.print(line, markup=False)
         for row in stance:
             out.print(f"  {row['outlet']}: supports {row['supports']}, denies {row['denies']}, "
                       f"discusses {row['discusses']}", markup=False)
@@ -135,6 +140,21 @@ def checkworthiness(
         else:
             print(f"{float(score):.4f}\t{s}")
     return 0
+
+
+def timeline_lines(n) -> list[str]:
+    """A narrative's timeline as text: who carried it first, who followed (days later), per day."""
+    if not n.first_seen:
+        return [f"timeline: undated ({n.n_stories} stories without a date)"]
+    out = [f"first seen {n.first_seen} by {', '.join(n.carried_first)}"]
+    later = [o for o in n.per_outlet if o.first_seen and o.first_seen != n.first_seen]
+    if later:
+        out.append("followed by " + "; ".join(f"{o.outlet} {o.first_seen} (+{o.days_after_first} d)" for o in later))
+    undated = [o.outlet for o in n.per_outlet if not o.first_seen]
+    if undated:
+        out.append("undated: " + ", ".join(undated))
+    out.append("per day: " + ", ".join(f"{day} {count}" for day, count in n.per_day))
+    return out
 
 
 def _seen(first: str | None, last: str | None) -> str:

@@ -46,6 +46,7 @@ from typing import Protocol
 import numpy as np
 import snowballstemmer
 
+from .filters import skip_reason, text_key
 from .index import make_index
 from .matching import jaccard, tokens
 
@@ -77,7 +78,7 @@ class ClaimItem:
 class LinkParams:
     k: int = 10
     candidate_min: float = 0.45  # cosine below this is never a link
-    link_threshold: float = 0.60  # fused score needed to join
+    link_threshold: float = 0.8  # fused score needed to join (real PTC gold, tune split: B3 P 0.6 -> 0.81, 0.8 -> 0.88, 1.0 -> 0.95)
     same_story_min: float = 0.90  # the same, for a link to a claim of the same story (its words and names recur)
     centroid_min: float = 0.50  # mean cosine to the narrative's claims needed to join
     merge_min: float = 1.01  # mean cosine between two narratives' claims needed to merge them (> 1: never)
@@ -91,6 +92,9 @@ class LinkParams:
     verifier: str = ""  # "" none, "auto" the shipped claim cross-encoder, or its directory (see .verify)
     index: str = "auto"  # auto | exact | hnsw
     block: int = 2048
+    core_size: int = 3  # a claim joins a narrative only if it links to each of its first core_size claims (0: off)
+    skip_filters: bool = True  # bylines, casualty tallies, definitions, background are never linked (see .filters)
+    boilerplate_days: int = 60  # a sentence seen again this many days after its first story is boilerplate (0: off)
 
 
 class Verifier(Protocol):
@@ -137,6 +141,15 @@ def predicate_words(toks: frozenset[str], entities: Sequence[str]) -> frozenset[
     return frozenset(_STEMMER.stemWords(sorted(toks - names))) - frozenset(_STEMMER.stemWords(sorted(names)))
 
 
+def _days(a: str, b: str) -> int:
+    from datetime import date
+
+    try:
+        return abs((date.fromisoformat(b[:10]) - date.fromisoformat(a[:10])).days)
+    except ValueError:
+        return 0
+
+
 def narrative_id_for(key: str) -> str:
     return "n" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
@@ -161,7 +174,9 @@ class Linker:
         self._toks: list[frozenset[str]] = []
         self._pred: list[frozenset[str]] = []  # predicate words (see predicate_words)
         self.moved: dict[str, str] = {}  # claim key -> narrative id, for claims moved by a merge
-        self._inert: list[bool] = []  # reactions ("X rejected the claims"): never linked
+        self._inert: list[bool] = []  # claims never linked (see skip)
+        self.skipped: dict[str, str] = {}  # claim key -> why it is not linked
+        self._repeats: dict[str, tuple[str | None, dict[str, str]]] = {}  # text key -> (first day, outlet -> doc)
 
     # ------------------------------------------------------------- state
 
@@ -201,7 +216,37 @@ class Linker:
         pred = predicate_words(toks, item.entities)
         self._pred.append(pred)
         self.df.update(toks | pred)
-        self._inert.append(is_reaction(item.normalized or item.text))
+        reason = self.skip(item)
+        self._inert.append(reason is not None)
+        if reason:
+            self.skipped[item.key] = reason
+        first, outlets = self._repeats.setdefault(text_key(item.text), (item.day, {}))
+        if item.outlet:
+            outlets.setdefault(item.outlet, item.doc_id)
+        if first is None and item.day:
+            self._repeats[text_key(item.text)] = (item.day, outlets)
+
+    def skip(self, item: ClaimItem) -> str | None:
+        """Why a claim is never linked, from what was linked before it (canonical order), or None:
+        a reaction that points back at a claim, a byline, tally, definition or background sentence
+        (:func:`.filters.skip_reason`), or boilerplate: a sentence an earlier story of the same
+        outlet carried, or one first seen ``boilerplate_days`` or more before this story."""
+        text = item.normalized or item.text
+        if is_reaction(text):
+            return "reaction"
+        p = self.params
+        if p.skip_filters:
+            reason = skip_reason(item.text)
+            if reason:
+                return reason
+        seen = self._repeats.get(text_key(item.text))
+        if seen:
+            first, outlets = seen
+            if item.outlet and outlets.get(item.outlet, item.doc_id) != item.doc_id:
+                return "boilerplate (repeated by the outlet)"
+            if p.boilerplate_days and first and item.day and _days(first, item.day) >= p.boilerplate_days:
+                return "boilerplate (repeated for months)"
+        return None
 
     @property
     def vectors(self) -> np.ndarray:
@@ -256,7 +301,7 @@ class Linker:
                     for t in top:
                         if prev[t] >= p.candidate_min:
                             cands[base + int(t)] = float(prev[t])
-                if is_reaction(item.normalized or item.text):
+                if self.skip(item):
                     cands = {}
                 toks = frozenset(tokens(item.normalized or item.text))
                 pred = predicate_words(toks, item.entities)
@@ -271,7 +316,7 @@ class Linker:
                 # (with a verifier) read as the same claim as one of their best-linked members
                 joinable = sorted(
                     ((*max(links, key=lambda t: (t[0], -t[1])), n_j) for n_j, links in per_narrative.items()
-                     if self._near_centroid(vec, n_j)),
+                     if self._near_centroid(vec, n_j) and self._links_core(vec, toks, item, pred, n_j)),
                     key=lambda t: (-t[0], t[1]),
                 )
                 if self.verifier is not None and joinable:
@@ -307,6 +352,20 @@ class Linker:
             if pr >= p.verify_min and (n_j not in best or pr > best[n_j][0]):
                 best[n_j] = (float(pr), j)
         return sorted(((sc, j, n_j) for n_j, (sc, j) in best.items()), key=lambda t: (-t[0], t[1]))
+
+    def _links_core(self, vec: np.ndarray, toks: frozenset[str], item: ClaimItem, pred: frozenset[str], nid: str) -> bool:
+        """No chains: the claim links (score >= ``link_threshold``) to each of the narrative's first
+        ``core_size`` claims, not only to its best-linked one, so that a narrative never grows by
+        A~B~C links that drift away from what its first claims say."""
+        p = self.params
+        if p.core_size <= 0:
+            return True
+        for j in self.members[nid][: p.core_size]:
+            cos = float(vec @ self._buf[j])
+            need = p.same_story_min if self.items[j].doc_id == item.doc_id else p.link_threshold
+            if cos < p.candidate_min or self.pair_score(cos, toks, item.entities, pred, j) < need:
+                return False
+        return True
 
     def _near_centroid(self, vec: np.ndarray, nid: str) -> bool:
         """Average linkage: the mean cosine to the narrative's claims (the centroid is their sum)."""

@@ -50,6 +50,18 @@ class NarrativeClaim:
 
 
 @dataclass(frozen=True)
+class OutletSpan:
+    """One outlet's part in a narrative: when it first and last carried it, in how many stories."""
+
+    outlet: str
+    first_seen: str | None
+    last_seen: str | None
+    n_stories: int
+    n_claims: int
+    days_after_first: int | None  # days between the narrative's first day and this outlet's (None: undated)
+
+
+@dataclass(frozen=True)
 class Narrative:
     """One claim carried by one or more stories: who carries it, who is cited, since when."""
 
@@ -64,10 +76,17 @@ class Narrative:
     per_day: tuple[tuple[str, int], ...]  # (YYYY-MM-DD, claims that day); undated claims are left out
     entities: tuple[str, ...] = ()
     claims: tuple[NarrativeClaim, ...] = field(default=())
+    # the timeline: per outlet in the order it took the narrative up (undated outlets last);
+    # who carried it first (the outlets of its first day) and who followed
+    per_outlet: tuple[OutletSpan, ...] = ()
+    carried_first: tuple[str, ...] = ()
+    followers: tuple[str, ...] = ()
+    undated_stories: int = 0
 
     def to_dict(self, with_claims: bool = True) -> dict[str, Any]:
         d = asdict(self)
         d["per_day"] = [{"day": day, "count": c} for day, c in self.per_day]
+        d["per_outlet"] = [asdict(o) for o in self.per_outlet]
         if not with_claims:
             d.pop("claims")
         return d
@@ -231,6 +250,7 @@ def _summarize(nid: str, members: list, vecs: dict[str, np.ndarray]) -> Narrativ
     days = Counter(c.published[:10] for c in claims if c.published)
     dated = sorted(days)
     ents = Counter(e for c, _, _ in members for e in c.get("entities", ()))
+    per_outlet, first, followers = timeline(claims)
     return Narrative(
         id=nid,
         label=label,
@@ -243,7 +263,36 @@ def _summarize(nid: str, members: list, vecs: dict[str, np.ndarray]) -> Narrativ
         per_day=tuple((d, days[d]) for d in dated),
         entities=tuple(e for e, _ in sorted(ents.items(), key=lambda kv: (-kv[1], kv[0]))),
         claims=tuple(claims),
+        per_outlet=per_outlet,
+        carried_first=first,
+        followers=followers,
+        undated_stories=len({c.doc_id for c in claims if not c.published}),
     )
+
+
+def timeline(claims: Sequence[NarrativeClaim]) -> tuple[tuple[OutletSpan, ...], tuple[str, ...], tuple[str, ...]]:
+    """(per outlet spans in the order the outlets took the narrative up, the outlets that carried
+    it on its first day, the outlets that followed). A story without an outlet counts under
+    ``"(unknown outlet)"``; undated outlets come last and are neither first nor followers."""
+    by_outlet: dict[str, list[NarrativeClaim]] = defaultdict(list)
+    for c in claims:
+        by_outlet[c.outlet or "(unknown outlet)"].append(c)
+    days = sorted(c.published[:10] for c in claims if c.published)
+    start = days[0] if days else None
+    spans = []
+    for outlet, cs in by_outlet.items():
+        dated = sorted(c.published[:10] for c in cs if c.published)
+        after = None
+        if dated and start:
+            from datetime import date
+
+            after = (date.fromisoformat(dated[0]) - date.fromisoformat(start)).days
+        spans.append(OutletSpan(outlet, dated[0] if dated else None, dated[-1] if dated else None,
+                                len({c.doc_id for c in cs}), len(cs), after))
+    spans.sort(key=lambda o: (o.first_seen or "9999", -o.n_stories, o.outlet))
+    first = tuple(o.outlet for o in spans if start and o.first_seen == start)
+    followers = tuple(o.outlet for o in spans if o.first_seen and o.first_seen != start)
+    return tuple(spans), first, followers
 
 
 def narrative_label(texts: Sequence[str], vectors: np.ndarray, margin: float = 0.1) -> str:
@@ -307,6 +356,8 @@ def narrative_report_data(store, min_stories: int = 2, limit: int = 50) -> list[
 __all__ = [
     "Narrative",
     "NarrativeClaim",
+    "OutletSpan",
+    "timeline",
     "claim_items",
     "get_narrative",
     "list_narratives",

@@ -37,6 +37,24 @@ def timeline_svg(per_day: list[dict[str, Any]], width: int = 640, height: int = 
     return Markup("".join(parts))
 
 
+def carriers_table(n: dict[str, Any]) -> Markup:
+    """Who carried the narrative first and who followed: one row per outlet, in the order the
+    outlets took it up (first day, days after the narrative's first day, stories); escaped."""
+    rows = n.get("per_outlet") or []
+    if not rows:
+        return Markup("")
+    first = set(n.get("carried_first") or ())
+    parts = ['<table class="carriers"><thead><tr><th>outlet</th><th>first carried</th><th>days after first</th>'
+             "<th>stories</th><th></th></tr></thead><tbody>"]
+    for o in rows:
+        after = "" if o.get("days_after_first") is None else f"+{int(o['days_after_first'])}"
+        role = "first" if o["outlet"] in first else ("followed" if o.get("first_seen") else "undated")
+        parts.append(f"<tr><td>{escape(o['outlet'])}</td><td>{escape(o.get('first_seen') or 'undated')}</td>"
+                     f"<td>{escape(after)}</td><td>{int(o['n_stories'])}</td><td>{escape(role)}</td></tr>")
+    parts.append("</tbody></table>")
+    return Markup("".join(parts))
+
+
 def narratives_context(store: Any) -> list[dict[str, Any]]:
     from ..narratives.service import get_narrative, narrative_report_data, narrative_stance
 
@@ -45,7 +63,7 @@ def narratives_context(store: Any) -> list[dict[str, Any]]:
     data = narrative_report_data(store)
     model = StanceModel.load() if data else None  # once for every narrative of the page
     for n in data:
-        n["timeline"] = timeline_svg(n.get("per_day", []))
+        n["timeline"] = timeline_svg(n.get("per_day", [])) + carriers_table(n)
         n["stance"] = {
             row["outlet"]: {label: row.get(label, 0) for label in STANCE_LABELS}
             for row in narrative_stance(store, get_narrative(store, n["id"]), model=model)

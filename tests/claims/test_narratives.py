@@ -177,10 +177,16 @@ def test_average_linkage_keeps_a_claim_out_of_a_loose_narrative():
     vecs = np.stack([a, b, c]).astype(np.float32)
     items = [ClaimItem(key=f"d{i}:0-10", doc_id=f"d{i}", text="x", normalized="x", published=f"2020-01-0{i + 1}")
              for i in range(3)]
-    loose = Linker(dim=3, params=LinkParams(index="exact", candidate_min=0.3, link_threshold=0.6, centroid_min=0.3, paraphrase_min=0)).add(items, vecs)
-    tight = Linker(dim=3, params=LinkParams(index="exact", candidate_min=0.3, link_threshold=0.6, centroid_min=0.6, paraphrase_min=0)).add(items, vecs)
+    loose = Linker(dim=3, params=LinkParams(index="exact", candidate_min=0.3, link_threshold=0.6, centroid_min=0.3, paraphrase_min=0,
+                                            core_size=0)).add(items, vecs)
+    tight = Linker(dim=3, params=LinkParams(index="exact", candidate_min=0.3, link_threshold=0.6, centroid_min=0.6, paraphrase_min=0,
+                                            core_size=0)).add(items, vecs)
     assert len({o.narrative_id for o in loose}) == 1
     assert tight[0].narrative_id == tight[1].narrative_id != tight[2].narrative_id
+    # with the core rule (the default), c must link to a itself: no chain a~b~c however loose the mean
+    core = Linker(dim=3, params=LinkParams(index="exact", candidate_min=0.3, link_threshold=0.6, centroid_min=0.3,
+                                           paraphrase_min=0)).add(items, vecs)
+    assert core[0].narrative_id == core[1].narrative_id != core[2].narrative_id
 
 
 class _WordVerifier:

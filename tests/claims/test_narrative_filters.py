@@ -1,0 +1,58 @@
+"""Which claims the narrative linker leaves out, and narrative timelines (invented sentences)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from propwatch.narratives import ClaimItem, LinkParams, Linker
+from propwatch.narratives.filters import skip_reason
+from propwatch.narratives.service import NarrativeClaim, timeline
+
+
+def test_tallies_definitions_bylines_questions_background_are_left_out():
+    assert skip_reason("At least 12 people were killed in the blast near the market.") == "casualty tally"
+    assert skip_reason("So far, the fever has claimed 40 lives and infected more than 300 others.") == "casualty tally"
+    assert skip_reason("The death toll could rise.") == "casualty tally"
+    assert skip_reason("The Northern Front is a militant group founded in 2009 by two clerics.") == "definition"
+    assert skip_reason("The fever is typically spread through the bite of infected ticks.") == "definition"
+    assert skip_reason("By Jane Doe") == "byline"
+    assert skip_reason("Article posted with permission from An Invented Media") == "byline"
+    assert skip_reason("Who should replace the ambassador?") == "question"
+    assert skip_reason("The region has been mired in civil war since 2011, with many factions fighting.") == "background"
+
+
+def test_accusations_and_assertions_are_kept():
+    assert skip_reason("The ministry blamed the rebels for the blast that killed 12 people.") is None
+    assert skip_reason("Ankara buys oil from the militants at well below market prices.") is None
+    assert skip_reason("He sold the gunman ammunition the month before the attack that killed 58 people.") is None
+
+
+def _item(i, text, doc, outlet, day):
+    return ClaimItem(key=f"{doc}:{i}-{i + 10}", doc_id=doc, text=text, normalized=text, outlet=outlet, published=day)
+
+
+def test_boilerplate_repeated_by_an_outlet_is_not_linked():
+    line = "Our newsroom brings you the truth the mainstream hides from you every day"
+    items = [_item(0, line, "d1", "Invented Daily", "2020-01-01"), _item(0, line, "d2", "Invented Daily", "2020-01-02"),
+             _item(0, line, "d3", "Other Wire", "2020-01-02")]
+    vec = np.tile(np.eye(4, dtype=np.float32)[0], (3, 1))
+    linker = Linker(dim=4, params=LinkParams(index="exact"))
+    out = linker.add(items, vec)
+    assert linker.skipped == {"d2:0-10": "boilerplate (repeated by the outlet)"}
+    assert out[1].narrative_id not in (out[0].narrative_id, out[2].narrative_id)
+    # months later, anywhere: boilerplate too
+    later = Linker(dim=4, params=LinkParams(index="exact", boilerplate_days=30))
+    later.add([_item(0, line, "d1", "A", "2020-01-01"), _item(0, line, "d4", "B", "2020-03-15")], vec[:2])
+    assert later.skipped == {"d4:0-10": "boilerplate (repeated for months)"}
+
+
+def test_timeline_first_carrier_and_followers():
+    def c(doc, outlet, day):
+        return NarrativeClaim(key=f"{doc}:0-5", doc_id=doc, text="t", normalized="t", outlet=outlet, published=day,
+                              attributed_to=None, checkworthiness=0.0, linked_to=None, score=None)
+
+    spans, first, followers = timeline([c("a", "Spring News", "2015-11-28"), c("b", "Iran Today", "2015-12-01"),
+                                        c("c", "Spring News", "2015-12-03"), c("d", "Global Wire", None)])
+    assert first == ("Spring News",) and followers == ("Iran Today",)
+    assert [(o.outlet, o.first_seen, o.days_after_first, o.n_stories) for o in spans] == [
+        ("Spring News", "2015-11-28", 0, 2), ("Iran Today", "2015-12-01", 3, 1), ("Global Wire", None, None, 1)]
