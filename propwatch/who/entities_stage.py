@@ -47,7 +47,7 @@ class EntitiesSettings(StageSettings):
     resolve_titles: bool = Field(True, description='"the Turkish president" -> the president named in the same story.')
 
 
-@register_stage("entities", version=1)
+@register_stage("entities", version=2)
 class EntitiesStage(LayerStage):
     requires = ("text", "sentences")
     assigns = ("entities",)

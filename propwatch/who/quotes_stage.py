@@ -58,7 +58,7 @@ class QuotesSettings(StageSettings):
     indirect: bool = Field(True, description='Also report indirect speech ("X said that ...", "according to X").')
 
 
-@register_stage("quotes", version=1)
+@register_stage("quotes", version=2)
 class QuotesStage(LayerStage):
     requires = ("entities", "sentences")
     assigns = ("quotes",)

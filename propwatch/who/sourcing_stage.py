@@ -55,7 +55,7 @@ class SourcingSettings(StageSettings):
     aliases: str = Field("", description='An alias table TOML ("" = packaged), to know the outlet\'s own names.')
 
 
-@register_stage("sourcing", version=1)
+@register_stage("sourcing", version=2)
 class SourcingStage(Stage):
     requires = ("quotes", "entities", "sentences", "outlet")
     assigns = ("sourcing", "sourcing_summary")
