@@ -109,7 +109,7 @@ def fingerprint(doc: Document, stage: Stage, input_fps: Mapping[str, str], state
     stay valid).
     """
     parts = [doc.id, stage.ref, stage.config_hash, state]
-    if stage.supported_languages() is not None:
+    if stage.supported_languages() is not None or stage.language_dependent:
         if language is None:
             language = analysis_language(doc)
         if language != "en":

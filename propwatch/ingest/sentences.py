@@ -105,6 +105,7 @@ class SentenceStage(LayerStage):
     assigns = ("sentences",)
     layer = "sentences"
     settings_model = SentenceSettings
+    language_dependent = True  # Russian stories are split by razdel (their language is in the fingerprint)
 
     def predict(self, docs: Sequence[Document]) -> list[list[Sentence]]:
         from .sentences_ru import split_sentences_ru

@@ -67,6 +67,9 @@ class Stage:
     # The languages the stage analyses (ISO 639-1); None: any. The runner gives a
     # layer stage only the stories of its languages (see propwatch.languages).
     languages: ClassVar[tuple[str, ...] | None] = None
+    # A stage that analyses every language but differently per language (sentences:
+    # razdel for Russian) sets this, so that the story's language counts in its fingerprint.
+    language_dependent: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

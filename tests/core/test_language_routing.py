@@ -121,3 +121,12 @@ def test_the_story_page_says_what_was_not_analysed(routed_store):
     page = render_story(docs["de"], [])
     assert "Not analysed" in page and "entities" in page and "de" in page
     assert "Not analysed" not in render_story(docs["en"], [])
+
+
+def test_a_stage_that_splits_by_language_counts_the_language_in_its_fingerprint():
+    from propwatch.registry import stages
+
+    sentences = stages.get("sentences")()
+    doc = Document(text=EN, source="en", language="en")
+    assert fingerprint(doc, sentences, {}, "", "ru") != fingerprint(doc, sentences, {}, "", "en")
+    assert fingerprint(doc, sentences, {}, "", "en") == fingerprint(doc, sentences, {}, "")
