@@ -56,3 +56,33 @@ def test_timeline_first_carrier_and_followers():
     assert first == ("Spring News",) and followers == ("Iran Today",)
     assert [(o.outlet, o.first_seen, o.days_after_first, o.n_stories) for o in spans] == [
         ("Spring News", "2015-11-28", 0, 2), ("Iran Today", "2015-12-01", 3, 1), ("Global Wire", None, None, 1)]
+
+
+def test_incremental_linking_equals_one_batch():
+    # clustered random claims, boilerplate and tallies among them; linked at once, in two calls, and
+    # restored from the first call's results (as the store does) before the second
+    rng = np.random.default_rng(7)
+    centers = rng.standard_normal((12, 16)).astype(np.float32)
+    vecs = centers[rng.integers(0, 12, 120)] + 0.35 * rng.standard_normal((120, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    words = "minister border oil fighters pipeline army rebels talks sanctions convoy".split()
+    items = []
+    for i in range(120):
+        text = ("At least 5 people were killed in the blast." if i % 17 == 0 else
+                "Subscribe to our newsletter for the whole truth every morning" if i % 11 == 0 else
+                " ".join(rng.choice(words, 5)) + f" said {i % 12}")
+        items.append(_item(i, text, f"d{i // 3}", f"o{i % 4}", f"2020-0{1 + i // 40}-{1 + i % 28:02d}"))
+    params = LinkParams(index="exact", candidate_min=0.3, link_threshold=0.5, paraphrase_min=0)
+    one = Linker(dim=16, params=params)
+    one.add(items, vecs)
+    order = sorted(range(120), key=lambda i: items[i].sort_key())
+    first, second = order[:70], order[70:]
+    two = Linker(dim=16, params=params)
+    two.add([items[i] for i in first], vecs[first])
+    two.add([items[i] for i in second], vecs[second])
+    restored = Linker(dim=16, params=params)
+    restored.restore(two.items[:70], two.vectors[:70], two.narrative_of[:70])
+    restored.add([items[i] for i in second], vecs[second])
+    assert one.narrative_of == two.narrative_of == restored.narrative_of
+    assert one.skipped == two.skipped == restored.skipped and one.skipped
+    assert len(set(one.narrative_of)) < 120  # something was linked
