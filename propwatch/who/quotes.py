@@ -28,7 +28,7 @@ OPEN_CLOSE = {"“": "”\"", "„": "“”", "«": "»", "‘": "’'", "‹":
 # the speech verbs (data/words/speech_verbs.txt): forms for the pattern rules, lemmas for the parse rules
 CUES = lexicon.alternation(lexicon.forms("speech_verbs"))
 CUE_RX = rf"(?:{CUES})"
-LABEL_CUES = r"described|called|calling|calls|labell?ed|termed|dubbed|branded|characteri[sz]ed|referred to"
+LABEL_CUES = r"described|called|calling|calls|labell?ed|termed|dubbed|branded|characteri[sz]ed|referred to|blamed|blames"
 SPEECH_LEMMAS = lexicon.heads("speech_verbs")
 # "authorities believe ...", "police believe ...": a belief reported for an unnamed source or a body is
 # its attribution (data/words/belief_verbs.txt); a named person's belief is not a quote
@@ -287,6 +287,11 @@ def _subject_of(sdoc, cue_char: int, resolver) -> SpeakerGuess:
             if s.lower_ in ("which", "that", "who") and tok.dep_ == "relcl":
                 noun = tok.head  # "the report which says": the report speaks
                 return resolver.resolve(noun.left_edge.idx, noun.idx + len(noun))
+            if "\n" in resolver.text[s.idx:cue_char]:
+                # the parser ran a headline into the story: the subject is on the cue's own line
+                line_start = resolver.text.rfind("\n", 0, cue_char) + 1
+                guess = resolver.resolve(line_start, cue_char) if cue_char > line_start else None
+                return guess if guess is not None and guess.kind != "unknown" else SpeakerGuess(None, None, "unknown")
             return resolver.resolve(s.left_edge.idx, s.right_edge.idx + len(s.right_edge))
         if tok.head is tok:
             break

@@ -131,3 +131,16 @@ def test_anonymous_sources_in_all_their_forms(analyse, sentence, phrase):
     flags = [f for f in doc.layer("sourcing") if f.flag == "anonymous_source"]
     lo = sentence.find(phrase)
     assert any(f.start < lo + len(phrase) and f.end > lo for f in flags), [(f.text, f.category) for f in flags]
+
+
+def test_a_headline_run_into_the_story_is_not_the_subject(analyse):
+    text = ("Party office in Northfield burned\n\n"
+            "Gov. Pat Marlow Sunday called the fire “an attack on our democracy,” and asked for calm.")
+    got = analyse([text], upto="quotes")[0].layer("quotes")
+    assert got and got[0].speaker.name == "Pat Marlow"
+
+
+def test_blamed_quotes_a_phrase(analyse):
+    text = "In a tweet, Republican candidate Donald Trump blamed “Animals representing the Democrats in Ohio.”"
+    got = analyse([text], upto="quotes")[0].layer("quotes")
+    assert [(q.speaker.name, q.speaker.kind) for q in got] == [("Donald Trump", "person")]
