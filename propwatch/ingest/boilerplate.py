@@ -186,7 +186,7 @@ def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
             drop[i] = "widget"
         elif any(p.search(key) for p in r.line_patterns) and not is_prose(line):
             drop[i] = "widget"
-        elif any(p.search(key) for p in r.sentence_patterns):
+        elif any(p.search(key) for p in r.sentence_patterns) and _only_widget_sentences(line, r):
             drop[i] = "widget"
         elif _is_menu(line):
             drop[i] = "menu"
@@ -208,6 +208,20 @@ def classify_lines(lines: list[str]) -> tuple[dict[int, str], PageSignals]:
     return drop, signals
 
 
+def _widget_start(sentence: str, r: Rules) -> int | None:
+    """Where a known boilerplate sentence starts inside ``sentence`` (None: nowhere)."""
+    starts = [m.start() for p in r.sentence_patterns for m in [p.search(sentence)] if m]
+    return min(starts) if starts else None
+
+
+def _only_widget_sentences(line: str, r: Rules) -> bool:
+    """Every sentence of the line is a known boilerplate sentence from its first word."""
+    spans = sentence_spans(line)
+    return bool(spans) and all(
+        (k := _widget_start(line[s:e].lstrip(_BULLETS), r)) is not None and k <= 1 for s, e in spans
+    )
+
+
 def _is_menu(line: str) -> bool:
     """A long run of capitalised names with no punctuation: a menu or selector
     ("All Countries Australia Bermuda Canada ...")."""
@@ -224,7 +238,8 @@ def classify_spans(lines: list[str], drop: dict[int, str], signals: PageSignals 
     r = rules()
     content = [i for i, line in enumerate(lines) if line.strip() and i not in drop]
     out: dict[int, list[tuple[int, int, str]]] = {}
-    long_lines = [i for i in content if not is_line_shaped(lines[i])]
+    long_lines = [i for i in content
+                  if not is_line_shaped(lines[i]) or any(p.search(lines[i]) for p in r.sentence_patterns)]
     if not long_lines:
         return out
     last_alive = content[-1]
@@ -233,10 +248,14 @@ def classify_spans(lines: list[str], drop: dict[int, str], signals: PageSignals 
         spans = sentence_spans(line)
         found: dict[int, str] = {}
         for k, (s, e) in enumerate(spans):
-            sentence = line[s:e]
-            if any(p.search(_key(sentence)) for p in r.sentence_patterns):
+            start = _widget_start(line[s:e], r)
+            if start is not None:
+                if start > 0:  # a widget glued to the end of a sentence: cut from where it starts
+                    while start > 0 and line[s + start - 1] == " ":
+                        start -= 1
+                    spans[k] = (s + start, e)
                 found[k] = "widget sentence"
-        if i == last_alive:
+        if i == last_alive and not is_line_shaped(line):
             # the page ends inside this line: footer sentences at its end
             for k in range(len(spans) - 1, max(-1, len(spans) - 1 - TAIL_UNITS), -1):
                 if k in found:
@@ -250,7 +269,8 @@ def classify_spans(lines: list[str], drop: dict[int, str], signals: PageSignals 
                     break
         if not found:
             continue
-        if len(found) == len(spans):
+        whole = [k for k in found if spans[k][0] == sentence_spans(line)[k][0]]
+        if len(whole) == len(spans):
             drop[i] = "outlet footer" if "outlet footer" in found.values() else "widget"
             continue
         cut = []

@@ -149,3 +149,12 @@ def test_outlet_footer_at_the_end_still_goes_and_names_the_outlet():
 def test_rferl_seed_lead_printed_twice_keeps_one_copy():
     text = clean((SEEDS / "002_775bacb248055a5d.txt").read_text("utf-8"))
     assert text.count("I did not make such a comment") == 1
+
+
+def test_a_poll_widget_glued_to_a_quote_goes_and_the_quote_stays():
+    quote = "“We will rebuild every school in the valley before the winter comes,” the governor said."
+    line = quote + " take our poll - story continues below Should the governor resign over the floods?"
+    raw = f"Governor Promises New Schools\n\n{line}\n\n{BODY}\n"
+    text, steps, _, _ = clean_page(raw, "text")
+    assert quote in text and "take our poll" not in text and "resign" not in text
+    assert replay(raw, steps) == text
