@@ -86,3 +86,23 @@ def test_incremental_linking_equals_one_batch():
     assert one.narrative_of == two.narrative_of == restored.narrative_of
     assert one.skipped == two.skipped == restored.skipped and one.skipped
     assert len(set(one.narrative_of)) < 120  # something was linked
+
+
+def test_timeline_in_cli_lines_and_page_table_is_escaped():
+    from types import SimpleNamespace
+
+    from propwatch.cli.narratives import timeline_lines
+    from propwatch.narratives.service import OutletSpan
+    from propwatch.output.narratives_page import carriers_table
+
+    spans = (OutletSpan("Spring <b>News</b>", "2015-11-28", "2015-11-28", 1, 1, 0),
+             OutletSpan("Iran Today", "2015-12-01", "2015-12-01", 1, 1, 3), OutletSpan("Wire", None, None, 1, 1, None))
+    n = SimpleNamespace(first_seen="2015-11-28", carried_first=("Spring <b>News</b>",), per_outlet=spans,
+                        per_day=(("2015-11-28", 1), ("2015-12-01", 1)), n_stories=3)
+    lines = timeline_lines(n)
+    assert lines[0] == "first seen 2015-11-28 by Spring <b>News</b>"
+    assert lines[1] == "followed by Iran Today 2015-12-01 (+3 d)" and lines[2] == "undated: Wire"
+    rows = [dict(outlet=o.outlet, first_seen=o.first_seen, days_after_first=o.days_after_first, n_stories=o.n_stories)
+            for o in spans]
+    html = str(carriers_table({"per_outlet": rows, "carried_first": n.carried_first}))
+    assert "&lt;b&gt;News&lt;/b&gt;" in html and "<b>" not in html and "+3" in html and "undated" in html
