@@ -17,7 +17,7 @@ source" = "a source close to ..."). Prints precision, recall, F1 and speaker
 accuracy.
 
 ``eval/data/real-quotes-{tune,val}.jsonl`` (splits ``real-tune`` and
-``real-val``, issue 14): 306 quotes on 16 real news articles (PTC,
+``real-val``, issue 14): 338 quotes on 17 real news articles (PTC,
 SemEval-2019 hyperpartisan, Horne & Adali 2017), annotated before the system
 ran on them; ``real-val`` is never used to tune the rules or train the
 speaker model. Besides P/R/F1 and speaker accuracy it prints:
