@@ -60,6 +60,22 @@ def _signals_in_typed_form(con: Any) -> None:
         )
 
 
+def _minhash_splitmix(con: Any) -> None:
+    """Recompute every stored MinHash signature and its band buckets with the hashing of
+    :mod:`propwatch.dedupe` (splitmix64, one seed per permutation): signatures of the old
+    hashing never meet new ones in a bucket, so old stories would be missed as copies."""
+    from ..dedupe import band_buckets, signature
+
+    rows = con.execute("SELECT id, text FROM documents WHERE minhash IS NOT NULL").fetchall()
+    con.execute("DELETE FROM minhash_bands")
+    for i in range(0, len(rows), 500):
+        chunk = rows[i:i + 500]
+        sigs = [(doc_id, [int(x) for x in signature(text or "")]) for doc_id, text in chunk]
+        con.executemany("UPDATE documents SET minhash = ? WHERE id = ?", [(sig, doc_id) for doc_id, sig in sigs])
+        con.executemany("INSERT INTO minhash_bands VALUES (?, ?, ?)",
+                        [(band, bucket, doc_id) for doc_id, sig in sigs for band, bucket in band_buckets(sig)])
+
+
 MIGRATIONS: list[tuple[str, Any]] = [
     (
         "0001_documents",
@@ -181,6 +197,8 @@ MIGRATIONS: list[tuple[str, Any]] = [
             WHERE json_extract_string(signals, '$.input_id') IS NOT NULL
         """,
     ),
+    # near-duplicates v2 hashes shingles differently: stored signatures are made again
+    ("0007_minhash_splitmix", _minhash_splitmix),
 ]
 
 _DOC_COLUMNS = (

@@ -145,3 +145,16 @@ def test_plugin_layer_comes_back_with_its_plugin(old_store):
         from propwatch.records import LAYER_RECORDS
 
         LAYER_RECORDS.pop("plugin_notes", None)
+
+
+def test_stored_minhash_signatures_are_made_again_with_the_new_hashing(old_store):
+    from propwatch.dedupe import band_buckets, signature
+
+    with Store(str(old_store)) as store:
+        store.migrate()
+        rows = store.con.execute("SELECT id, text, minhash FROM documents WHERE minhash IS NOT NULL").fetchall()
+        assert rows
+        for doc_id, text, sig in rows:
+            assert list(sig) == [int(x) for x in signature(text)]
+        bands = store.con.execute("SELECT band, bucket FROM minhash_bands WHERE doc_id = ? ORDER BY band", [rows[0][0]]).fetchall()
+        assert [tuple(b) for b in bands] == band_buckets(rows[0][2])
