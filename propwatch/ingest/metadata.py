@@ -162,4 +162,4 @@ def outlet_info(name: str | None) -> dict[str, Any]:
     known = outlet_by_name(name) if name else None
     if not known:
         return {}
-    return {"country": known.country, "affiliation": known.affiliation, "note": known.note}
+    return {"country": known.country, "affiliation": known.affiliation, "note": known.note, "source": known.source}

@@ -45,3 +45,10 @@ def test_the_seeds_information_space_is_in_the_table():
 
 def test_generic_words_are_not_outlet_names():
     assert attribution_counts("He told The National Guard and told Sabah that the Vesti were late.") == {}
+
+
+def test_the_output_record_names_the_source_of_an_outlets_affiliation():
+    from propwatch.ingest.metadata import outlet_info
+
+    info = outlet_info("RT")
+    assert info["affiliation"] and info["source"]
