@@ -27,6 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..mathutil import sigmoid
+
 from ..errors import PropwatchError
 
 
@@ -49,13 +51,6 @@ class RiskModel:
         raw = w * (min(value, self.clip.get(factor, math.inf)) - self.reference.get(factor, 0.0))
         capped = abs(raw) > cap
         return max(-cap, min(cap, raw)), capped
-
-
-def sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
 
 
 @functools.lru_cache(maxsize=4)

@@ -164,7 +164,7 @@ def assess(doc: Document, weights: Mapping[str, Any], model: RiskModel | None = 
             (), 1.0, group_of.get("outlet", "outlet"), learned=False))
 
     z = model.intercept + sum(r.weight for r in reasons)
-    score = round(sigmoid(z), 3)
+    score = round(float(sigmoid(z)), 3)
     bands = weights.get("bands", {"medium": 0.5, "high": 0.8})
     label = "high" if score >= bands["high"] else ("medium" if score >= bands["medium"] else "low")
     note = ""
