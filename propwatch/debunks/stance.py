@@ -93,6 +93,7 @@ class _Text:
     sent_vecs: list[dict[str, float]] = field(default_factory=list)
     emb_sents: np.ndarray | None = None  # one embedding per sentence (first 80)
     emb_all: np.ndarray | None = None  # normalised mean of the sentence embeddings
+    question: bool = False  # the text has a "?" (a headline asking is not a headline asserting)
 
 
 def prepare(text: str, tfidf: TfIdf, embedder: Any = None) -> _Text:
@@ -110,39 +111,97 @@ def prepare(text: str, tfidf: TfIdf, embedder: Any = None) -> _Text:
         words=ws, sents=sents, vec=tfidf.vec(content(ws)),
         lead=tfidf.vec(content([w for s in sents[:3] for w in s])),
         sent_vecs=[tfidf.vec(content(s)) for s in sents], emb_sents=emb_sents, emb_all=emb_all,
+        question="?" in text,
     )
 
 
+def is_negation(w: str) -> bool:
+    """A negation word, or a contracted one ("didn't", "isn't": the tokenizer keeps the clitic on)."""
+    return w in NEGATION or w.endswith("n't")
+
+
+BASE_FEATURES = [
+    "cos_all", "cos_lead", "cos_max_sent", "cos_top3_mean", "overlap_all", "overlap_lead", "overlap_top3",
+    "bigram_overlap", "claim_len", "text_len_log", "n_sents_log", "claim_question", "claim_refuting",
+    "claim_hedging", "claim_negation", "refuting_all", "hedging_all", "confirming_all", "negation_all",
+    "refuting_top3", "hedging_top3", "confirming_top3", "negation_top3", "neg_near_overlap",
+    "refuting_lead", "hedging_lead", "top1_position",
+]
+# topic-free features (v2): cues scoped to the sentences about the claim, the claim's own
+# terms negated in the text, the share of the text about the claim; no word identities
+SCOPED_FEATURES = [
+    "related_share", "cos_max_minus_mean", "refuting_top1", "hedging_top1", "confirming_top1", "negation_top1",
+    "neg_before_claim_term", "refuting_near_claim_term", "hedging_near_claim_term", "polarity_mismatch",
+    "refuting_related", "refuting_unrelated", "hedging_related", "quote_near_claim_term",
+    "claim_terms_missing_top1", "overlap_top1",
+]
+#: the sentences whose cues count are these many most similar ones
+TOP_K = 3
+
+
 def feature_names() -> list[str]:
-    base = [
-        "cos_all", "cos_lead", "cos_max_sent", "cos_top3_mean", "overlap_all", "overlap_lead", "overlap_top3",
-        "bigram_overlap", "claim_len", "text_len_log", "n_sents_log", "claim_question", "claim_refuting",
-        "claim_hedging", "claim_negation", "refuting_all", "hedging_all", "confirming_all", "negation_all",
-        "refuting_top3", "hedging_top3", "confirming_top3", "negation_top3", "neg_near_overlap",
-        "refuting_lead", "hedging_lead", "top1_position",
-    ]
-    return base + [f"cue_{w}" for w in CUE_WORDS]
+    """Names of :func:`pair_features` (the shipped model reads the subset ``inputs`` of ``model.json``)."""
+    return BASE_FEATURES + SCOPED_FEATURES + [f"cue_{w}" for w in CUE_WORDS]
 
 
-EMBEDDING_FEATURES = ["emb_cos_all", "emb_cos_lead", "emb_cos_max_sent", "emb_cos_top3_mean"]
+EMBEDDING_FEATURES = [
+    "emb_cos_all", "emb_cos_lead", "emb_cos_max_sent", "emb_cos_top3_mean",
+    "emb_related_share", "emb_refuting_top3", "emb_hedging_top3", "emb_negation_top3", "emb_neg_near_top3",
+    "emb_max_minus_mean",
+]
+
+
+def _scoped_cues(claim_terms: set[str], sents: Sequence[list[str]], window: int = 5) -> tuple[float, float, float]:
+    """In these sentences, per sentence: negations in the four words before a claim term (the
+    claim's predicate negated), refuting and hedging cues within ``window`` words of one."""
+    neg_before = ref_near = hedge_near = 0
+    for s in sents:
+        for k, w in enumerate(s):
+            if w not in claim_terms:
+                continue
+            before = s[max(0, k - 4):k]
+            around = s[max(0, k - window):k + window + 1]
+            neg_before += any(is_negation(x) for x in before)
+            ref_near += sum(x in REFUTING for x in around)
+            hedge_near += sum(x in HEDGING for x in around)
+    n = max(len(sents), 1)
+    return neg_before / n, ref_near / n, hedge_near / n
 
 
 def embedding_features(claim: _Text, text: _Text) -> list[float]:
-    """Cosines of the claim's embedding with the text (NaN when either has none)."""
+    """Cosines of the claim's embedding with the text, and cues in the sentences closest to the
+    claim in embedding space (NaN when either has no embeddings)."""
     if claim.emb_all is None or text.emb_sents is None or text.emb_all is None:
         return [float("nan")] * len(EMBEDDING_FEATURES)
     sims = text.emb_sents @ claim.emb_all
     lead = text.emb_sents[:3].mean(axis=0)
     lead = lead / max(float(np.linalg.norm(lead)), 1e-9)
-    top3 = np.sort(sims)[::-1][:3]
-    return [float(text.emb_all @ claim.emb_all), float(lead @ claim.emb_all), float(sims.max()), float(top3.mean())]
+    order = np.argsort(-sims)[:TOP_K]
+    top3 = sims[order]
+    top_sents = [text.sents[i] for i in order if i < len(text.sents)]
+    top_words = [w for s in top_sents for w in s]
+    n_top = max(len(top_words), 1)
+    cws = set(content(claim.words))
+    neg_near = sum(1 for s in top_sents for k, w in enumerate(s)
+                   if (is_negation(w) or w in REFUTING) and cws & set(s[max(0, k - 5):k + 6]))
+    return [
+        float(text.emb_all @ claim.emb_all), float(lead @ claim.emb_all), float(sims.max()), float(top3.mean()),
+        float(np.mean(sims > 0.5)),
+        100.0 * sum(w in REFUTING for w in top_words) / n_top, 100.0 * sum(w in HEDGING for w in top_words) / n_top,
+        100.0 * sum(is_negation(w) for w in top_words) / n_top, float(neg_near),
+        float(sims.max() - sims.mean()),
+    ]
+
+
+QUOTE_CUES = frozenset({"claim", "claims", "claimed", "alleged", "allegedly", "purported", "purportedly", "supposedly",
+                        "reportedly", "reports", "report", "rumour", "rumor", "according"})
 
 
 def pair_features(claim: _Text, text: _Text) -> list[float]:
     cws = set(content(claim.words))
     sims = [TfIdf.cos(claim.vec, sv) for sv in text.sent_vecs] or [0.0]
     order = sorted(range(len(sims)), key=lambda i: -sims[i])
-    top = order[:3]
+    top = order[:TOP_K]
     top_words = [w for i in top for w in text.sents[i]]
     lead_words = [w for s in text.sents[:3] for w in s]
     n_all = max(len(text.words), 1)
@@ -169,7 +228,7 @@ def pair_features(claim: _Text, text: _Text) -> list[float]:
         TfIdf.cos(claim.vec, text.vec), TfIdf.cos(claim.vec, text.lead), max(sims),
         float(np.mean([sims[i] for i in top])), overlap(text.words), overlap(lead_words), overlap(top_words),
         len(cbig & tbig) / max(len(cbig), 1), float(len(claim.words)), math.log1p(len(text.words)),
-        math.log1p(len(text.sents)), float("?" in " ".join(claim.words) or False),
+        math.log1p(len(text.sents)), float(claim.question),
         float(sum(w in REFUTING for w in claim.words)), float(sum(w in HEDGING for w in claim.words)),
         float(sum(w in NEGATION for w in claim.words)),
         rate(text.words, REFUTING, n_all), rate(text.words, HEDGING, n_all), rate(text.words, CONFIRMING, n_all),
@@ -177,6 +236,28 @@ def pair_features(claim: _Text, text: _Text) -> list[float]:
         rate(top_words, CONFIRMING, n_top), rate(top_words, NEGATION, n_top), float(neg_near),
         rate(lead_words, REFUTING, n_lead), rate(lead_words, HEDGING, n_lead),
         order[0] / max(len(sims), 1),
+    ]
+    # scoped, topic-free
+    related = [i for i, v in enumerate(sims) if v >= 0.15]
+    rel_set = set(related)
+    best = text.sents[order[0]] if text.sents else []
+    n_best = max(len(best), 1)
+    top_sents = [text.sents[i] for i in top]
+    neg_before, ref_near, hedge_near = _scoped_cues(cws, top_sents)
+    claim_neg = any(is_negation(w) for w in claim.words)
+    text_neg = any(is_negation(w) for s in top_sents[:1] for w in s)
+    rel_words = [w for i in related for w in text.sents[i]]
+    unrel_words = [w for i, s in enumerate(text.sents) if i not in rel_set for w in s]
+    quote_near = sum(1 for s in top_sents for k, w in enumerate(s)
+                     if w in QUOTE_CUES and cws & set(s[max(0, k - 6):k + 7])) / max(len(top_sents), 1)
+    feats += [
+        len(related) / max(len(sims), 1), max(sims) - float(np.mean(sims)),
+        rate(best, REFUTING, n_best), rate(best, HEDGING, n_best), rate(best, CONFIRMING, n_best),
+        100.0 * sum(is_negation(w) for w in best) / n_best,
+        neg_before, ref_near, hedge_near, float(claim_neg != text_neg),
+        rate(rel_words, REFUTING, max(len(rel_words), 1)), rate(unrel_words, REFUTING, max(len(unrel_words), 1)),
+        rate(rel_words, HEDGING, max(len(rel_words), 1)), quote_near,
+        1.0 - overlap(best), overlap(best),
     ]
     return feats + [float(top_counts.get(w, 0)) for w in CUE_WORDS]
 
@@ -201,10 +282,16 @@ class StanceResult:
 
 
 class StanceModel:
-    """Features + tree ensemble; ``predict([(claim, text), ...])``."""
+    """Features + tree ensemble; ``predict([(claim, text), ...])``.
+
+    ``features`` names every column the feature code computes (:func:`feature_names`, then
+    :data:`EMBEDDING_FEATURES` when the model uses embeddings); ``inputs`` the columns the
+    trees read, in their order (all of them when empty).
+    """
 
     def __init__(self, trees: TreeEnsemble, tfidf: TfIdf, labels: Sequence[str], priors: np.ndarray | None = None,
-                 features: Sequence[str] = (), embedder: Any = None, trained_embedder: str = ""):
+                 features: Sequence[str] = (), embedder: Any = None, trained_embedder: str = "",
+                 inputs: Sequence[str] = ()):
         self.trees = trees
         self.tfidf = tfidf
         self.labels = tuple(labels)
@@ -212,6 +299,14 @@ class StanceModel:
         self.uses_embeddings = EMBEDDING_FEATURES[0] in features
         self._embedder = embedder
         self.trained_embedder = trained_embedder
+        computed = feature_names() + (EMBEDDING_FEATURES if self.uses_embeddings else [])
+        if features and list(features) != computed:
+            raise ValueError("the stance model was trained on other features than this code computes: retrain it "
+                             "(python train/stance.py)")
+        missing = [f for f in inputs if f not in computed]
+        if missing:
+            raise ValueError(f"stance model inputs not computed by this code: {missing[:5]}")
+        self.columns = np.asarray([computed.index(f) for f in inputs], dtype=np.int64) if inputs else None
 
     @property
     def embedder(self) -> Any:
@@ -232,9 +327,10 @@ class StanceModel:
         vocab = json.loads((d / "idf.json").read_text("utf-8"))
         return cls(TreeEnsemble.load(d / "trees.npz"), TfIdf(vocab["idf"], vocab["default"]), meta["labels"],
                    np.asarray(meta.get("class_scale", [1.0] * len(meta["labels"]))), meta.get("features", ()),
-                   trained_embedder=meta.get("embedder", ""))
+                   trained_embedder=meta.get("embedder") or "", inputs=meta.get("inputs", ()))
 
     def features(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """Every computed feature of each pair (``(n, len(features))``; the trees read :attr:`columns`)."""
         cache: dict[str, _Text] = {}
         embedder = self.embedder if self.uses_embeddings else None
 
@@ -252,10 +348,14 @@ class StanceModel:
             rows.append(row)
         return np.asarray(rows, dtype=np.float64).reshape(len(pairs), -1)
 
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities (before the class scales) from a :meth:`features` matrix."""
+        return self.trees.proba(X if self.columns is None else X[:, self.columns])
+
     def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceResult]:
         if not pairs:
             return []
-        p = self.trees.proba(self.features(pairs)) * self.priors
+        p = self.proba(self.features(pairs)) * self.priors
         p = p / p.sum(axis=1, keepdims=True)
         return [
             StanceResult(self.labels[int(np.argmax(row))], {lab: float(v) for lab, v in zip(self.labels, row)})
@@ -284,7 +384,7 @@ class StanceSettings(StageSettings):
     use_denials: bool = Field(True, description="A denial record over the match makes the stance \"denies\".")
 
 
-@register_stage("stance", version=1)
+@register_stage("stance", version=2)
 class StanceStage(LayerStage):
     requires = ("debunk_matches",)
     optional = ("denials",)

@@ -111,3 +111,73 @@ def test_without_embeddings_the_features_are_missing_not_fatal():
     assert res[0].label == "unrelated"
     if m.uses_embeddings:
         assert np.isnan(m.features([(CLAIM, UNRELATED)])[0, -1])
+
+
+def test_contracted_negations_count():
+    assert stance.is_negation("not") and stance.is_negation("didn't") and stance.is_negation("isn't")
+    assert not stance.is_negation("denied") and not stance.is_negation("knot")
+
+
+def test_scoped_features_see_a_negated_claim_term():
+    tfidf = stance.TfIdf({}, 1.0)
+    claim = stance.prepare(CLAIM, tfidf)
+    negated = stance.prepare("Navy sailors did not set fire to the Port Velden grain harbour. The weather was calm.", tfidf)
+    plain = stance.prepare("Navy sailors set fire to the Port Velden grain harbour. The weather was calm.", tfidf)
+    names = stance.feature_names()
+    fn, fp = stance.pair_features(claim, negated), stance.pair_features(claim, plain)
+    assert len(fn) == len(names)
+    i = names.index("neg_before_claim_term")
+    assert fn[i] > fp[i] == 0
+    j = names.index("polarity_mismatch")
+    assert fn[j] == 1.0 and fp[j] == 0.0
+    assert stance.prepare("Did the navy burn the harbour?", tfidf).question
+
+
+def test_model_inputs_must_be_computed(tmp_path):
+    import shutil
+
+    d = stance.default_model_dir()
+    for f in ("trees.npz", "idf.json"):
+        shutil.copy(d / f, tmp_path / f)
+    meta = json.loads((d / "model.json").read_text("utf-8"))
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "inputs": ["no_such_feature"]}), "utf-8")
+    with pytest.raises(ValueError, match="no_such_feature"):
+        stance.StanceModel.load(tmp_path)
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "features": ["cos_all"]}), "utf-8")
+    with pytest.raises(ValueError, match="retrain"):
+        stance.StanceModel.load(tmp_path)
+
+
+def _train_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "train" / "stance.py"
+    spec = importlib.util.spec_from_file_location("train_stance_for_tests", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_topics_are_components_of_the_related_pairs():
+    T = _train_module()
+    bodies = {"1": "a", "2": "b", "3": "c", "4": "d"}
+    pairs = [("H1", "1", "agree"), ("H2", "1", "discuss"), ("H2", "2", "disagree"), ("H3", "3", "agree"),
+             ("H1", "3", "unrelated"), ("H4", "4", "discuss"), ("H3", "4", "unrelated")]
+    t_body, t_head = T.topics(pairs, bodies)
+    assert t_body == {"1": 1, "2": 1, "3": 3, "4": 4}  # an unrelated pair joins nothing
+    assert t_head == {"H1": 1, "H2": 1, "H3": 3, "H4": 4}
+
+
+def test_the_topic_split_shares_no_headline_or_body():
+    T = _train_module()
+    if not (T.DATA / "train_stances.csv").exists():
+        pytest.skip("FNC-1 data not here")
+    bodies, pairs = T.load()
+    parts = T.read_split("topic", pairs)
+    heads = {k: {p[0] for p in v} for k, v in parts.items()}
+    bods = {k: {p[1] for p in v} for k, v in parts.items()}
+    for a, b in (("train", "val"), ("train", "tune"), ("tune", "val")):
+        assert not heads[a] & heads[b] and not bods[a] & bods[b]
+    share = sum(p[2] == "unrelated" for p in parts["val"]) / len(parts["val"])
+    assert 0.70 < share < 0.76
