@@ -59,8 +59,9 @@ def score(model_dir: Path, T, bodies, pairs, parts_cache) -> dict:
     cpu = time.process_time() - t0
     gold = [x[2] for x in val]
     pred = [S.LABELS[i] for i in p.argmax(1)]
-    out = {"model": str(model_dir), "split": split, "pairs": len(val), **T.report(gold, pred),
-           "cpu_s_per_1000": round(1000 * cpu / max(len(val), 1), 1)}
+    name = str(model_dir.relative_to(ROOT)) if model_dir.is_relative_to(ROOT) else str(model_dir)
+    out = {"model": name, "split": split, "pairs": len(val), **T.report(gold, pred),
+           "cpu_s_per_1000_emb_cached": round(1000 * cpu / max(len(val), 1), 1)}
     rel = [i for i, g in enumerate(gold) if g != "unrelated"]
     from sklearn.metrics import f1_score
 
@@ -90,7 +91,7 @@ def main() -> int:
     cache: dict = {}
     rows = [score(m, T, bodies, pairs, cache) for m in models]
     cols = ["split", "pairs", "accuracy", "f1_agree", "f1_disagree", "f1_discuss", "f1_unrelated", "macro_f1",
-            "fnc_score", "related_only_macro_f1", "cpu_s_per_1000"]
+            "fnc_score", "related_only_macro_f1", "cpu_s_per_1000_emb_cached"]
     print("| model | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for r in rows:
