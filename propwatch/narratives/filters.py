@@ -95,9 +95,10 @@ def skip_reason(text: str) -> str | None:
     t = " ".join(text.split())
     if not t:
         return "empty"
+    first_line = text.strip().split("\n", 1)[0].strip()
     if _BYLINE.search(t):
         return "byline"
-    if t.rstrip(" \"'”’»)").endswith("?"):
+    if t.rstrip(" \"'”’»)").endswith("?") or first_line.rstrip(" \"'”’»)").endswith("?"):
         return "question"
     n_words = len(t.split())
     if n_words <= 40 and not _BLAME.search(t) and any(p.search(t) for p in _CASUALTY):

@@ -18,6 +18,7 @@ def test_tallies_definitions_bylines_questions_background_are_left_out():
     assert skip_reason("By Jane Doe") == "byline"
     assert skip_reason("Article posted with permission from An Invented Media") == "byline"
     assert skip_reason("Who should replace the ambassador?") == "question"
+    assert skip_reason("Who should replace the ambassador?\n* One Name Another Name\nThe vote is on Friday.") == "question"
     assert skip_reason("The region has been mired in civil war since 2011, with many factions fighting.") == "background"
 
 
