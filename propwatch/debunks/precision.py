@@ -136,13 +136,28 @@ def actors(text: str) -> set[str]:
             elif key in table.countries:
                 out.add(table.countries[key])
         name = m.group(0)
+        if table.lookup(name) is not None:
+            continue
         words = [w for w in re.findall(r"[a-z]+", name.casefold()) if w not in _stop()]
         # a sentence's first word is capitalised anyway: a name only when it is not a plain word
         at_start = m.start() == 0 or text[max(0, m.start() - 2):m.start()].strip() in {".", "!", "?", "\"", "“", ":"}
         if words and not (at_start and len(name.split()) == 1) and not any(
                 w.casefold() in table.demonyms or w.casefold() in table.countries for w in name.split()):
-            out.add("name:" + "-".join(stem(w) for w in words))
+            # a person is named by the surname at least once: "Hillary Clinton" and "Clinton" are one
+            out.add("name:" + (stem(words[-1]) if len(words) == 2 and not _ORG_WORD.search(name) else "-".join(stem(w) for w in words)))
     return out
+
+
+_ORG_WORD = re.compile(r"\b(?:Foundation|Party|Union|Council|Ministry|Department|Agency|Service|Office|Committee|"
+                       r"Institute|Bank|Company|Corporation|Army|Forces|Front|Movement|Republic|State|News|Times|Post)\b")
+# predicate words that say the same thing ("purchase" / "buy"): stem -> one key
+_SAME_PREDICATE = {
+    "purchas": "buy", "bought": "buy", "acquir": "buy", "sold": "sell", "sale": "sell", "smuggl": "sell",
+    "financ": "fund", "funnel": "fund", "sponsor": "fund", "arm": "weapon", "weapon": "weapon",
+    "found": "creat", "invasion": "invad", "occupi": "invad", "seiz": "invad", "annex": "invad",
+    "meddl": "interfer", "influenc": "interfer", "hacker": "hack", "stag": "fake", "fabricat": "fake",
+    "provocation": "fake", "talk": "negotiat", "negotiation": "negotiat", "deal": "negotiat",
+}
 
 
 def _actor_stems(text: str) -> set[str]:
@@ -158,7 +173,16 @@ def predicate(text: str) -> set[str]:
     """Content stems that are not actor names, stop words or news filler."""
     names = _actor_stems(text)
     stems = {stem(w) for w in re.findall(r"[a-z]{3,}", text.casefold()) if w not in _stop() and w not in _GENERIC}
-    return stems - names - {stem(w) for w in _GENERIC}
+    stems = stems - names - {stem(w) for w in _GENERIC}
+    numbers = {f"#{n}" for n in re.findall(r"\d+(?:[.,]\d+)?", text) if len(n) > 1 and not re.fullmatch(r"(?:19|20)\d\d", n)}
+    return {_same_predicate(w) for w in stems} | numbers
+
+
+def _same_predicate(word: str) -> str:
+    for key, value in _SAME_PREDICATE.items():
+        if word.startswith(key):
+            return value
+    return word
 
 
 _NEG = re.compile(r"\b(?:not|never|no|none|nobody|nothing|neither|nor|cannot|without|n[’']t|den(?:y|ies|ied)|"
@@ -192,7 +216,8 @@ class Proposition:
     reason: str = ""
 
 
-def proposition(span: str, claim: str, title: str | None = None, min_predicate: int = 2) -> Proposition:
+def proposition(span: str, claim: str, title: str | None = None, min_predicate: int = 2,
+                min_coverage: float = 0.0) -> Proposition:
     """Whether ``span`` states one proposition of the debunk: same actors, a shared predicate,
     the same polarity. The best unit is reported (the first that passes, else the closest)."""
     text = claim_text(span)
@@ -207,7 +232,8 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
         pred = s_pred & u_pred
         polarity = negated(unit) == s_neg
         ok_actors = len(shared) >= need and (need > 0 or len(pred) >= need_pred + 1)
-        same = ok_actors and len(pred) >= need_pred and polarity
+        covered = (len(shared) + len(pred)) / max(len(u_actors) + len(u_pred), 1)
+        same = ok_actors and len(pred) >= need_pred and polarity and covered >= min_coverage
         reason = "" if same else ("actors" if not ok_actors else "predicate" if len(pred) < need_pred else "polarity")
         p = Proposition(same, unit, tuple(sorted(shared)), tuple(sorted(u_actors - s_actors)), tuple(sorted(pred)),
                         polarity, reason)

@@ -132,6 +132,14 @@ class DebunkMatchSettings(StageSettings):
         description="A match must be a claim (no byline, definition, casualty tally) stating the debunk's "
         "proposition (same actors, a shared predicate, the same polarity): propwatch.debunks.precision.",
     )
+    proposition_min_score: float = Field(
+        0.25, ge=0, le=1,
+        description="With the checks, the top candidate is a match when it states the same proposition and scores "
+        "this much (tuned on eval/data/debunk_news/tune.jsonl, eval/debunk_news.py)...",
+    )
+    proposition_min_fused: float = Field(0.22, ge=0, le=1, description="...with this much fused similarity...")
+    proposition_min_coverage: float = Field(
+        0.7, ge=0, le=1, description="...and covers this share of the debunk unit's actors and predicate words.")
 
 
 @register_stage("debunk_matches", version=4)
@@ -224,8 +232,15 @@ class DebunkMatchStage(LayerStage):
         for (i, source, span), candidates in zip(jobs, results):
             if checks and claim_filter(span.text, min_words) is not None:
                 continue  # a byline, caption, definition or casualty tally: not a claim to match
-            matches = [(m, "match") for m in candidates if m.score >= threshold and m.fused >= float(self.config["min_fused"])
-                       and (not checks or proposition(span.text, m.debunk.claim, m.debunk.title).same)]
+            if checks:
+                # the top candidate only, and only when it states the same proposition
+                top = candidates[0] if candidates else None
+                matches = [(top, "match")] if top is not None and top.score >= float(self.config["proposition_min_score"]) \
+                    and top.fused >= float(self.config["proposition_min_fused"]) and proposition(
+                        span.text, top.debunk.claim, top.debunk.title,
+                        min_coverage=float(self.config["proposition_min_coverage"])).same else []
+            else:
+                matches = [(m, "match") for m in candidates if m.score >= threshold and m.fused >= float(self.config["min_fused"])]
             if not matches and candidates:
                 best = candidates[0]
                 if (best.score >= related_score and best.fused >= related_fused
