@@ -3,12 +3,15 @@
 The model judges a (claim, text) pair the way FNC-1 judges (headline,
 body): ``agree`` -> ``supports``, ``disagree`` -> ``denies``, ``discuss`` ->
 ``discusses``, ``unrelated``. It is a gradient-boosted tree ensemble over
-CPU-cheap features (TF-IDF cosines of the claim with the whole text, its
-lead and its most related sentences; term overlap; refuting, hedging,
-confirming and negation cue counts in the sentences that share the
-claim's words), shipped as numpy arrays in ``propwatch/models/stance/``
-and evaluated in numpy (no scikit-learn or torch at run time).
-``train/stance.py`` reproduces it; ``MODEL_CARD.md`` gives its scores.
+CPU-cheap features (TF-IDF and MiniLM cosines of the claim with the whole
+text, its lead and its most related sentences; term overlap; refuting,
+hedging, confirming and negation cue counts in the sentences that share the
+claim's words; cues scoped to the claim's terms), shipped as numpy arrays in
+``propwatch/models/stance/`` and evaluated in numpy (no scikit-learn or torch
+at run time). The code computes :func:`feature_names` (+
+:data:`EMBEDDING_FEATURES`); the trees read the subset ``inputs`` of
+``model.json``. ``train/stance.py`` reproduces it; ``MODEL_CARD.md`` gives its
+scores on a topic-disjoint split (``python eval/stance.py``).
 
 The stage labels each ``debunk_matches`` record of a story: the story's
 stance towards the matched known claim. :func:`stance_by_outlet` gives,
