@@ -254,7 +254,7 @@ _REFUTE = re.compile(
     r"nonsense|absurd|debunked|discredited|misleading)\b", re.I)
 _ATTRIBUTE = re.compile(
     r"\b(?:said|says|say|told|claim(?:s|ed|ing)?|alleg(?:e|es|ed|ing|edly|ation|ations)|accus(?:e|es|ed|ing|ation|ations)|"
-    r"assert(?:s|ed)?|insist(?:s|ed)?|argu(?:e|es|ed)|maintain(?:s|ed)|suggest(?:s|ed)|stat(?:e|es|ed)|"
+    r"assert(?:s|ed)?|insist(?:s|ed)?|argu(?:e|es|ed)|maintain(?:s|ed)|suggest(?:s|ed)|(?-i:stat(?:e|es|ed))|"
     r"according to|reportedly|purportedly|supposedly|was quoted|in an interview|wrote|tweeted|posted|"
     r"believes?|thinks?|speculat\w+|theor(?:y|ies|ize|ised|ized))\b", re.I)
 _VOUCH = re.compile(r"\b(?:confirm(?:s|ed|ing)?|reveal(?:s|ed|ing)?|prov(?:e|es|ed|en)|expos(?:e|es|ed|ing)|"

@@ -12,6 +12,14 @@ half the queries have a known match, while most sentences of a story have none,
 so the stage trades recall for precision (on CLEF dev this floor keeps about a
 third of the true matches and cuts false alarms by two thirds).
 
+With ``precision_checks`` (the default) a span must be a claim and the top candidate must state the
+same proposition (:mod:`propwatch.debunks.precision`: same actors, shared predicate words covering
+0.7 of the debunk unit, same polarity) with a score of 0.25 and fused 0.22, tuned on the real news
+set ``eval/data/debunk_news/`` (``eval/debunk_news.py``: the CLEF floors above let about one news
+match in ten be right). Each match gets ``article_relation`` (carries / reports / refutes, from the
+span and the text before it) and ``counts_against`` (a match the article carries): the only
+matches the risk score may count.
+
 The database is the ``debunks`` table of a propwatch store: ``database``
 names its DuckDB file ("" = the store the driver writes to). The stage gets
 it in ``setup`` (the local driver builds the index first, as the corpus step

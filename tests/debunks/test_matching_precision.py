@@ -80,3 +80,7 @@ def test_stage_needs_the_same_proposition_and_sets_the_article_relation():
     # the background sentence names the actors but not the predicate: never a match, never counted
     background = by_text.get(second + ".")
     assert background is None or (background.relation == "related" and not background.counts_against)
+
+
+def test_a_state_department_is_not_an_attribution():
+    assert article_relation("The Kestrian State Department sold the harbour to the Black Reed militia.") == "carries"
