@@ -234,7 +234,8 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
         ok_actors = len(shared) >= need and (need > 0 or len(pred) >= need_pred + 1)
         covered = (len(shared) + len(pred)) / max(len(u_actors) + len(u_pred), 1)
         same = ok_actors and len(pred) >= need_pred and polarity and covered >= min_coverage
-        reason = "" if same else ("actors" if not ok_actors else "predicate" if len(pred) < need_pred else "polarity")
+        reason = "" if same else ("actors" if not ok_actors else "predicate" if len(pred) < need_pred
+                                  else "polarity" if not polarity else "coverage")
         p = Proposition(same, unit, tuple(sorted(shared)), tuple(sorted(u_actors - s_actors)), tuple(sorted(pred)),
                         polarity, reason)
         if same:
