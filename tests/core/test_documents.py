@@ -115,16 +115,17 @@ def test_a_stage_runs_in_a_fresh_process_from_its_setup_resources(tmp_path, anal
     """The debunk matcher finds its database from the resources (a store file opened
     read-only in the child), with no store handle passed in."""
     from propwatch.debunks.db import DebunkDB
-    from propwatch.debunks.importers import Debunk
     from propwatch.pipeline import Pipeline
     from propwatch.resources import Resources
     from propwatch.runner import run
     from propwatch.store import Store
 
     path = tmp_path / "debunks.duckdb"
+    cases = tmp_path / "cases.csv"
+    cases.write_text("claim,verdict\nThe ministry of defence denied that forty fuel trucks crossed the northern border.,"
+                     "disinformation\n", "utf-8")
     with Store(path) as store:
-        DebunkDB(store).add([Debunk(claim="The ministry of defence denied that forty fuel trucks crossed the northern border.",
-                                    verdict="disinformation")])
+        assert DebunkDB(store).import_file(cases).added == 1
     config = fast_config(**{"store.path": str(path), "stages.debunk_matches.embedder": "hash",
                             "stages.debunk_matches.source": "sentences", "stages.debunk_matches.min_fused": 0.0,
                             "stages.debunk_matches.threshold": 0.0})
