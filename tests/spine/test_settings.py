@@ -26,10 +26,12 @@ OLD_DEFAULTS = {
     "claims.v1": {"backend": "checkworthiness_onnx", "embedder": "", "min_score": -1.0, "min_words": 5, "max_chars": 600},
     "clean.v1": {},
     "coverage.v1": {},
-    "debunk_matches.v3": {
+    "debunk_matches.v4": {
         "database": "", "database_version": "", "source": "auto", "min_checkworthiness": 0.5, "min_words": 6,
         "top_k": 3, "threshold": -1.0, "min_fused": 0.3, "related_min_score": 0.3, "related_min_fused": 0.28,
         "w_dense": 0.3, "w_bm25": 0.7, "embedder": "auto", "cross_encoder": False, "cross_candidates": 0,
+        "precision_checks": True, "proposition_min_score": 0.25, "proposition_min_fused": 0.22,
+        "proposition_min_coverage": 0.7,
     },
     "denials.v1": {},
     "entities.v2": {"model": "auto", "aliases": "", "capitals_as_states": True, "resolve_titles": True},
@@ -39,7 +41,7 @@ OLD_DEFAULTS = {
     "sentences.v1": {},
     "sourcing.v2": {"aliases": ""},
     "split.v1": {"enabled": True, "min_story_words": 60, "require_caption": True},
-    "stance.v1": {"model_dir": "", "use_denials": True},
+    "stance.v2": {"model_dir": "", "use_denials": True},
     "techniques.v1": {
         "backend": "techniques_onnx", "model": "", "file": "", "batch_size": 8, "threads": 0, "classifier": True,
         "threshold": None, "gap": None, "min_chars": None, "second_threshold": None,
@@ -273,7 +275,13 @@ def _other_value(field):
     if isinstance(default, bool):
         return not default
     if default is None:
-        return 0.5 if float in typing.get_args(ann) else 2
+        args = typing.get_args(ann)
+        if bool in args:
+            return True
+        if float in args:
+            low = bounds.get("ge", bounds.get("gt", 0.0))
+            return min(max(0.5, low + 0.5), bounds.get("le", 1e9))
+        return 2
     if isinstance(default, int):
         return default + 1
     if isinstance(default, float):
