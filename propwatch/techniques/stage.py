@@ -122,6 +122,8 @@ def find_spans(text: str, ts, settings: Mapping[str, Any] | None = None, parse: 
         if cfg["split_sentences"]:
             pieces = [(s, e) for s, e in split_at_sentences(parse, pieces) if e - s >= int(cfg["min_chars"])]
         snapped = phrase_bounds(parse, pieces, float(cfg["phrase_ratio"]), float(cfg["sentence_cover"]))
+        names = [(e.start_char, e.end_char) for e in parse.ents]
+        snapped = [word_bounds(text, s, e, names) for s, e in snapped]  # a span never cuts a name
         out = [(s, e, *span_token_range(ts.offsets, s, e)) for s, e in snapped]
         out = [(s, e, a, b) for s, e, a, b in out if b > a]
     return out
