@@ -246,6 +246,8 @@ def test_every_documented_key_round_trips(tmp_path):
     for key, v in list(user["narratives"].items()):
         if key == "index":
             user["narratives"][key] = "exact"
+        elif isinstance(v, bool):
+            user["narratives"][key] = not v
         elif isinstance(v, (int, float)):
             user["narratives"][key] = v + 1 if isinstance(v, int) else round(v / 2, 3)
     for key, v in list(user["ingest"].items()):
