@@ -2,9 +2,12 @@
 
 Runs the real pipeline up to ``claims`` on the 327 invented stories of
 ``eval/data/narrative_claims.jsonl`` and links them with the shipped
-settings; fails when the B-cubed F1 or the propositions recovered across
-stories fall below pinned floors (shipped: 0.638 and 49/98, see
-docs/claims-and-narratives.md)."""
+settings; fails when the B-cubed F1 or precision or the propositions
+recovered across stories fall below pinned floors. Shipped since session 5
+(no chains, filters, link_threshold 0.8 chosen on the real-news gold of
+eval/narratives_real.py): B3 P 0.905, F1 0.594, 26/98 recovered; the
+session-4 linker had P 0.79, F1 0.638, 49/98 on this invented set and made
+topics on real news."""
 
 from __future__ import annotations
 
@@ -27,5 +30,5 @@ def test_linking_quality_floor(tmp_path):
     vectors = get_embedder(embedder).embed([it.normalized for it in items])
     s = ev.scores(items, labels, ev.link(items, vectors, params))
     assert len(items) > 330
-    assert s["b3_f1"] >= 0.62 and s["b3_p"] >= 0.75
-    assert s["recovered"] >= 45
+    assert s["b3_f1"] >= 0.57 and s["b3_p"] >= 0.88
+    assert s["recovered"] >= 22
