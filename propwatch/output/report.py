@@ -189,13 +189,22 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
         cw = c.get("checkworthiness")
         spans.append((c["start"], c["end"], "claim", f"claim (check-worthiness {cw:.2f})" if isinstance(cw, (int, float)) else "claim", None))
     debunked: dict[tuple[int, int], list[str]] = {}  # one mark per story span, naming every case it matches
+    counted: set[tuple[int, int]] = set()
+    relation_of: dict[tuple[int, int], str] = {}
     for m in record.get("debunk_matches", []):
         if (m.get("relation") or "match") == "match":
             case = m.get("case_id") or m.get("debunk_id", "")
-            debunked.setdefault((m["start"], m["end"]), []).append(
-                f"{m.get('database') or 'database'} case {case}: {m.get('debunk_claim', '')}")
-    for (start, end), cases in debunked.items():
-        spans.append((start, end, "debunked", "known debunked claim (" + "; ".join(cases) + ")", None))
+            key = (m["start"], m["end"])
+            debunked.setdefault(key, []).append(f"{m.get('database') or 'database'} case {case}: {m.get('debunk_claim', '')}")
+            relation_of.setdefault(key, {"reports": "reports", "refutes": "refutes"}.get(m.get("article_relation") or "", "does not carry"))
+            if m.get("counts_against"):
+                counted.add(key)
+    for key, cases in debunked.items():
+        if key in counted:
+            spans.append((*key, "debunked", "known debunked claim, carried by the story (" + "; ".join(cases) + ")", None))
+        else:  # the story reports or refutes the claim: shown, never counted against it
+            spans.append((*key, "debunked reported", f"known debunked claim, which the story {relation_of[key]} "
+                          "(not counted against it) (" + "; ".join(cases) + ")", None))
     legend = [
         {"label": technique_info(n)["label"], "description": technique_info(n).get("description", ""),
          "category": technique_info(n)["category"], "count": k, "color": technique_color(n)}
@@ -235,7 +244,10 @@ def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, An
         "not_analysed": _not_analysed(record),
         "has_quotes": bool(record.get("quotes")),
         "has_claims": bool(record.get("claims")),
-        "has_debunked": any((m.get("relation") or "match") == "match" for m in record.get("debunk_matches", [])),
+        "has_debunked": any((m.get("relation") or "match") == "match" and m.get("counts_against")
+                            for m in record.get("debunk_matches", [])),
+        "has_reported": any((m.get("relation") or "match") == "match" and not m.get("counts_against")
+                            for m in record.get("debunk_matches", [])),
         "safe_url": safe_link(record.get("url")),
         "sources": sources,
     }

@@ -23,6 +23,7 @@ def _doc() -> Document:
         verdict="disinformation", url="https://euvsdisinfo.eu/report/harbour-fire-navy/", database="euvsdisinfo",
         case_id="harbour-fire-navy", case_date="2019-03-14", case_outlets=("Harbour Herald", "Port TV"),
         case_countries=("Nordland",), case_languages=("English",), score=0.9, relation="match",
+        article_relation="carries", counts_against=True,
     )
     related = DebunkMatch(
         start=f0, end=f0 + len(ferries), text=ferries, debunk_id="k2", debunk_claim="Ferries to Velden were cancelled <b>",
@@ -45,6 +46,18 @@ def test_report_links_the_case_marks_only_the_match_and_counts_only_it(tmp_path)
     assert 'href="javascript:' not in page and "&lt;b&gt;" in page
     index = render_index([doc])
     assert "Debunked" in index and '<td class="num">1</td>' in index
+
+
+def test_a_match_the_story_only_reports_is_marked_apart_and_not_counted():
+    import dataclasses
+
+    from propwatch.output.report import render_story
+
+    doc = _doc()
+    reported = [dataclasses.replace(m, article_relation="reports", counts_against=False) for m in doc.layer("debunk_matches")]
+    page = render_story(doc.with_layer("debunk_matches", reported), [])
+    assert page.count('<mark class="debunked"') == 0 and page.count('<mark class="debunked reported"') == 1
+    assert "which the story reports (not counted against it)" in page
 
 
 def test_store_listing_counts_only_matches(tmp_path):
