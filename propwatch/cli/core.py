@@ -354,17 +354,19 @@ def show_config(config: ConfigOpt = None, store: StoreOpt = None) -> int:
 
 @app.command()
 def stages(fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table) -> int:
-    """List the registered stages with what they require and assign."""
+    """List the registered stages with what they require and assign, and the languages they analyse."""
     from ..registry import stages as registry
 
     rows = []
     for ref in registry.names():
         cls = registry.get(ref)
+        langs = cls.languages
         rows.append({
             "stage": ref, "kind": cls.kind, "requires": list(cls.requires), "assigns": list(cls.assigns),
+            "languages": "any" if langs is None else list(langs),
             "settings": sorted(getattr(cls, "defaults", {})),
         })
-    _print_rows(rows, fmt.value, ("stage", "kind", "requires", "assigns", "settings"))
+    _print_rows(rows, fmt.value, ("stage", "kind", "requires", "assigns", "languages", "settings"))
     return 0
 
 

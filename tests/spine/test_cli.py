@@ -83,8 +83,9 @@ def test_errors_are_one_line_with_a_hint(tmp_path, spine_toml, capsys):
 
 def test_stages_and_config_commands(capsys):
     code, out, _ = run(capsys, "stages", "--format", "json")
-    names = [row["stage"] for row in json.loads(out)]
-    assert {"clean.v1", "split.v1", "metadata.v1", "language.v1", "sentences.v1"} <= set(names)
+    rows = {row["stage"]: row for row in json.loads(out)}
+    assert {"clean.v1", "split.v1", "metadata.v1", "language.v1", "sentences.v1"} <= set(rows)
+    assert rows["sentences.v1"]["languages"] == "any" and "en" in rows["techniques.v1"]["languages"]
     code, out, _ = run(capsys, "config")
     assert json.loads(out)["store"]["path"] == "propwatch.duckdb"
 
