@@ -120,13 +120,21 @@ class Pipeline:
                 yield entry
                 continue
             kind, target = entry
-            stat = target.stat() if kind == "file" else None
+            try:
+                stat = target.stat() if kind == "file" else None
+            except OSError as exc:  # a dangling symlink, a file gone since the folder was listed
+                yield Rejection(str(target), "unreadable", exc.strerror or str(exc))
+                continue
             if stat is not None and self.skip_unchanged_files:
                 known = self.store.ingested_file(storable(str(target)), stat.st_size, stat.st_mtime_ns, ingest_hash)
                 if known is not None:
                     yield StoredFile(str(target), tuple(known))
                     continue
-            yield from read_entry(kind, target, self.limits, stdin=stdin)
+            try:
+                yield from read_entry(kind, target, self.limits, stdin=stdin)
+            except Exception as exc:  # noqa: BLE001 - one input's reader failing must not stop the run
+                yield Rejection(str(target or "<stdin>"), "reader-error", f"{type(exc).__name__}: {str(exc)[:300]}")
+                continue  # not recorded as read: the next run tries it again
             if stat is not None:
                 yield FileRead(str(target), stat.st_size, stat.st_mtime_ns)
 

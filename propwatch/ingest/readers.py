@@ -179,6 +179,9 @@ def _jsonl_lines(fh: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             yield Rejection(source, "bad-json", f"{exc.msg} at column {exc.colno}", number)
             continue
+        except RecursionError:
+            yield Rejection(source, "bad-json", "the record is nested too deeply to read", number)
+            continue
         yield _document_from_record(obj, source, number)
 
 
@@ -206,6 +209,9 @@ def read_json(path: Path, limits: Limits) -> Iterator[Item]:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         yield Rejection(source, "bad-json", f"{exc.msg} at line {exc.lineno} column {exc.colno}", exc.lineno)
+        return
+    except RecursionError:
+        yield Rejection(source, "bad-json", "the JSON is nested too deeply to read")
         return
     if isinstance(obj, dict) and isinstance(obj.get("articles"), list):
         obj = obj["articles"]

@@ -57,3 +57,43 @@ def test_a_file_name_that_is_not_utf8_is_read_and_stored(tmp_path):
     again = pipe.analyze([str(folder)])
     assert again.unchanged == 1
     pipe.close()
+
+
+def test_json_nested_too_deeply_is_one_rejection_and_the_other_lines_are_stored(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    good = json.dumps({"text": "Good story about the bridge that opened on Tuesday in the city."})
+    feed.write_text(good + "\n" + "[" * 5000 + "]" * 5000 + "\n" + good.replace("Good", "Another") + "\n", "utf-8")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 5000 + "]" * 5000, "utf-8")
+    pipe = _pipeline(tmp_path)
+    summary = pipe.analyze([str(feed), str(deep)])
+    assert summary.new == 2
+    assert sorted((r.source.rsplit("/", 1)[-1], r.line, r.kind) for r in summary.rejected) == [
+        ("deep.json", None, "bad-json"), ("feed.jsonl", 2, "bad-json")]
+    pipe.close()
+
+
+def test_a_dangling_symlink_or_a_failing_reader_is_a_rejection_and_the_run_goes_on(tmp_path, monkeypatch):
+    import propwatch.pipeline as pipeline_module
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The ministry said forty trucks crossed the border on Monday.", "utf-8")
+    (folder / "b.txt").write_text("The port reopened on Friday after the storm had closed it for a week.", "utf-8")
+    (folder / "gone.txt").symlink_to(folder / "nowhere.txt")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    real = pipeline_module.read_entry
+
+    def flaky(kind, target, limits, stdin=None):
+        if str(target).endswith("a.txt"):
+            raise RuntimeError("reader broke")
+        return real(kind, target, limits, stdin=stdin)
+
+    monkeypatch.setattr(pipeline_module, "read_entry", flaky)
+    pipe = _pipeline(tmp_path)
+    summary = pipe.analyze([str(folder)])
+    assert summary.new == 1
+    kinds = {r.source.rsplit("/", 1)[-1]: r.kind for r in summary.rejected}
+    assert kinds == {"a.txt": "reader-error", "gone.txt": "unreadable"}
+    assert "reader broke" in next(r.reason for r in summary.rejected if r.kind == "reader-error")
+    pipe.close()
