@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ._safe import cell, visible
 from .app import app
 
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", "-s", help="DuckDB store file (default: store.path in config, propwatch.duckdb).")]
@@ -118,9 +119,9 @@ def analyze(
     def on_rejection(rej):
         if not quiet:
             if progress is not None:
-                progress.console.print(f"[yellow]rejected[/] {rej}", markup=True, highlight=False, soft_wrap=True)
+                progress.console.print(cell("rejected ", style="yellow") + cell(rej), highlight=False, soft_wrap=True)
             else:
-                print(f"rejected: {rej}", file=sys.stderr)
+                print(f"rejected: {visible(rej)}", file=sys.stderr)
 
     def on_batch(n):
         if verbose:
@@ -165,9 +166,9 @@ def _print_summary(console, summary, store_path: str, report: Path | None) -> No
         table.add_row("claims linked into narratives", str(summary.narratives.get("claims", 0)))
     table.add_row("rejected inputs", str(len(summary.rejected)))
     table.add_row("time", f"{summary.seconds:.2f} s")
-    table.add_row("store", store_path)
+    table.add_row("store", cell(store_path))
     if report is not None:
-        table.add_row("report", str(report / "index.html"))
+        table.add_row("report", cell(report / "index.html"))
     console.print(table)
     busy = {k: v for k, v in summary.stage_seconds.items() if v >= 0.01}
     if busy:
@@ -177,7 +178,7 @@ def _print_summary(console, summary, store_path: str, report: Path | None) -> No
         for col in ("input", "line", "reason", "detail"):
             reasons.add_column(col, overflow="fold")
         for rej in summary.rejected[:50]:
-            reasons.add_row(rej.source, "" if rej.line is None else str(rej.line), rej.kind, rej.reason)
+            reasons.add_row(cell(rej.source), "" if rej.line is None else str(rej.line), cell(rej.kind), cell(rej.reason))
         if len(summary.rejected) > 50:
             reasons.add_row("…", "", "", f"{len(summary.rejected) - 50} more: `propwatch rejections`")
         console.print(reasons)
@@ -219,7 +220,7 @@ def _print_rows(rows: list[dict], fmt: str, columns: tuple[str, ...]) -> None:
             else:
                 table.add_column(col, overflow="fold")
         for row in rows:
-            table.add_row(*[", ".join(v) if isinstance(v, list) else ("" if v is None else str(v)) for v in (row.get(c) for c in columns)])
+            table.add_row(*[cell(", ".join(map(str, v)) if isinstance(v, list) else v) for v in (row.get(c) for c in columns)])
         Console(highlight=False).print(table)
         return
     if fmt == "csv":

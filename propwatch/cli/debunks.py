@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ._safe import cell
 from .app import app
 from .core import ConfigOpt, StoreOpt, open_store
 
@@ -126,8 +127,8 @@ def search(
         for (qid, _), matches in zip(items, results):
             for m in matches:
                 d = m.debunk
-                table.add_row(qid, str(m.rank), f"{m.score:.3f}", d.case_id or d.id, d.date or "", d.claim,
-                              ", ".join(d.outlets) or d.claimant or "", d.url or "")
+                table.add_row(cell(qid), str(m.rank), f"{m.score:.3f}", cell(d.case_id or d.id), cell(d.date), cell(d.claim),
+                              cell(", ".join(d.outlets) or d.claimant), cell(d.url))
         Console().print(table)
         return 0
     for (qid, _), matches in zip(items, results):
@@ -201,6 +202,6 @@ def stance(
         for col in (out_rows[0] if out_rows else {"id": 0, "label": 0}):
             table.add_column(col)
         for row in out_rows:
-            table.add_row(*[str(v) for v in row.values()])
+            table.add_row(*[cell(v) for v in row.values()])
         Console().print(table)
     return 0

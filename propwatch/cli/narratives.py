@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ._safe import cell
 from .app import app
 from .core import ConfigOpt, ListFormat, StoreOpt, _print_rows, load, open_store
 
@@ -89,17 +90,17 @@ def narrative(
         from rich.console import Console
 
         out = Console(highlight=False)
-        out.print(f"[bold]{n.id}[/bold]  {n.label}", markup=True, highlight=False)
+        out.print(cell(n.id, style="bold") + cell("  ") + cell(n.label), highlight=False)
         dated = n.first_seen or n.last_seen
-        out.print(f"{n.n_stories} stories, {len(n.outlets)} outlets: {', '.join(n.outlets)}; "
-                  + (f"seen {_seen(n.first_seen, n.last_seen)}" if dated else "undated"), markup=False)
+        out.print(cell(f"{n.n_stories} stories, {len(n.outlets)} outlets: {', '.join(n.outlets)}; "
+                       + (f"seen {_seen(n.first_seen, n.last_seen)}" if dated else "undated"), limit=0))
         if n.sources:
-            out.print("cited: " + "; ".join(n.sources), markup=False)
+            out.print(cell("cited: " + "; ".join(n.sources), limit=0))
         for line in timeline_lines(n):
-            out.print(line, markup=False)
+            out.print(cell(line, limit=0))
         for row in stance:
-            out.print(f"  {row['outlet']}: supports {row['supports']}, denies {row['denies']}, "
-                      f"discusses {row['discusses']}", markup=False)
+            out.print(cell(f"  {row['outlet']}: supports {row['supports']}, denies {row['denies']}, "
+                           f"discusses {row['discusses']}", limit=0))
         _print_rows(rows, "table", ("published", "outlet", "attributed_to", "claim"))
         return 0
     _print_rows(rows, fmt.value, tuple(rows[0]) if rows else ("claim",))

@@ -6,6 +6,8 @@ import json
 from collections import Counter
 from typing import Any
 
+from ._safe import cell, masked
+
 _STYLES = ["on dark_red", "on dark_green", "on dark_blue", "on purple4", "on dark_orange3", "on deep_pink4", "on dark_cyan", "on grey37"]
 
 
@@ -36,8 +38,8 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
     if len(sources) > 1:
         rows.append(("also in", "; ".join(s["source"] for s in sources[1:])))
     for key, value in rows:
-        meta.add_row(key, Text(str(value)))
-    console.print(Panel(meta, title=Text(record.get("title") or "(untitled)", style="bold"), title_align="left"))
+        meta.add_row(key, cell(value))
+    console.print(Panel(meta, title=cell(record.get("title") or "(untitled)", style="bold"), title_align="left"))
     skipped = [c.get("layer", "") for c in record.get("coverage") or []]
     if skipped:
         console.print(Text(f"not analysed (language {record.get('language') or 'und'}): {', '.join(skipped)}", style="bold yellow"))
@@ -49,9 +51,9 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
         if a.get("note"):
             console.print(Text(f"  {a['note']}", style="dim"))
         for reason in a.get("reasons") or []:
-            console.print(Text(f"  {reason.get('weight', 0.0):+.2f}  {reason.get('detail', '')}"))
+            console.print(cell(f"  {reason.get('weight', 0.0):+.2f}  {reason.get('detail', '')}"))
             for e in (reason.get("evidence") or [])[:2]:
-                console.print(Text(f"         “{e.get('text', '')}”", style="dim"))
+                console.print(cell(f"         “{e.get('text', '')}”", style="dim"))
 
     matches = record.get("debunk_matches") or []
     for relation, heading in (("match", "known debunked claims (the same claim)"),
@@ -60,9 +62,9 @@ def render_story(record: dict[str, Any], sources: list[dict[str, Any]]) -> None:
         if picked:
             console.print(Text(heading, style="bold red" if relation == "match" else "dim"))
             for m in picked:
-                console.print(Text(debunk_line(m), style="" if relation == "match" else "dim"))
+                console.print(cell(debunk_line(m), limit=0, style="" if relation == "match" else "dim"))
 
-    text = Text(record["text"])
+    text = Text(masked(record["text"]))  # unsafe characters masked one for one: the span offsets hold
     techniques = record.get("techniques") or []
     names = sorted({t["technique"] for t in techniques})
     style_of = {name: _STYLES[i % len(_STYLES)] for i, name in enumerate(names)}

@@ -1,0 +1,40 @@
+"""Data never passes through Rich markup, and control characters never reach the terminal raw (issue 20 items 6, 13)."""
+
+from __future__ import annotations
+
+import json
+
+from propwatch import Pipeline, load_config
+from propwatch.cli import main
+from propwatch.cli._safe import cell, masked, visible
+
+
+def test_visible_escapes_controls_and_bidi_and_caps_the_length():
+    assert visible("a\x1b[31mb") == "a\\x1b[31mb"
+    assert visible("x\u202ey") == "x<U+202E>y"
+    assert visible("tab\tand\nnewline") == "tab\tand\nnewline"
+    assert visible("z" * 600).endswith("… (100 more characters)")
+    assert masked("a\x1bb\u202e") == "a\ufffdb\ufffd" and len(masked("a\x1bb")) == 3
+    assert cell("[/] x[red]y").plain == "[/] x[red]y"
+
+
+def test_list_show_and_rejections_print_markup_and_escapes_as_data(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    feed = tmp_path / "in" / "x[red]y.jsonl"
+    feed.write_text(json.dumps({"title": "Bad [/] title \x1b[2J", "text": "The ministry said forty trucks crossed the border on Monday near the town."}) + "\n"
+                    + "{not json\n", "utf-8")
+    config = load_config(overrides={"store.path": str(tmp_path / "propwatch.duckdb"), "pipeline.update_narratives": False,
+                                    "pipeline.stages": ["clean", "split", "metadata", "language", "sentences"]})
+    pipe = Pipeline(config)
+    assert pipe.analyze([str(feed)]).new == 1
+    [doc] = pipe.store.load()
+    pipe.close()
+    for argv in (["list"], ["show", doc.id], ["rejections"]):
+        assert main([*argv, "--store", str(tmp_path / "propwatch.duckdb")]) == 0, argv
+        out = capsys.readouterr().out
+        assert "\x1b[2J" not in out
+        if argv[0] == "list":
+            assert "[/]" in out and "\\x1b" in out
+        if argv[0] == "rejections":
+            assert "x[red]y.jsonl" in out
