@@ -226,10 +226,12 @@ def _print_rows(rows: list[dict], fmt: str, columns: tuple[str, ...]) -> None:
     if fmt == "csv":
         import csv
 
+        from ..output.writers import spreadsheet_safe
+
         w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else list(columns), extrasaction="ignore")
         w.writeheader()
         for row in rows:
-            w.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+            w.writerow({k: spreadsheet_safe(";".join(map(str, v)) if isinstance(v, list) else v) for k, v in row.items()})
         return
     writer = RecordWriter(sys.stdout, fmt)
     for row in rows:

@@ -193,7 +193,9 @@ def stance(
     elif fmt is PairFormat.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(out_rows[0]) if out_rows else ["id", "label"])
         writer.writeheader()
-        writer.writerows(out_rows)
+        from ..output.writers import spreadsheet_safe
+
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in out_rows)
     else:
         from rich.console import Console
         from rich.table import Table

@@ -107,11 +107,13 @@ def techniques(
     elif fmt is TechFormat.json:
         out.write(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
     elif fmt is TechFormat.csv:
+        from ..output.writers import spreadsheet_safe
+
         w = csv.writer(out)
         w.writerow(["id", "start", "end", "technique", "score", "text"])
         for r in results:
             for s in r["techniques"]:
-                w.writerow([r["id"], s["start"], s["end"], s["technique"], s["score"], s["text"]])
+                w.writerow([spreadsheet_safe(v) for v in (r["id"], s["start"], s["end"], s["technique"], s["score"], s["text"])])
     else:
         for r in results:
             for s in r["techniques"]:

@@ -249,5 +249,19 @@ def export_csv_tables(store: Any, folder: str | Path, layers: tuple[str, ...] = 
     return counts
 
 
+_FORMULA_SQL = "'^[=+\\-@\\t\\r]'"  # a cell a spreadsheet would run as a formula
+
+
 def _copy_csv(con: Any, select: str, path: Path) -> None:
-    con.execute(f"COPY ({select}) TO {_literal(str(path))} (FORMAT CSV, HEADER)")
+    """``select`` to a CSV file; text cells a spreadsheet would run as a formula (starting
+    with = + - @, a tab or a carriage return) get a leading ' (OWASP's advice)."""
+    columns = con.execute(f"DESCRIBE ({select})").fetchall()
+    parts = []
+    for name, dtype, *_ in columns:
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        if str(dtype).upper() == "VARCHAR":
+            parts.append(f"CASE WHEN regexp_matches({quoted}, {_FORMULA_SQL}) THEN chr(39) || {quoted} "
+                         f"ELSE {quoted} END AS {quoted}")
+        else:
+            parts.append(quoted)
+    con.execute(f"COPY (SELECT {', '.join(parts)} FROM ({select})) TO {_literal(str(path))} (FORMAT CSV, HEADER)")

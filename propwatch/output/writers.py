@@ -47,7 +47,19 @@ class RecordWriter:
         self.stream.flush()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)``) gets a leading '."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: spreadsheet_safe(v) for k, v in _csv_fields(record).items()}
+
+
+def _csv_fields(record: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for column in CSV_COLUMNS:
         value = record.get(column)

@@ -38,3 +38,29 @@ def test_list_show_and_rejections_print_markup_and_escapes_as_data(tmp_path, cap
             assert "[/]" in out and "\\x1b" in out
         if argv[0] == "rejections":
             assert "x[red]y.jsonl" in out
+
+
+def test_csv_output_neutralises_spreadsheet_formulas(tmp_path, capsys, monkeypatch):
+    import csv
+
+    from propwatch.output.writers import spreadsheet_safe
+
+    assert spreadsheet_safe('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)" and spreadsheet_safe("plain") == "plain" and spreadsheet_safe(2) == 2
+    monkeypatch.chdir(tmp_path)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"title": '=HYPERLINK("http://evil.example","click")',
+                                "text": "The ministry said forty trucks crossed the border on Monday near the town."}) + "\n", "utf-8")
+    store = str(tmp_path / "propwatch.duckdb")
+    config = load_config(overrides={"store.path": store, "pipeline.update_narratives": False,
+                                    "pipeline.stages": ["clean", "split", "metadata", "language", "sentences"]})
+    pipe = Pipeline(config)
+    pipe.analyze([str(feed)])
+    pipe.close()
+    assert main(["export", "--format", "csv", "--output", str(tmp_path / "tables") + "/", "--store", store]) == 0
+    with open(tmp_path / "tables" / "stories.csv", newline="", encoding="utf-8") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert row["title"].startswith("'=HYPERLINK")
+    capsys.readouterr()
+    assert main(["list", "--format", "csv", "--store", store]) == 0
+    assert "'=HYPERLINK" in capsys.readouterr().out
