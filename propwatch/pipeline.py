@@ -130,11 +130,16 @@ class Pipeline:
                 if known is not None:
                     yield StoredFile(str(target), tuple(known))
                     continue
+            yielded = False
             try:
-                yield from read_entry(kind, target, self.limits, stdin=stdin)
+                for item in read_entry(kind, target, self.limits, stdin=stdin):
+                    yielded = True
+                    yield item
             except Exception as exc:  # noqa: BLE001 - one input's reader failing must not stop the run
                 yield Rejection(str(target or "<stdin>"), "reader-error", f"{type(exc).__name__}: {str(exc)[:300]}")
                 continue  # not recorded as read: the next run tries it again
+            if not yielded:  # every input is accounted for: a file that gives nothing says so
+                yield Rejection(str(target or "<stdin>"), "empty", "the input holds no story (no record, no text)")
             if stat is not None:
                 yield FileRead(str(target), stat.st_size, stat.st_mtime_ns)
 

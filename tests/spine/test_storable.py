@@ -97,3 +97,18 @@ def test_a_dangling_symlink_or_a_failing_reader_is_a_rejection_and_the_run_goes_
     assert kinds == {"a.txt": "reader-error", "gone.txt": "unreadable"}
     assert "reader broke" in next(r.reason for r in summary.rejected if r.kind == "reader-error")
     pipe.close()
+
+
+def test_an_input_that_yields_nothing_is_a_rejection(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.jsonl").write_text("", "utf-8")
+    (folder / "header.csv").write_text("id,text,title\n", "utf-8")
+    (folder / "blank.jsonl").write_text("\n\n", "utf-8")
+    (folder / "ok.txt").write_text("The port reopened on Friday after the storm had closed it for a week.", "utf-8")
+    pipe = _pipeline(tmp_path)
+    summary = pipe.analyze([str(folder)])
+    assert summary.new == 1
+    names = sorted(r.source.rsplit("/", 1)[-1] for r in summary.rejected)
+    assert names == ["blank.jsonl", "empty.jsonl", "header.csv"]
+    pipe.close()
