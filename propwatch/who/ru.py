@@ -866,7 +866,7 @@ GENERIC_SELF_RU = re.compile(
 
 def find_flags_ru(text: str, sentences, entities, quotes, outlet: str | None, table) -> list:
     """Sourcing flags of a Russian story (the records of :func:`propwatch.who.sourcing.find_flags`)."""
-    from .sourcing import Flag, _sentence, own_names
+    from .sourcing import Flag, _sentence, own_names, pattern_flags
 
     flags: list = []
     seen: list[tuple[int, int]] = []
@@ -898,21 +898,8 @@ def find_flags_ru(text: str, sentences, entities, quotes, outlet: str | None, ta
             continue
         s, e = _sentence(sentences, start, text)
         flags.append(Flag(start, end, "self_citation", category, "", s, e))
-    for m in GENERIC_SELF_RU.finditer(text):
-        s, e = _sentence(sentences, m.start(), text)
-        flags.append(Flag(m.start(), m.end(), "self_citation", "we_reported", "", s, e))
-    for m in EVIDENCE_RU.finditer(text):
-        s, e = _sentence(sentences, m.start(), text)
-        sent = text[s:e]
-        if ABSENT_RU.search(sent):
-            status = "absent"
-        elif HEDGED_RU.search(sent):
-            status = "hedged"
-        elif ASSERTED_RU.search(sent):
-            status = "asserted"
-        else:
-            status = "mentioned"
-        flags.append(Flag(m.start(), m.end(), "evidence_claim", _evidence_kind_ru(m.group()), status, s, e))
+    flags += pattern_flags(text, sentences, GENERIC_SELF_RU, EVIDENCE_RU, (ABSENT_RU, HEDGED_RU, ASSERTED_RU),
+                           _evidence_kind_ru)
     flags.sort(key=lambda f: (f.start, f.flag))
     return flags
 

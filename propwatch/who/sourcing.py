@@ -177,23 +177,26 @@ def find_flags(text: str, sentences, entities, quotes, outlet: str | None, table
             continue
         s, e = _sentence(sentences, ent.start, text)
         flags.append(Flag(ent.start, ent.end, "self_citation", category, "", s, e))
-    for m in GENERIC_SELF.finditer(text):
+    flags += pattern_flags(text, sentences, GENERIC_SELF, EVIDENCE, (ABSENT, HEDGED, ASSERTED), _evidence_kind)
+    flags.sort(key=lambda f: (f.start, f.flag))
+    return flags
+
+
+def pattern_flags(text: str, sentences, generic_self: re.Pattern, evidence: re.Pattern,
+                  evidence_cues: tuple[re.Pattern, re.Pattern, re.Pattern], kind_of) -> list[Flag]:
+    """The language-specific patterns' flags: "we reported" self-citations, and evidence
+    claims with what their sentence says of them (``evidence_cues``: absent, hedged,
+    asserted; else "mentioned"). English and Russian (propwatch.who.ru) share this."""
+    flags = []
+    for m in generic_self.finditer(text):
         s, e = _sentence(sentences, m.start(), text)
         flags.append(Flag(m.start(), m.end(), "self_citation", "we_reported", "", s, e))
-    # evidence claims with what the sentence says about them
-    for m in EVIDENCE.finditer(text):
+    for m in evidence.finditer(text):
         s, e = _sentence(sentences, m.start(), text)
         sent = text[s:e]
-        if ABSENT.search(sent):
-            status = "absent"
-        elif HEDGED.search(sent):
-            status = "hedged"
-        elif ASSERTED.search(sent):
-            status = "asserted"
-        else:
-            status = "mentioned"
-        flags.append(Flag(m.start(), m.end(), "evidence_claim", _evidence_kind(m.group()), status, s, e))
-    flags.sort(key=lambda f: (f.start, f.flag))
+        status = next((name for name, cue in zip(("absent", "hedged", "asserted"), evidence_cues) if cue.search(sent)),
+                      "mentioned")
+        flags.append(Flag(m.start(), m.end(), "evidence_claim", kind_of(m.group()), status, s, e))
     return flags
 
 
