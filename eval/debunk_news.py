@@ -22,8 +22,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -45,21 +43,6 @@ def case_groups(cases: dict[str, dict]) -> dict[str, str]:
         key = " ".join(row["summary"].split()).casefold()
         out[cid] = first.setdefault(key, cid)
     return out
-
-
-def build_index(cases: dict[str, dict]):
-    from propwatch.debunks.importers import Debunk
-    from propwatch.debunks.search import DebunkIndex, document_text
-    from propwatch.embeddings import get_embedder
-
-    debunks = [Debunk(claim=r["summary"].strip(), title=r["title"].strip() or None, id=c) for c, r in cases.items()]
-    embedder = get_embedder("auto")
-    cache = Path(f"/tmp/debunk_news_case_vectors.{embedder.name.replace('/', '_')}.npy")
-    vectors = np.load(cache) if cache.exists() else None
-    if vectors is None or len(vectors) != len(debunks):
-        vectors = embedder.embed([document_text(d) for d in debunks]).astype(np.float32)
-        np.save(cache, vectors)
-    return DebunkIndex(debunks, embedder=embedder, vectors=vectors, cross_encoder=None)
 
 
 def predict(article_ids: list[str], index, checks: bool) -> list[tuple[str, object]]:
@@ -147,7 +130,7 @@ def main() -> int:
         return 0
     cases = corpus.load_cases()
     groups = case_groups(cases)
-    index = build_index(cases)
+    index = corpus.build_index(cases)
     for split in args.split.split(","):
         gold = load_gold(split)
         articles = sorted({g["article"] for g in gold})

@@ -47,9 +47,6 @@ def main() -> None:
     ap.add_argument("--min-hits", type=int, default=4)
     ap.add_argument("--seed", type=int, default=12)
     args = ap.parse_args()
-    from propwatch.debunks.bm25 import BM25
-    from propwatch.debunks.importers import Debunk
-    from propwatch.debunks.search import DebunkIndex, document_text
     from propwatch.ingest.sentences import split_sentences
 
     rng = random.Random(args.seed)
@@ -57,7 +54,6 @@ def main() -> None:
     chosen = [a for a, t in arts.items() if a.startswith("seed:") or len(TOPIC.findall(t)) >= args.min_hits]
     cases = corpus.load_cases()
     cids = list(cases)
-    debunks = [Debunk(claim=cases[c]["summary"].strip(), title=cases[c]["title"].strip() or None, id=c) for c in cids]
     sents = []
     for a in chosen:
         t = arts[a]
@@ -66,18 +62,9 @@ def main() -> None:
                 sents.append((a, s, e, t[s:e]))
     print(f"{len(chosen)} articles, {len(sents)} sentences, {len(cids)} cases", file=sys.stderr)
     texts = [x[3] for x in sents]
-    from propwatch.embeddings import get_embedder
-
-    embedder = get_embedder("auto")
-    cache = Path(f"/tmp/debunk_news_case_vectors.{embedder.name.replace('/', '_')}.npy")
-    vectors = np.load(cache) if cache.exists() else None
-    if vectors is None or len(vectors) != len(debunks):
-        vectors = embedder.embed([document_text(d) for d in debunks]).astype(np.float32)
-        np.save(cache, vectors)
+    index = corpus.build_index(cases)  # the shipped defaults: embedder, reranker, no cross-encoder
     print("case vectors ready", file=sys.stderr)
-    # the shipped defaults: embedder, reranker, no cross-encoder
-    index = DebunkIndex(debunks, embedder=embedder, vectors=vectors, cross_encoder=None)
-    bm = BM25([document_text(d) for d in debunks])
+    bm = index.bm25
     pool: dict[tuple, set[str]] = {}
 
     def add(i: int, case: str, tag: str) -> None:

@@ -80,3 +80,22 @@ def load_articles(prefixes: tuple[str, ...] = ("ptc", "hyp", "horne", "seed")) -
 def article(article_id: str, cache: dict[str, str] | None = None) -> str:
     cache = cache if cache is not None else load_articles()
     return cache[article_id]
+
+
+def build_index(cases: dict[str, dict]):
+    """The debunk index of ``cases`` with the shipped defaults (embedder, no cross-encoder); the
+    case vectors are cached under /tmp, for eval/debunk_news.py and eval/debunk_news_candidates.py."""
+    import numpy as np
+
+    from propwatch.debunks.importers import Debunk
+    from propwatch.debunks.search import DebunkIndex, document_text
+    from propwatch.embeddings import get_embedder
+
+    debunks = [Debunk(claim=r["summary"].strip(), title=r["title"].strip() or None, id=c) for c, r in cases.items()]
+    embedder = get_embedder("auto")
+    cache = Path(f"/tmp/debunk_news_case_vectors.{embedder.name.replace('/', '_')}.npy")
+    vectors = np.load(cache) if cache.exists() else None
+    if vectors is None or len(vectors) != len(debunks):
+        vectors = embedder.embed([document_text(d) for d in debunks]).astype(np.float32)
+        np.save(cache, vectors)
+    return DebunkIndex(debunks, embedder=embedder, vectors=vectors, cross_encoder=None)
