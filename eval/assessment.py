@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "train"))
 
 from risk import (bootstrap_auc, cross_validate, dataset, ece, fit_signed, clip_values, logits,  # noqa: E402
                   reliability, roc_auc)
-from risk_data import DATA, cached_documents, corpora  # noqa: E402
+from risk_data import DATA, labelled_documents  # noqa: E402
 
 
 def table(p, y, bins: int) -> None:
@@ -51,18 +51,13 @@ def stage_scores(limit_hp: int) -> tuple[list[float], list[int], list[str]]:
 
     weights = load_weights()
     scores, labels, names = [], [], []
-    for corpus, articles in corpora(limit_hp).items():
-        docs = cached_documents(corpus)
-        for a in articles:
-            d = docs.get(a.id)
-            if d is None or not d.layer("sentences"):
-                continue
-            r = assess(d, weights, languages=None)
-            if r.score is None:
-                continue
-            scores.append(r.score)
-            labels.append(a.label)
-            names.append(corpus)
+    for corpus, a, d in labelled_documents(limit_hp):
+        r = assess(d, weights, languages=None)
+        if r.score is None:
+            continue
+        scores.append(r.score)
+        labels.append(a.label)
+        names.append(corpus)
     return scores, labels, names
 
 

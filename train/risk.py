@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "train"))
 
-from risk_data import corpora, cached_documents  # noqa: E402
+from risk_data import labelled_documents  # noqa: E402
 
 from propwatch.assessment import factors as F  # noqa: E402
 from propwatch.assessment.stage import load_weights  # noqa: E402
@@ -51,20 +51,15 @@ def dataset(limit_hp: int = 300):
     """(X, y, groups, corpus names, ids, old scores) over the cached articles."""
     settings = load_weights().get("factors", {})
     rows, labels, groups, names, ids, old = [], [], [], [], [], []
-    for corpus, articles in corpora(limit_hp).items():
-        docs = cached_documents(corpus)
-        for a in articles:
-            doc = docs.get(a.id)
-            if doc is None or not doc.layer("sentences"):
-                continue
-            measured = F.measure(doc, settings)
-            rows.append(F.vector(measured))
-            labels.append(a.label)
-            groups.append(f"{corpus}:{a.group}")
-            names.append(corpus)
-            ids.append(a.id)
-            prior = doc.layer("assessment")
-            old.append(float(getattr(prior[0], "score", 0.0) or 0.0) if prior else float("nan"))
+    for corpus, a, doc in labelled_documents(limit_hp):
+        measured = F.measure(doc, settings)
+        rows.append(F.vector(measured))
+        labels.append(a.label)
+        groups.append(f"{corpus}:{a.group}")
+        names.append(corpus)
+        ids.append(a.id)
+        prior = doc.layer("assessment")
+        old.append(float(getattr(prior[0], "score", 0.0) or 0.0) if prior else float("nan"))
     return (np.array(rows, dtype=float), np.array(labels, dtype=int), np.array(groups), np.array(names),
             ids, np.array(old))
 

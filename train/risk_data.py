@@ -169,6 +169,17 @@ def cached_documents(corpus: str):
         store.close()
 
 
+def labelled_documents(limit_hp: int = 300):
+    """``(corpus, article, document)`` for every labelled article whose layers are cached
+    (with sentences), in corpus order: what training and evaluation read."""
+    for corpus, articles in corpora(limit_hp).items():
+        docs = cached_documents(corpus)
+        for a in articles:
+            doc = docs.get(a.id)
+            if doc is not None and doc.layer("sentences"):
+                yield corpus, a, doc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["layers", "list"])
