@@ -45,14 +45,20 @@ def find_date(text: str, head_chars: int = 400) -> str | None:
     head = text[:head_chars]
     for pattern in _DATE_PATTERNS:
         m = pattern.search(head)
-        if not m:
-            continue
-        month = int(m["mnum"]) if "mnum" in m.groupdict() and m["mnum"] else _MONTHS[m["month"].lower().rstrip(".")]
-        try:
-            return date(int(m["year"]), month, int(m["day"])).isoformat()
-        except ValueError:
-            continue
+        iso = _iso(m) if m else None
+        if iso:
+            return iso
     return None
+
+
+def _iso(m: re.Match) -> str | None:
+    """The ISO date of a match with ``year``, ``day`` and ``mnum`` or ``month`` groups; None when
+    it names no real day (31 February)."""
+    month = int(m["mnum"]) if "mnum" in m.groupdict() and m["mnum"] else _MONTHS[m["month"].lower().rstrip(".")]
+    try:
+        return date(int(m["year"]), month, int(m["day"])).isoformat()
+    except ValueError:
+        return None
 
 
 _URL_DATE = [
@@ -74,11 +80,9 @@ def date_from_url(url: str | None) -> str | None:
     path = re.sub(r"^[a-z]+://[^/]+", "", url.strip(), flags=re.I)
     for pattern in _URL_DATE:
         for m in pattern.finditer(path):
-            month = int(m["mnum"]) if "mnum" in m.groupdict() and m["mnum"] else _MONTHS[m["month"].lower().rstrip(".")]
-            try:
-                return date(int(m["year"]), month, int(m["day"])).isoformat()
-            except ValueError:
-                continue
+            iso = _iso(m)
+            if iso:
+                return iso
     return None
 
 
