@@ -44,11 +44,7 @@ def undetermined_language(config: Any) -> str:
 
 def routes(stage: Stage, doc: Document, undetermined: str = "en") -> bool:
     """Whether ``stage`` analyses ``doc`` (its language is one the stage supports)."""
-    langs = stage.supported_languages()
-    if langs is None:
-        return True
-    language = analysis_language(doc, undetermined)
-    return bool(language) and language in langs
+    return stage.supports(analysis_language(doc, undetermined))
 
 
 @layer_record("coverage")

@@ -71,10 +71,6 @@ DECODE_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _snap(text: str, start: int, end: int) -> tuple[int, int]:
-    return word_bounds(text, start, end)
-
-
 def token_runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
     """Runs of True tokens as (first, last+1); runs apart by <= ``gap`` False tokens merge."""
     idx = np.flatnonzero(mask)
@@ -111,7 +107,7 @@ def find_spans(text: str, ts, settings: Mapping[str, Any] | None = None, parse: 
     for a, b in token_runs(ts.si >= float(cfg["threshold"]), int(cfg["gap"])):
         start, end = int(ts.offsets[a, 0]), int(ts.offsets[b - 1, 1])
         if cfg["snap_words"]:
-            start, end = _snap(text, start, end)
+            start, end = word_bounds(text, start, end)
         start = max(start, last_end)  # snapping may reach into the previous span
         if end - start < int(cfg["min_chars"]) or not text[start:end].strip():
             continue
