@@ -113,20 +113,12 @@ def _speaker_right(key: str, sp, table) -> bool:
 
 
 def score_quotes(gold: list[dict], pred: list, table) -> dict:
-    pairs = []
-    for pi, p in enumerate(pred):
-        for gi, g in enumerate(gold):
-            ov = _overlap((p.start, p.end), (g["start"], g["end"]))
-            if ov and ov >= 0.5 * max(p.end - p.start, g["end"] - g["start"]):
-                pairs.append((ov, pi, gi))
-    pairs.sort(reverse=True)
-    used_p, used_g, matches = set(), set(), []
-    for ov, pi, gi in pairs:
-        if pi in used_p or gi in used_g:
-            continue
-        used_p.add(pi)
-        used_g.add(gi)
-        matches.append((pred[pi], gold[gi]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from quotes import match  # eval/quotes.py: one-to-one by overlap of at least half the longer span
+
+    found = match([(g["start"], g["end"], g) for g in gold], pred)
+    used_p = {pi for _gi, pi in found}
+    matches = [(pred[pi], gold[gi]) for gi, pi in found]
     # a prediction overlapping an optional quote (without a better match) counts neither way
     ignored = sum(1 for pi, p in enumerate(pred) if pi not in used_p and any(
         g["kind"] == "optional" and _overlap((p.start, p.end), (g["start"], g["end"])) for g in gold))
