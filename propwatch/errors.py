@@ -6,6 +6,8 @@ the builtin it behaves like, so callers that catch ``ValueError`` or
 
     PropwatchError(Exception)
     ├── ConfigError(ValueError)            bad propwatch.toml / options   PW100
+    ├── QueryError(ValueError)             a search query or filter that
+    │                                      cannot be understood           PW110
     ├── InputError(ValueError)             one input cannot be read       PW2xx
     │   (its ``code`` says why: binary, empty, encoding, too-large,
     │    bad-json, bad-csv, no-text-column, no-text, unreadable, ...)
@@ -45,6 +47,12 @@ class ConfigError(PropwatchError, ValueError):
     def __init__(self, problems: list[str] | str):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("; ".join(self.problems))
+
+
+class QueryError(PropwatchError, ValueError):
+    """A search query, filter or sort that cannot be understood (the API answers 400)."""
+
+    code = "PW110"
 
 
 class InputError(PropwatchError, ValueError):
