@@ -211,7 +211,8 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
             "new_narratives": len({a.narrative_id for a in assignments if a.linked_to is None})}
 
 
-def _narratives(store, ids: Sequence[str] | None = None) -> list[Narrative]:
+def narratives_by_id(store, ids: Sequence[str] | None = None) -> list[Narrative]:
+    """The narratives ``ids`` (all when None) with their claims, summarised from the members."""
     if not _has_tables(store):  # a store opened read-only before any linking
         return []
     q = "SELECT narrative_id, claim_key, claim, linked_to, score, seq FROM narrative_members"
@@ -304,20 +305,24 @@ def narrative_label(texts: Sequence[str], vectors: np.ndarray, margin: float = 0
 
 
 def list_narratives(store, min_stories: int = 2, min_outlets: int = 1, limit: int | None = None) -> list[Narrative]:
-    """Narratives carried by at least ``min_stories`` stories, biggest first."""
-    out = [n for n in _narratives(store) if n.n_stories >= min_stories and len(n.outlets) >= min_outlets]
-    out.sort(key=lambda n: (-len(n.outlets), -n.n_stories, -n.n_claims, n.first_seen or "9999", n.id))
-    return out[:limit] if limit else out
+    """Narratives carried by at least ``min_stories`` stories, biggest first: most outlets, then
+    stories, claims, earliest first seen (filtered, sorted and cut in SQL by
+    :func:`propwatch.store.profiles.narrative_page`; only the narratives listed are summarised)."""
+    from ..store.profiles import narrative_page
+
+    rows, _ = narrative_page(store.con, min_stories, min_outlets, "size", limit or None)
+    found = {n.id: n for n in narratives_by_id(store, [r.id for r in rows])}
+    return [found[r.id] for r in rows]
 
 
 def get_narrative(store, narrative_id: str) -> Narrative:
-    found = _narratives(store, [narrative_id])
+    found = narratives_by_id(store, [narrative_id])
     if not found:
         prefix = store.con.execute(
             "SELECT DISTINCT narrative_id FROM narrative_members WHERE narrative_id LIKE ? LIMIT 2", [narrative_id + "%"]
         ).fetchall() if _has_tables(store) else []
         if len(prefix) == 1:
-            found = _narratives(store, [prefix[0][0]])
+            found = narratives_by_id(store, [prefix[0][0]])
     if not found:
         raise NotFoundError(f"no narrative {narrative_id!r}: run `propwatch narratives` to list them")
     return found[0]
@@ -364,6 +369,7 @@ __all__ = [
     "narrative_label",
     "narrative_report_data",
     "narrative_stance",
+    "narratives_by_id",
     "narratives_of_document",
     "link_settings",
     "update_narratives",

@@ -206,15 +206,19 @@ def _risk_relation(con: Any) -> str:
 
 
 def quote_rows(con: Any, kind: str | None = None, speaker: str | None = None,
-               limit: int | None = None, offset: int = 0) -> list[dict]:
+               limit: int | None = None, offset: int = 0, entity_id: str | None = None) -> list[dict]:
     """One row per quote (story order, then position): story id, outlet, speaker, cue, text.
 
-    ``speaker`` matches a part of the entity id (exact case) or of the name (any case).
+    ``speaker`` matches a part of the entity id (exact case) or of the name (any case);
+    ``entity_id`` only the quotes of that one speaker (an entity page).
     """
     rel = layer_relation(con, "quotes")
     if rel is None:
         return []
     clauses, params = [], []
+    if entity_id:
+        clauses.append("q.speaker.entity_id = ?")
+        params.append(entity_id)
     if kind:
         clauses.append("q.speaker.kind = ?")
         params.append(kind)
@@ -238,26 +242,47 @@ def quote_rows(con: Any, kind: str | None = None, speaker: str | None = None,
     return [dict(zip(keys, row)) for row in rows]
 
 
-def entity_rows(con: Any, label: str | None = None, outlet: str | None = None, min_mentions: int = 1,
-                limit: int | None = None, offset: int = 0) -> list[dict]:
-    """One row per canonical entity: mentions, stories and mentions per outlet.
-
-    Rows are sorted by mentions (most first), then id; ``outlets`` lists
-    "Outlet: n" most first; ``names`` the surface forms the texts used, most
-    used first (ties: first seen first). The name and label shown are those
-    of the first mention found by an alias or NER, else of the first mention.
-    """
-    rel = layer_relation(con, "entities")
-    if rel is None:
-        return []
+def _entity_where(label: str | None, outlet: str | None, entity_id: str | None) -> tuple[str, list[Any]]:
+    """The WHERE over mentions ``e`` of stories ``d`` that the entity listings share."""
     clauses, params = [], []
+    if entity_id:
+        clauses.append("e.entity_id = ?")
+        params.append(entity_id)
     if label:
         clauses.append("e.label = ?")
         params.append(label.upper())
     if outlet:
         clauses.append("lower(coalesce(d.outlet, '')) = lower(?)")
         params.append(outlet)
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def entity_total(con: Any, label: str | None = None, outlet: str | None = None, min_mentions: int = 1) -> int:
+    """How many entities :func:`entity_rows` lists with these filters (over all its pages)."""
+    rel = layer_relation(con, "entities")
+    if rel is None:
+        return 0
+    where, params = _entity_where(label, outlet, None)
+    return con.execute(
+        f"SELECT count(*) FROM (SELECT e.entity_id FROM ({rel}) e JOIN documents d ON d.id = e.doc_id {where} "
+        "GROUP BY e.entity_id HAVING count(*) >= ?)", params + [int(min_mentions)],
+    ).fetchone()[0]
+
+
+def entity_rows(con: Any, label: str | None = None, outlet: str | None = None, min_mentions: int = 1,
+                limit: int | None = None, offset: int = 0, entity_id: str | None = None) -> list[dict]:
+    """One row per canonical entity: mentions, stories and mentions per outlet.
+
+    Rows are sorted by mentions (most first), then id; ``outlets`` lists
+    "Outlet: n" most first; ``names`` the surface forms the texts used, most
+    used first (ties: first seen first). The name and label shown are those
+    of the first mention found by an alias or NER, else of the first mention.
+    ``entity_id``: only that entity's row (an entity page).
+    """
+    rel = layer_relation(con, "entities")
+    if rel is None:
+        return []
+    where, params = _entity_where(label, outlet, entity_id)
     page = f"LIMIT {int(limit)}" if limit else ""
     rows = con.execute(
         f"""
