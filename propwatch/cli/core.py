@@ -375,38 +375,41 @@ def stages(fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListForm
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on; pages open without a token only on loopback.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on (any form: 127.0.0.1, ::1, 127.1, 0.0.0.0, a name); "
+                                           "pages open without a login only on loopback.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8765,
-    token: Annotated[Optional[str], typer.Option(envvar="PROPWATCH_API_TOKEN", help="API token (default: a new random one, printed).")] = None,
-    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse POST /api/analyze.")] = False,
+    token: Annotated[Optional[str], typer.Option(envvar="PROPWATCH_API_TOKEN",
+                                                 help="Analyst token (default: a new random one, printed).")] = None,
+    read_token: Annotated[Optional[str], typer.Option(envvar="PROPWATCH_READ_TOKEN",
+                                                      help="Token of the read-only reader role.")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Everyone reads only: no analyze, no corrections.")] = False,
+    login: Annotated[bool, typer.Option("--login", help="Ask for a login on loopback too.")] = False,
+    allow_host: Annotated[Optional[list[str]], typer.Option(help="Another Host name the server answers to (repeatable).")] = None,
     store: StoreOpt = None,
     config: ConfigOpt = None,
 ) -> int:
     """Serve the web workbench and the HTTP API over the store."""
-    import ipaddress
-
-    from ..pipeline import Pipeline
-    from ..server import Workbench, new_token
-    from ..server import serve as start
     from ..store import Store
+    from ..web import ServeOptions, create_app
+    from ..web.auth import Tokens, new_token
+    from ..web.serving import allowed_hosts, is_loopback, run
 
     cfg = load(config, store)
     # opened per request and released after it: CLI commands and `analyze` share the file meanwhile
     st = Store.from_config(cfg, read_only=read_only)
     token = token or new_token()
-    loopback = host == "localhost" or (host.replace(".", "").isdigit() and ipaddress.ip_address(host).is_loopback)
-    factory = None if read_only else (lambda: Pipeline(cfg, store=st))
-    bench = Workbench(st, token, pipeline_factory=factory, open_pages=loopback)
-    httpd = start(bench, host, port)
-    bound = httpd.server_address[1]
-    print(f"propwatch workbench on http://{host}:{bound}/  (store {st.path})", file=sys.stderr)
-    print(f"API token: {token}", file=sys.stderr, flush=True)
+    tokens = Tokens(token, read_token or None, open=is_loopback(host) and not login, read_only=read_only)
+    options = ServeOptions(host=host, port=port, tokens=tokens, allowed_hosts=allowed_hosts(host, tuple(allow_host or ())))
+    app = create_app(cfg, options, store=st)
+
+    def announce(url: str) -> None:
+        print(f"propwatch workbench on {url}  (store {st.path})", file=sys.stderr)
+        print(f"API token: {token}", file=sys.stderr, flush=True)
+
     try:
-        httpd.serve_forever()
+        run(app, options, announce)
     except KeyboardInterrupt:
         pass
     finally:
-        httpd.server_close()
-        bench.close()
-        st.close()
+        app.state.web.close()
     return 0
