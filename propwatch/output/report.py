@@ -167,7 +167,7 @@ def _category_rank(name: str) -> int:
     return CATEGORIES.index(cat) if cat in CATEGORIES else len(CATEGORIES)
 
 
-def _story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, Any]:
+def story_context(doc: Document, sources: list[dict[str, Any]]) -> dict[str, Any]:
     record = document_record(doc)
     spans = []
     counts: dict[str, int] = {}
@@ -302,7 +302,7 @@ def _base(nav: list[dict[str, str]] | None = None) -> dict[str, Any]:
 
 def render_story(doc: Document, sources: list[dict[str, Any]], nav: list[dict[str, str]] | None = None) -> str:
     """One story's page (links are relative to a ``stories/`` folder)."""
-    return _env().get_template("story.html").render(root="../", **_base(nav), **_story_context(doc, sources))
+    return _env().get_template("story.html").render(root="../", **_base(nav), **story_context(doc, sources))
 
 
 def _index_row(story: StorySummary) -> dict[str, Any]:
