@@ -207,6 +207,33 @@ class OutputSettings(SettingsModel):
     layers: list[str] = Field(description="Layers written in JSON/JSONL/CSV output; an empty list writes them all.")
 
 
+class StageResources(SettingsModel):
+    """What one stage needs of a Ray worker (``[[ray.stage_resources]]``)."""
+
+    stage: str = Field(description="The stage's name (techniques, claims, ...).")
+    num_cpus: float = Field(0.0, ge=0, description="CPUs it needs (0: the worker's cpus_per_worker).")
+    num_gpus: float = Field(0.0, ge=0, description="GPUs it needs (a transformer backend).")
+    memory_mb: int = Field(0, ge=0, description="Memory it needs, in MB (0: no reservation).")
+
+
+class RaySettings(SettingsModel):
+    """``propwatch analyze --engine ray`` (propwatch.engines.ray, docs/scale.md)."""
+
+    address: str = Field(description='Ray cluster address ("ray://head:10001", "auto"); "" starts a local Ray.')
+    num_cpus: int = Field(ge=0, description="CPUs of the local Ray the command starts (0: every core).")
+    workers: int = Field(ge=0, description="Worker actors, each running every stage once set up (0: one per "
+                         "cpus_per_worker of the cluster's CPUs).")
+    cpus_per_worker: float = Field(gt=0, description="CPUs each worker asks for; its model threads are set to it.")
+    memory_mb_per_worker: int = Field(ge=0, description="Memory each worker asks for, in MB (0: no reservation).")
+    stage_resources: list[StageResources] = Field(
+        description="Per-stage needs: a worker runs every stage, so it asks for the largest of each.")
+    files_per_shard: int = Field(ge=1, description="Input files (or URLs) per shard; one shard is one Parquet "
+                                 "file, written whole or not at all.")
+    run_dir: str = Field(description='Folder of the Parquet shards ("": beside the store, STORE.shards); on a '
+                         "cluster a folder every node sees.")
+    retries: int = Field(ge=0, description="Times a shard whose worker died is tried again before the run fails.")
+
+
 class Settings(SettingsModel):
     """Every top-level key of the configuration but ``[stages.NAME]`` (checked per stage)."""
 
@@ -216,8 +243,9 @@ class Settings(SettingsModel):
     ingest: IngestSettings
     narratives: NarrativesSettings
     output: OutputSettings
+    ray: RaySettings
 
-    SECTIONS: ClassVar[tuple[str, ...]] = ("store", "pipeline", "ingest", "narratives", "output")
+    SECTIONS: ClassVar[tuple[str, ...]] = ("store", "pipeline", "ingest", "narratives", "output", "ray")
 
 
 # ---------------------------------------------------------------- checking
@@ -353,8 +381,10 @@ __all__ = [
     "NarrativesSettings",
     "OutputSettings",
     "PipelineSettings",
+    "RaySettings",
     "Settings",
     "SettingsModel",
+    "StageResources",
     "StageSettings",
     "StoreSettings",
     "defaults_of",
