@@ -14,6 +14,7 @@ input                     reader
 ``.json``                 :func:`read_json`
 ``.csv`` ``.tsv``         :func:`read_csv`
 ``.warc`` ``.warc.gz``    :func:`read_warc`
+``.parquet``              :func:`read_parquet`
 folder                    every file below it, recursively
 ``-``                     standard input, sniffed
 ``http(s)://...``         fetched (:mod:`propwatch.ingest.fetch`)
@@ -292,6 +293,38 @@ def read_warc(path: Path, limits: Limits) -> Iterator[Item]:
             yield Rejection(source, "bad-warc", f"malformed WARC: {detail}")
 
 
+def read_parquet(path: Path, limits: Limits) -> Iterator[Item]:
+    """A Parquet table of records, the columns of a JSONL record (``text`` or ``html``,
+    ``url``, ``title``, ...): one story a row, ``source_record`` "row N" (from 1), read
+    a row group at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = str(path)
+    try:
+        table = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        yield Rejection(source, "bad-parquet", f"not a readable Parquet file: {str(exc)[:200]}")
+        return
+    columns = [str(c).strip().lower() for c in table.schema_arrow.names]
+    if not any(c in TEXT_FIELDS for c in columns):
+        yield Rejection(source, "no-text-column", f"no 'text' or 'html' column (columns: {', '.join(columns) or 'none'})")
+        return
+    number = 0
+    for batch in table.iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            number += 1
+            size = sum(len(v) for v in row.values() if isinstance(v, (str, bytes)))
+            if size > limits.max_record_bytes:
+                yield Rejection(source, "too-large", f"record of {_mb(size)} exceeds ingest.max_record_mb", number)
+                continue
+            doc = _document_from_record(row, source, None)
+            if isinstance(doc, Rejection):
+                yield Rejection(source, doc.kind, doc.reason, number)
+            else:
+                yield doc.replace(source_record=f"row {number}")
+
+
 def read_url(url: str, limits: Limits) -> Iterator[Item]:
     from .fetch import FetchPolicy, fetch
 
@@ -339,6 +372,7 @@ READERS: dict[str, Callable[[Path, Limits], Iterator[Item]]] = {
     ".json": read_json,
     ".csv": read_csv,
     ".tsv": read_csv,
+    ".parquet": read_parquet,
     ".warc": read_warc,
     ".warc.gz": read_warc,
     ".arc.gz": read_warc,
