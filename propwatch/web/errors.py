@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import NotFoundError, StoreBusyError
+from ..errors import NotFoundError, QueryError, StoreBusyError
 
 # status -> the code a Starlette HTTPException of that status gets
 STATUS_CODES = {
@@ -81,6 +81,10 @@ def _not_found(request: Request, exc: Exception) -> Response:
     return error_response(request, ApiError(404, "not-found", str(exc)))
 
 
+def _bad_query(request: Request, exc: Exception) -> Response:
+    return error_response(request, ApiError(400, "bad-query", str(exc)))
+
+
 def _store_busy(request: Request, exc: Exception) -> Response:
     return error_response(request, ApiError(503, "store-busy", str(exc), {"Retry-After": "5"}))
 
@@ -92,5 +96,5 @@ def _internal(request: Request, exc: Exception) -> Response:
 
 def exception_handlers() -> dict:
     """Starlette's ``exception_handlers``: every error in the one shape."""
-    return {ApiError: _api_error, HTTPException: _http_exception, NotFoundError: _not_found,
+    return {ApiError: _api_error, HTTPException: _http_exception, NotFoundError: _not_found, QueryError: _bad_query,
             StoreBusyError: _store_busy, Exception: _internal}

@@ -73,7 +73,11 @@ def test_store_listing_counts_only_matches(tmp_path):
 
 def test_show_and_api_carry_the_case(tmp_path, capsys, monkeypatch):
     from propwatch.cli import main
-    from propwatch.server import Workbench
+    from starlette.testclient import TestClient
+
+    from propwatch import load_config
+    from propwatch.web import ServeOptions, create_app
+    from propwatch.web.auth import Tokens
 
     doc = _doc()
     path = tmp_path / "s.duckdb"
@@ -86,11 +90,12 @@ def test_show_and_api_carry_the_case(tmp_path, capsys, monkeypatch):
     assert "euvsdisinfo case harbour-fire-navy  https://euvsdisinfo.eu/report/harbour-fire-navy/" in out
     assert "2019-03-14; Harbour Herald, Port TV; Nordland; English" in out
     assert "related debunked claims (weaker" in out
-    st = Store(path, read_only=True)
+    app = create_app(load_config(overrides={"store.path": str(path)}), ServeOptions(tokens=Tokens("t")),
+                     store=Store(path, read_only=True))
     try:
-        response = Workbench(st, "t").handle("GET", f"/api/stories/{doc.id}", {}, {"Authorization": "Bearer t"}, b"")
+        with TestClient(app, headers={"Authorization": "Bearer t"}) as client:
+            matches = client.get(f"/api/stories/{doc.id}").json()["debunk_matches"]
     finally:
-        st.close()
-    matches = json.loads(response.body)["debunk_matches"]
+        app.state.web.close()
     assert matches[0]["case_id"] == "harbour-fire-navy" and matches[0]["case_date"] == "2019-03-14"
     assert matches[0]["case_outlets"] == ["Harbour Herald", "Port TV"] and matches[1]["relation"] == "related"

@@ -103,7 +103,7 @@ def test_analyze_endpoint_stores_a_new_story(server):
 def test_pages_render_the_store_and_escape_article_text(server):
     status, headers, body = call(f"{server}/", token=None)  # loopback: pages open
     html = body.decode()
-    assert status == 200 and "Content-Security-Policy" in html
+    assert status == 200 and "script-src 'self'" in headers["Content-Security-Policy"]
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     status, _, body = call(f"{server}/api/stories?q=hostile")
     doc_id = json.loads(body)["items"][0]["id"]
@@ -112,9 +112,11 @@ def test_pages_render_the_store_and_escape_article_text(server):
 
 
 def test_the_live_index_is_paged_in_sql(tmp_path, monkeypatch):
-    from propwatch import server as server_module
-    from propwatch.server import Workbench
+    from starlette.testclient import TestClient
+
     from propwatch.store import Store
+    from propwatch.web import ServeOptions, create_app, search
+    from propwatch.web.auth import Tokens
     from texts import STORY_B, STORY_C
 
     store_path = tmp_path / "paged.duckdb"
@@ -125,11 +127,14 @@ def test_the_live_index_is_paged_in_sql(tmp_path, monkeypatch):
     pipeline = Pipeline(load_config(overrides={"store.path": str(store_path), "pipeline.stages": SPINE_STAGES}))
     pipeline.analyze([inputs])
     pipeline.store.close()
-    monkeypatch.setattr(server_module, "INDEX_PAGE", 2)
-    bench = Workbench(Store(store_path, read_only=True), TOKEN, open_pages=True)
-    first = bench.handle("GET", "/", {}, {}, b"").body.decode()
-    assert "Stories 1–2 of 3" in first and 'href="?offset=2"' in first and "previous" not in first
-    second = bench.handle("GET", "/", {"offset": ["2"]}, {}, b"").body.decode()
-    assert "Stories 3–3 of 3" in second and 'href="?offset=0"' in second and "next<" not in second
+    monkeypatch.setattr(search, "PAGE_SIZE", 2)
+    app = create_app(load_config(overrides={"store.path": str(store_path)}), ServeOptions(tokens=Tokens(TOKEN, open=True)),
+                     store=Store(store_path, read_only=True))
+    with TestClient(app) as client:
+        first = client.get("/").text
+        assert "Stories 1–2 of 3" in first and 'href="/?offset=2"' in first and "previous" not in first
+        second = client.get("/?offset=2").text
+        assert "Stories 3–3 of 3" in second and 'href="/?offset=0"' in second and "next →" not in second
+    app.state.web.close()
     titles = [t for t in ("Harbour Authority", "Storm Closes", "New Bridge") if t in first + second]
     assert len(titles) == 3
