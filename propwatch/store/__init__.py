@@ -199,6 +199,111 @@ MIGRATIONS: list[tuple[str, Any]] = [
     ),
     # near-duplicates v2 hashes shingles differently: stored signatures are made again
     ("0007_minhash_splitmix", _minhash_splitmix),
+    (
+        # analysts' decisions on machine output (propwatch.corrections): append-only, never rewritten by analyze
+        "0201_corrections",
+        """
+        CREATE SEQUENCE correction_ids START 1;
+        CREATE TABLE corrections (
+            id BIGINT PRIMARY KEY DEFAULT nextval('correction_ids'),
+            doc_id VARCHAR NOT NULL,
+            layer VARCHAR NOT NULL,
+            item_key VARCHAR NOT NULL,
+            decision VARCHAR NOT NULL,
+            span_start INTEGER,
+            span_end INTEGER,
+            span_text VARCHAR,
+            machine_label VARCHAR,
+            label VARCHAR,
+            detail JSON,
+            model VARCHAR,
+            analyst VARCHAR NOT NULL,
+            decided_at TIMESTAMP NOT NULL,
+            note VARCHAR,
+            origin VARCHAR NOT NULL,
+            undoes BIGINT
+        );
+        CREATE INDEX corrections_item ON corrections (doc_id, layer, item_key)
+        """,
+    ),
+    (
+        # watching outlets (propwatch.watch): what each source's feeds and sitemaps gave, the
+        # validators of every URL fetched, per-host backoff, the request log, and alerts
+        "0301_watch",
+        """
+        CREATE TABLE watch_sources (
+            name VARCHAR PRIMARY KEY,
+            polls BIGINT NOT NULL,
+            last_poll TIMESTAMP,
+            last_ok TIMESTAMP,
+            next_poll TIMESTAMP,
+            items_new BIGINT NOT NULL,
+            items_seen BIGINT NOT NULL,
+            items_failed BIGINT NOT NULL,
+            last_error VARCHAR
+        );
+        CREATE TABLE watch_resources (
+            url VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            etag VARCHAR,
+            last_modified VARCHAR,
+            body_hash VARCHAR,
+            status VARCHAR NOT NULL,
+            fetched_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE watch_items (
+            url VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            doc_ids JSON,
+            reason VARCHAR,
+            attempts INTEGER NOT NULL,
+            title VARCHAR,
+            published VARCHAR,
+            first_seen TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE watch_errors (
+            source VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            happened_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE watch_hosts (
+            host VARCHAR PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            retry_at TIMESTAMP,
+            last_status VARCHAR,
+            updated_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE watch_requests (
+            host VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            happened_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE alerts (
+            id VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            key VARCHAR NOT NULL UNIQUE,
+            status VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            details JSON NOT NULL,
+            raised_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR
+        );
+        CREATE TABLE alert_deliveries (
+            alert_id VARCHAR NOT NULL,
+            channel VARCHAR NOT NULL,
+            ok BOOLEAN NOT NULL,
+            reason VARCHAR,
+            happened_at TIMESTAMP NOT NULL
+        )
+        """,
+    ),
 ]
 
 _DOC_COLUMNS = (
