@@ -31,6 +31,9 @@ NARRATIVE_ORDERS = {
     "first_seen": "first_seen NULLS LAST, n_outlets DESC, n_stories DESC, narrative_id",
     "last_seen": "last_seen DESC NULLS LAST, n_outlets DESC, n_stories DESC, narrative_id",
     "stories": "n_stories DESC, n_outlets DESC, n_claims DESC, narrative_id",
+    "outlets": "n_outlets DESC, first_seen NULLS LAST, n_stories DESC, narrative_id",
+    "languages": "n_languages DESC, n_outlets DESC, n_stories DESC, narrative_id",
+    "newest": "first_seen DESC NULLS LAST, n_outlets DESC, n_stories DESC, narrative_id",
 }
 # name -> ORDER BY of the outlet list
 OUTLET_ORDERS = {
@@ -38,6 +41,16 @@ OUTLET_ORDERS = {
     "name": "lower(outlet), outlet",
     "last_seen": "last_seen DESC NULLS LAST, outlet",
     "debunked": "debunked DESC, stories DESC, outlet",
+}
+
+# name -> ORDER BY of the entity list
+ENTITY_ORDERS = {
+    "mentions": "mentions DESC, stories DESC, entity_id",
+    "stories": "stories DESC, mentions DESC, entity_id",
+    "outlets": "n_outlets DESC, mentions DESC, entity_id",
+    "quotes": "quotes DESC, mentions DESC, entity_id",
+    "name": "lower(name), entity_id",
+    "last_seen": "last_seen DESC NULLS LAST, mentions DESC, entity_id",
 }
 
 
@@ -101,7 +114,7 @@ def narrative_page(con: Any, min_stories: int = 2, min_outlets: int = 1, order: 
         agg AS (
             SELECT narrative_id, count(*) AS n_claims, count(DISTINCT doc_id) AS n_stories,
                    count(DISTINCT outlet) AS n_outlets, min(day) AS first_seen, max(day) AS last_seen,
-                   list(DISTINCT language ORDER BY language) AS languages,
+                   list(DISTINCT language ORDER BY language) AS languages, count(DISTINCT language) AS n_languages,
                    count(DISTINCT doc_id) FILTER (WHERE mine) AS outlet_stories,
                    min(day) FILTER (WHERE mine) AS outlet_first_seen
             FROM m GROUP BY narrative_id
@@ -130,6 +143,31 @@ def _narrative_total(con: Any, min_stories: int, min_outlets: int, outlet: str |
     if not offset:
         return 0
     return narrative_page(con, min_stories, min_outlets, "stories", 1, 0, outlet)[1]
+
+
+def narrative_cases(con: Any, narrative_id: str) -> list[dict]:
+    """The debunk cases a narrative's claims match (``relation = 'match'`` on a span that overlaps
+    a member claim): the case, how many of the narrative's stories match it and how many carry it
+    (``counts_against``), most carried first."""
+    if not has_table(con, "narrative_members"):
+        return []
+    rel = _relation(con, "debunk_matches", '"start", "end", debunk_id, case_id, debunk_claim, url, database, relation, '
+                                          "counts_against")
+    rows = con.execute(
+        f"""
+        WITH claim AS (
+            SELECT doc_id, CAST(split_part(span, '-', 1) AS BIGINT) AS s, CAST(split_part(span, '-', 2) AS BIGINT) AS e
+            FROM (SELECT doc_id, split_part(claim_key, ':', -1) AS span FROM narrative_members WHERE narrative_id = ?)
+        )
+        SELECT m.debunk_id, any_value(m.case_id), any_value(m.debunk_claim), any_value(m.url), any_value(m.database),
+               count(DISTINCT m.doc_id), count(DISTINCT m.doc_id) FILTER (WHERE m.counts_against)
+        FROM ({rel}) m JOIN claim c ON c.doc_id = m.doc_id AND m."start" < c.e AND c.s < m."end"
+        WHERE m.relation = 'match' GROUP BY m.debunk_id ORDER BY 7 DESC, 6 DESC, m.debunk_id
+        """,
+        [narrative_id],
+    ).fetchall()
+    keys = ("debunk_id", "case_id", "claim", "case_url", "database", "matched", "carried")
+    return [dict(zip(keys, r)) for r in rows]
 
 
 # ---------------------------------------------------------------- outlets
@@ -248,6 +286,26 @@ def sourcing_rates(con: Any, outlet: str) -> dict[str, Any]:
     return out
 
 
+RISK_BANDS = ("high", "medium", "low", "not assessed")
+
+
+def risk_bands(con: Any, outlet: str) -> dict[str, int]:
+    """How many of the outlet's stories the assessment put in each band (:data:`RISK_BANDS`;
+    "not assessed": no assessment, or one that did not score the story)."""
+    rel = _relation(con, "assessment", "label, status")
+    rows = con.execute(
+        f"""
+        SELECT CASE WHEN a.label IN ('high', 'medium', 'low') AND coalesce(a.status, 'assessed') = 'assessed'
+                    THEN a.label ELSE 'not assessed' END AS band, count(DISTINCT d.id)
+        FROM documents d LEFT JOIN ({rel}) a ON a.doc_id = d.id AND a.seq = 0
+        WHERE lower({OUTLET}) = lower(?) GROUP BY band
+        """,
+        [outlet],
+    ).fetchall()
+    found = dict(rows)
+    return {band: int(found.get(band, 0)) for band in RISK_BANDS}
+
+
 def debunked_claims(con: Any, outlet: str | None = None, debunk_id: str | None = None,
                     counted_only: bool = True) -> list[dict]:
     """Debunk matches of stored stories, with the story and the case: an outlet's (``outlet``)
@@ -325,6 +383,138 @@ def said_about(con: Any, entity_id: str, limit: int | None = 50, offset: int = 0
     return [dict(zip(keys, r[:-1])) for r in rows], (rows[0][-1] if rows else 0)
 
 
+def _mentions(con: Any) -> str:
+    return f"""SELECT e.doc_id, e.entity_id, e."text", e.label, e.name, e.kind, {OUTLET} AS outlet, {DAY} AS day
+               FROM ({_relation(con, 'entities', 'entity_id, "text", label, name, kind')}) e
+               JOIN documents d ON d.id = e.doc_id WHERE e.entity_id IS NOT NULL AND e.entity_id <> ''"""
+
+
+def _speakers(con: Any) -> str:
+    return f"SELECT doc_id, seq, speaker.entity_id AS entity_id FROM ({_relation(con, 'quotes', 'speaker')})"
+
+
+def entity_page(con: Any, order: str = "mentions", limit: int | None = 50, offset: int = 0, label: str | None = None,
+                outlet: str | None = None, q: str | None = None) -> tuple[list[dict], int]:
+    """One page of the actors the entities stage found: name (the form most mentions use), type
+    (label), kind, mentions, stories, outlets, quotes they are the speaker of, first and last day;
+    and how many actors in all. ``label``: one type only; ``outlet``: actors that outlet mentions
+    (its mentions counted); ``q``: a name or id containing this text."""
+    sort = _order(ENTITY_ORDERS, order)
+    where, params = [], {}
+    if label:
+        where.append("lower(label) = lower($label)")
+        params["label"] = label
+    if outlet:
+        where.append("lower(outlet) = lower($outlet)")
+        params["outlet"] = outlet
+    rows = con.execute(
+        f"""
+        WITH m AS ({_mentions(con)}),
+        agg AS (
+            SELECT entity_id, mode(name) AS name, mode(label) AS label, max(kind) AS kind, count(*) AS mentions,
+                   count(DISTINCT doc_id) AS stories, count(DISTINCT outlet) AS n_outlets,
+                   min(day) AS first_seen, max(day) AS last_seen
+            FROM m {('WHERE ' + ' AND '.join(where)) if where else ''} GROUP BY entity_id
+        ),
+        said AS (SELECT q.entity_id, count(*) AS quotes FROM ({_speakers(con)}) q JOIN documents d ON d.id = q.doc_id
+                 {f"WHERE lower({OUTLET}) = lower($outlet)" if outlet else ""} GROUP BY q.entity_id),
+        page AS (
+            SELECT agg.*, coalesce(said.quotes, 0) AS quotes FROM agg LEFT JOIN said USING (entity_id)
+            {'WHERE contains(lower(agg.name), lower($q)) OR contains(lower(agg.entity_id), lower($q))' if q else ''}
+        )
+        SELECT entity_id, name, label, kind, mentions, stories, n_outlets, quotes, first_seen, last_seen, count(*) OVER ()
+        FROM page ORDER BY {sort} {_page(limit, offset)}
+        """,
+        {**params, **({"q": q} if q else {})},
+    ).fetchall()
+    keys = ("id", "name", "label", "kind", "mentions", "stories", "outlets", "quotes", "first_seen", "last_seen")
+    if rows:
+        return [dict(zip(keys, r[:-1])) for r in rows], rows[0][-1]
+    return [], (entity_page(con, order, 1, 0, label, outlet, q)[1] if offset else 0)
+
+
+def entity_labels(con: Any) -> list[str]:
+    """The entity types (labels) the store's mentions have, for a filter."""
+    rel = _relation(con, "entities", "label")
+    return [r[0] for r in con.execute(f"SELECT DISTINCT label FROM ({rel}) WHERE label IS NOT NULL ORDER BY 1").fetchall()]
+
+
+def entity_summary(con: Any, entity_id: str) -> dict[str, Any] | None:
+    """One actor: name, type, kind, mentions, stories, first and last day, the forms the text
+    uses for it (with counts), mentions per outlet; None when no story mentions it."""
+    rows = con.execute(
+        f"""WITH m AS ({_mentions(con)}) SELECT "text", label, name, kind, outlet, day, doc_id FROM m
+            WHERE entity_id = ?""",
+        [entity_id],
+    ).fetchall()
+    if not rows:
+        return None
+
+    def ranked(values: Sequence[Any]) -> list[tuple[Any, int]]:
+        counts: dict[Any, int] = {}
+        for v in values:
+            counts[v] = counts.get(v, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+
+    days = sorted(r[5] for r in rows if r[5])
+    return {
+        "id": entity_id, "name": ranked([r[2] for r in rows])[0][0], "label": ranked([r[1] for r in rows])[0][0],
+        "kind": max((r[3] or "" for r in rows)), "mentions": len(rows), "stories": len({r[6] for r in rows}),
+        "first_seen": days[0] if days else None, "last_seen": days[-1] if days else None,
+        "forms": [{"text": t, "mentions": n} for t, n in ranked([r[0] for r in rows])],
+        "by_outlet": [{"outlet": o, "mentions": n} for o, n in ranked([r[4] for r in rows])],
+    }
+
+
+def quotes_by(con: Any, entity_id: str, limit: int | None = 50, offset: int = 0) -> tuple[list[dict], int]:
+    """What an actor is quoted saying (quotes whose speaker resolves to it), oldest story first,
+    with the story and the cue; and how many quotes in all."""
+    rel = _relation(con, "quotes", '"start", "end", "text", direct, cue, speaker')
+    rows = con.execute(
+        f"""
+        SELECT q.doc_id, d.title, {OUTLET}, d.published, q."start", q."end", q."text", q.direct, q.cue."text",
+               q.speaker."text", count(*) OVER ()
+        FROM ({rel}) q JOIN documents d ON d.id = q.doc_id WHERE q.speaker.entity_id = ?
+        ORDER BY d.published NULLS LAST, {DOC_ORDER}, q."start" {_page(limit, offset)}
+        """,
+        [entity_id],
+    ).fetchall()
+    keys = ("doc_id", "title", "outlet", "published", "start", "end", "text", "direct", "cue", "speaker_text")
+    return [dict(zip(keys, r[:-1])) for r in rows], (rows[0][-1] if rows else 0)
+
+
+def entity_stories(con: Any, entity_id: str, limit: int | None = 50, offset: int = 0) -> tuple[list[dict], int]:
+    """The stories that mention an actor, newest first, with the mentions in each; and how many."""
+    rows = con.execute(
+        f"""
+        WITH m AS ({_mentions(con)})
+        SELECT d.id, d.title, {OUTLET}, d.published, count(*) AS mentions, count(*) OVER ()
+        FROM m JOIN documents d ON d.id = m.doc_id WHERE m.entity_id = ?
+        GROUP BY d.id, d.title, d.outlet, d.published, d.ingested_at, d.source, d.story_index, d.rowid
+        ORDER BY d.published DESC NULLS LAST, {DOC_ORDER} {_page(limit, offset)}
+        """,
+        [entity_id],
+    ).fetchall()
+    keys = ("doc_id", "title", "outlet", "published", "mentions")
+    return [dict(zip(keys, r[:-1])) for r in rows], (rows[0][-1] if rows else 0)
+
+
+def entity_narratives(con: Any, entity_id: str, limit: int = 50) -> list[dict]:
+    """The narratives whose claims name an actor, with how many of their claims do (most first)."""
+    if not has_table(con, "narrative_members"):
+        return []
+    rows = con.execute(
+        """
+        SELECT narrative_id, count(*) FILTER (WHERE list_contains(CAST(json_extract(claim, '$.entities') AS VARCHAR[]), $id))
+               AS naming, count(*) AS claims, count(DISTINCT doc_id) AS stories
+        FROM narrative_members GROUP BY narrative_id HAVING naming > 0
+        ORDER BY naming DESC, stories DESC, narrative_id LIMIT $limit
+        """,
+        {"id": entity_id, "limit": int(limit)},
+    ).fetchall()
+    return [dict(zip(("narrative_id", "claims_naming", "claims", "stories"), r)) for r in rows]
+
+
 def story_titles(con: Any, doc_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
     """doc id -> (title, published) for the stories a page links to."""
     if not doc_ids:
@@ -382,7 +572,8 @@ def debunk_id_of(con: Any, key: str) -> str | None:
 
 
 __all__ = [
-    "NARRATIVE_ORDERS", "OUTLET_ORDERS", "NarrativeRow", "debunk_id_of", "debunk_page", "debunked_claims",
-    "entity_timeline", "has_table", "narrative_page", "outlet_exists", "outlet_page", "said_about",
-    "sourcing_rates", "stories_per_day", "story_titles", "technique_rates",
+    "ENTITY_ORDERS", "NARRATIVE_ORDERS", "OUTLET_ORDERS", "RISK_BANDS", "NarrativeRow", "debunk_id_of", "debunk_page",
+    "debunked_claims", "entity_labels", "entity_narratives", "entity_page", "entity_stories", "entity_summary",
+    "entity_timeline", "has_table", "narrative_cases", "narrative_page", "outlet_exists", "outlet_page", "quotes_by",
+    "risk_bands", "said_about", "sourcing_rates", "stories_per_day", "story_titles", "technique_rates",
 ]
