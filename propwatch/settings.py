@@ -156,6 +156,9 @@ class IngestSettings(SettingsModel):
         "they already did."
     )
     fetch_timeout: float = Field(gt=0, description="Seconds to wait for a server when fetching a URL.")
+    fetch_deadline: float = Field(
+        gt=0, description="Seconds one URL's whole fetch may take (redirects, headers and body); a slower one is cut off."
+    )
 
 
 class NarrativesSettings(SettingsModel):

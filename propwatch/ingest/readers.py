@@ -54,6 +54,7 @@ class Limits:
     skip_files: tuple[str, ...] = ("README*", "LICENSE*", "NOTICE*", "CHANGELOG*")
     allow_private_addresses: bool = False
     fetch_timeout: float = 20.0
+    fetch_deadline: float = 60.0
 
     @classmethod
     def from_config(cls, ingest: dict[str, Any]) -> "Limits":
@@ -64,6 +65,7 @@ class Limits:
             skip_files=tuple(ingest.get("skip_files", cls.skip_files)),
             allow_private_addresses=bool(ingest.get("allow_private_addresses", False)),
             fetch_timeout=float(ingest.get("fetch_timeout", 20.0)),
+            fetch_deadline=float(ingest.get("fetch_deadline", 60.0)),
         )
 
 
@@ -330,6 +332,7 @@ def read_url(url: str, limits: Limits) -> Iterator[Item]:
 
     policy = FetchPolicy(
         allow_private=limits.allow_private_addresses, timeout=limits.fetch_timeout, max_bytes=limits.max_record_bytes,
+        deadline=limits.fetch_deadline,
     )
     got = fetch(url, policy)
     if isinstance(got, Rejection):
@@ -350,13 +353,22 @@ def read_url_list(path: Path, limits: Limits) -> Iterator[Item]:
         if not line or line.startswith("#"):
             continue
         if not is_url(line):
-            yield Rejection(str(path), "bad-url", f"not an http(s) URL: {line[:80]}", number)
+            from .fetch import url_problem
+
+            reason = url_problem(line) if has_scheme(line) else f"not an http(s) URL: {line[:80]}"
+            yield Rejection(str(path), "bad-url", reason, number)
             continue
         yield from read_url(line, limits)
 
 
 def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
+    return value[:8].lower().startswith(("http://", "https://"))
+
+
+def has_scheme(value: str) -> bool:
+    """``value`` reads as a URL of some scheme (``file://``, ``gopher://``), not a path."""
+    head, sep, _ = value.partition("://")
+    return bool(sep) and head[:1].isalpha() and all(c.isalnum() or c in "+.-" for c in head)
 
 
 READERS: dict[str, Callable[[Path, Limits], Iterator[Item]]] = {
@@ -394,6 +406,10 @@ def expand_inputs(paths: Iterable[str | os.PathLike], limits: Limits) -> Iterato
             yield ("stdin", None)
         elif is_url(str(entry)):
             yield ("url", str(entry))
+        elif has_scheme(str(entry)):  # file://, gopher://: refused as URLs, not looked up as paths
+            from .fetch import url_problem
+
+            yield Rejection(str(entry), "bad-url", url_problem(str(entry)) or "not an http(s) URL")
         else:
             path = Path(entry)
             if path.is_dir():

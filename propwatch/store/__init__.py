@@ -226,6 +226,84 @@ MIGRATIONS: list[tuple[str, Any]] = [
         CREATE INDEX corrections_item ON corrections (doc_id, layer, item_key)
         """,
     ),
+    (
+        # watching outlets (propwatch.watch): what each source's feeds and sitemaps gave, the
+        # validators of every URL fetched, per-host backoff, the request log, and alerts
+        "0301_watch",
+        """
+        CREATE TABLE watch_sources (
+            name VARCHAR PRIMARY KEY,
+            polls BIGINT NOT NULL,
+            last_poll TIMESTAMP,
+            last_ok TIMESTAMP,
+            next_poll TIMESTAMP,
+            items_new BIGINT NOT NULL,
+            items_seen BIGINT NOT NULL,
+            items_failed BIGINT NOT NULL,
+            last_error VARCHAR
+        );
+        CREATE TABLE watch_resources (
+            url VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            etag VARCHAR,
+            last_modified VARCHAR,
+            body_hash VARCHAR,
+            status VARCHAR NOT NULL,
+            fetched_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE watch_items (
+            url VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            doc_ids JSON,
+            reason VARCHAR,
+            attempts INTEGER NOT NULL,
+            title VARCHAR,
+            published VARCHAR,
+            first_seen TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE watch_errors (
+            source VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            happened_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE watch_hosts (
+            host VARCHAR PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            retry_at TIMESTAMP,
+            last_status VARCHAR,
+            updated_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE watch_requests (
+            host VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            happened_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE alerts (
+            id VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            key VARCHAR NOT NULL UNIQUE,
+            status VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            details JSON NOT NULL,
+            raised_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR
+        );
+        CREATE TABLE alert_deliveries (
+            alert_id VARCHAR NOT NULL,
+            channel VARCHAR NOT NULL,
+            ok BOOLEAN NOT NULL,
+            reason VARCHAR,
+            happened_at TIMESTAMP NOT NULL
+        )
+        """,
+    ),
 ]
 
 _DOC_COLUMNS = (
