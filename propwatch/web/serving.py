@@ -157,18 +157,25 @@ def url_of(sock: socket.socket, host: str) -> str:
     return f"http://{shown}:{port}/"
 
 
-def run(app: Any, options: ServeOptions, announce: Any = None) -> None:
-    """Serve ``app`` until interrupted; ``announce(url)`` once the socket is bound."""
+def server_for(app: Any, options: ServeOptions) -> tuple[uvicorn.Server, socket.socket]:
+    """A uvicorn server of ``app`` with the guarded protocol, and its bound socket
+    (``server.run(sockets=[sock])`` serves; ``server.should_exit = True`` stops it)."""
     sock = bind(options.host, options.port)
     config = uvicorn.Config(
         app, http=protocol_for(options), lifespan="off", timeout_keep_alive=int(max(1, options.keep_alive)),
         h11_max_incomplete_event_size=64 * 1024, log_level="warning", access_log=False, server_header=False,
         timeout_graceful_shutdown=5,
     )
+    return uvicorn.Server(config), sock
+
+
+def run(app: Any, options: ServeOptions, announce: Any = None) -> None:
+    """Serve ``app`` until interrupted; ``announce(url)`` once the socket is bound."""
+    server, sock = server_for(app, options)
     if announce is not None:
         announce(url_of(sock, options.host))
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
         sock.close()
         sys.stderr.flush()
