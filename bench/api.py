@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
                 ("GET /api/stories?limit=50&outlet=", lambda i: "/api/stories?" + urlencode({"limit": 50, "outlet": outlet})),
                 ("GET /api/stories?limit=50&q=", lambda i: "/api/stories?" + urlencode({"limit": 50, "q": word})),
                 ("GET /api/stories?limit=50&offset=10000", lambda i: "/api/stories?limit=50&offset=10000"),
+                ("GET / (search page)", lambda i: "/"),
+                ("GET /?q= (search page, words)", lambda i: "/?" + urlencode({"q": word})),
+                ("GET /?outlet=&risk= (search page, facets)", lambda i: "/?" + urlencode({"outlet": outlet, "risk": "low"})),
             ]
             print(f"{'endpoint':<40} {'n':>4} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9}  response")
             for name, path_of in endpoints:

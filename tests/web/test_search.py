@@ -147,3 +147,23 @@ def test_analyze_fetches_a_url_only_article_and_the_form_shows_the_story(tmp_pat
     finally:
         app.state.web.close()
         site.shutdown()
+
+
+def test_posted_stories_are_linked_into_narratives(tmp_path):
+    claim = "The navy set the fire at the Port Velden grain harbour to hide 400 tons of missing fuel."
+    config = load_config(overrides={
+        "store.path": str(tmp_path / "n.duckdb"), "pipeline.stages": ALL_STAGES, **FAST,
+        "stages.debunk_matches.embedder": "hash", "pipeline.update_narratives": True,
+        "narratives.embedder": "embeddings_fake", "narratives.candidate_min": 0.2, "narratives.link_threshold": 0.55})
+    app = create_app(config, ServeOptions(tokens=Tokens(TOKEN)))
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+            first = c.post("/api/analyze", json={"title": "Fire", "outlet": "RT", "text": claim + " Officials denied it."})
+            assert first.json()["stories"]
+            second = c.post("/api/analyze", json={"title": "Fuel", "outlet": "Sputnik",
+                                                   "text": claim.replace("set", "started") + " Sources confirmed it."})
+            assert second.json()["narratives"], second.json()
+            found = c.get("/api/stories").json()["facets"]["narrative"]
+            assert any(v["count"] == 2 for v in found)
+    finally:
+        app.state.web.close()
