@@ -197,7 +197,7 @@ def _checked(decision: Decision) -> Decision:
             raise _bad(decision, "a merge names the entity merged (machine_label) and the one it goes into (label)")
         if decision.machine_label == label:
             raise _bad(decision, "an entity cannot be merged into itself")
-    return replace(decision, label=label or None)
+    return replace(decision, label=(label or None) if decision.decision in NEEDS_LABEL else None)
 
 
 def _offsets(decision: Decision) -> tuple[int, int]:
@@ -350,6 +350,14 @@ def recent(con: Any, layer: str = "", analyst: str = "", limit: int = 50, offset
     return [_correction(r) for r in rows], int(total)
 
 
+def undone(con: Any, ids: Sequence[int]) -> set[int]:
+    """Which of the decisions ``ids`` an undo withdrew."""
+    if not ids:
+        return set()
+    rows = con.execute("SELECT undoes FROM corrections WHERE undoes IN (SELECT unnest(?))", [list(ids)]).fetchall()
+    return {int(r[0]) for r in rows}
+
+
 def analysts(con: Any) -> list[str]:
     """Everyone who made a decision, by name."""
     return [r[0] for r in con.execute("SELECT DISTINCT analyst FROM corrections ORDER BY analyst").fetchall()]
@@ -370,4 +378,4 @@ def entity_merges(con: Any) -> dict[str, str]:
 
 
 __all__ = ["CORPUS", "DECISIONS", "LAYER_NAMES", "STANCES", "Correction", "Decision", "analysts", "corrections",
-           "entity_merges", "item_key", "layer_name", "machine_label", "recent", "record_decision", "undo"]
+           "entity_merges", "item_key", "layer_name", "machine_label", "recent", "record_decision", "undo", "undone"]
