@@ -173,9 +173,11 @@ def narrative_cases(con: Any, narrative_id: str) -> list[dict]:
 # ---------------------------------------------------------------- outlets
 
 
-def outlet_page(con: Any, order: str = "stories", limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
+def outlet_page(con: Any, order: str = "stories", limit: int | None = None, offset: int = 0,
+                name: str | None = None) -> tuple[list[dict], int]:
     """One page of outlets: stories, first and last day, languages, techniques in the outlet's own
-    voice per story, claims matching a debunked one that the stories carry; and how many outlets."""
+    voice per story, claims matching a debunked one that the stories carry; and how many outlets
+    (``name``: that outlet's row only, any case)."""
     sort = _order(OUTLET_ORDERS, order)
     rows = con.execute(
         f"""
@@ -187,13 +189,15 @@ def outlet_page(con: Any, order: str = "stories", limit: int | None = None, offs
                    list(DISTINCT language ORDER BY language) AS languages, coalesce(sum(tech.n), 0) AS techniques,
                    coalesce(sum(deb.n), 0) AS debunked
             FROM docs LEFT JOIN tech ON tech.doc_id = docs.id LEFT JOIN deb ON deb.doc_id = docs.id
-            GROUP BY docs.outlet
+            {'WHERE lower(docs.outlet) = lower($name)' if name is not None else ''} GROUP BY docs.outlet
         )
         SELECT outlet, stories, first_seen, last_seen, languages, techniques, debunked, count(*) OVER ()
         FROM agg ORDER BY {sort} {_page(limit, offset)}
-        """
+        """,
+        {"name": name} if name is not None else {},
     ).fetchall()
-    total = rows[0][-1] if rows else con.execute(f"SELECT count(DISTINCT {OUTLET}) FROM documents d").fetchone()[0]
+    total = rows[0][-1] if rows else 0 if name is not None else con.execute(
+        f"SELECT count(DISTINCT {OUTLET}) FROM documents d").fetchone()[0]
     keys = ("outlet", "stories", "first_seen", "last_seen", "languages", "techniques", "debunked")
     return [dict(zip(keys, r[:-1])) for r in rows], total
 
@@ -336,6 +340,16 @@ def debunked_claims(con: Any, outlet: str | None = None, debunk_id: str | None =
     keys = ("doc_id", "title", "outlet", "published", "start", "end", "text", "debunk_id", "debunk_claim", "case_id",
             "case_url", "relation", "article_relation", "counts_against", "score")
     return [dict(zip(keys, r)) for r in rows]
+
+
+def case_stances(con: Any, debunk_id: str) -> dict[tuple[str, int, int], str]:
+    """(doc id, start, end) -> the stance of a story's span towards a debunked claim (the stance
+    stage's ``debunk:<id>`` records)."""
+    rel = _relation(con, "stances", '"start", "end", target, stance')
+    rows = con.execute(f'SELECT doc_id, "start", "end", stance FROM ({rel}) WHERE target = ?',
+                       [f"debunk:{debunk_id}"]).fetchall()
+    return {(d, s, e): stance for d, s, e, stance in rows}
+
 
 
 # ---------------------------------------------------------------- entities
@@ -572,7 +586,8 @@ def debunk_id_of(con: Any, key: str) -> str | None:
 
 
 __all__ = [
-    "ENTITY_ORDERS", "NARRATIVE_ORDERS", "OUTLET_ORDERS", "RISK_BANDS", "NarrativeRow", "debunk_id_of", "debunk_page",
+    "ENTITY_ORDERS", "NARRATIVE_ORDERS", "OUTLET_ORDERS", "RISK_BANDS", "NarrativeRow", "case_stances", "debunk_id_of",
+    "debunk_page",
     "debunked_claims", "entity_labels", "entity_narratives", "entity_page", "entity_stories", "entity_summary",
     "entity_timeline", "has_table", "narrative_cases", "narrative_page", "outlet_exists", "outlet_page", "quotes_by",
     "risk_bands", "said_about", "sourcing_rates", "stories_per_day", "story_titles", "technique_rates",

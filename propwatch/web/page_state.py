@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from starlette.requests import Request
 
@@ -52,6 +52,15 @@ def href(path: str, *parts: str) -> str:
     return path.rstrip("/") + "".join("/" + quote(p, safe="") for p in parts)
 
 
+def web_link(url: object) -> str | None:
+    """``url`` when it is an http(s) address a page may link to (a database's case page), else None:
+    an imported ``javascript:`` or ``data:`` URL is shown as text, never as a link."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
 def links() -> dict[str, object]:
     """The link builders every page template gets (an id or name is always one encoded part)."""
     return {
@@ -60,6 +69,7 @@ def links() -> dict[str, object]:
         "outlet_href": lambda name: href("/outlets", name),
         "entity_href": lambda entity_id: href("/entities", entity_id),
         "case_href": lambda key: href("/debunks", key),
+        "web_link": web_link,
     }
 
 
@@ -112,4 +122,4 @@ class ListState:
                 "next": (f"/api{self.next}" if self.next else None)}
 
 
-__all__ = ["ListState", "choice", "href", "links", "text", "whole"]
+__all__ = ["ListState", "choice", "href", "links", "text", "web_link", "whole"]

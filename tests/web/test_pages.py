@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
@@ -177,3 +178,191 @@ def test_narrative_page_has_claims_spread_stance_and_case(client, api, harbour):
     assert "&lt;script&gt;alert(&#39;claim&#39;)&lt;/script&gt;" in html
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; Harbour fire again" in html
     assert "Days after the first" in html and ">first<" in html and ">followed<" in html
+
+
+# ---------------------------------------------------------------- outlets
+
+
+def test_outlet_list_rows_sort_and_page(client, api):
+    listing = api.get("/api/outlets").json()
+    assert listing["total"] == 5 and listing["next"] is None
+    rows = {o["outlet"]: o for o in listing["items"]}
+    assert set(rows) == {"RT", "Sputnik", "Harbour Herald", NIGHT_OWL, "(unknown)"}
+    assert listing["items"][0]["outlet"] == "RT" and rows["RT"]["stories"] == 2
+    assert rows["RT"]["country"] == "RU" and rows["RT"]["affiliation"] == "state-controlled"
+    assert rows["RT"]["debunked"] == 1 and rows["Sputnik"]["debunked"] == 0  # Sputnik reports the claim, not carries it
+    by_name = api.get("/api/outlets", params={"order": "name", "limit": 2}).json()
+    assert [o["outlet"] for o in by_name["items"]] == ["(unknown)", "Harbour Herald"]
+    assert by_name["next"] == "/api/outlets?order=name&limit=2&offset=2"
+    assert [o["outlet"] for o in api.get(by_name["next"]).json()["items"]] == [NIGHT_OWL, "RT"]
+    page = client.get("/outlets", params={"order": "name", "limit": 2})
+    assert page.status_code == 200 and 'href="/outlets/Harbour%20Herald"' in page.text
+    assert 'rel="next" href="/outlets?order=name&amp;limit=2&amp;offset=2"' in page.text
+    assert_error(api.get("/api/outlets", params={"order": "size"}), 400, words="order must be one of stories")
+    assert_error(api.get("/api/outlets", params={"limit": "lots"}), 400)
+
+
+def test_outlet_profile(client, api):
+    rt = api.get("/api/outlets/rt").json()  # any case finds the outlet as stored
+    assert rt["outlet"] == "RT" and rt["stories"] == 2 and rt["languages"] == ["en"]
+    assert rt["stories_per_day"] == [{"day": "2019-03-10", "stories": 1}, {"day": "2019-03-21", "stories": 1}]
+    rates = {t["technique"]: t for t in rt["technique_rates"]["techniques"]}
+    assert rates and all(t["per_1000_words"] >= t["corpus_per_1000_words"] for t in rates.values())  # RT has them all
+    assert all(t["label"] and t["category"] for t in rates.values())
+    assert rt["sourcing"]["outlet"]["stories"] == 2 and rt["sourcing"]["corpus"]["stories"] == 6
+    assert sum(rt["risk_bands"].values()) == 2 and set(rt["risk_bands"]) == {"high", "medium", "low", "not assessed"}
+    [claim] = rt["debunked_claims"]
+    assert claim["case_id"] == "harbour-fire-set-by-the-navy" and claim["counts_against"]
+    assert [n["first_seen"] for n in rt["narratives"]] == ["2019-03-10", "2019-03-21"]
+    page = client.get("/outlets/RT").text
+    assert 'class="chart time-chart"' in page and 'class="chart rate-chart"' in page and "corpus average" in page
+    assert 'href="/debunks/harbour-fire-set-by-the-navy"' in page and "state-controlled" in page
+    # a name with a slash and markup: one encoded path part, escaped on the page
+    owl = client.get("/outlets/" + quote(NIGHT_OWL, safe=""))
+    assert owl.status_code == 200 and "<h1>Night/Owl &lt;News&gt;</h1>" in owl.text
+    assert api.get("/api/outlets/" + quote(NIGHT_OWL, safe="")).json()["outlet"] == NIGHT_OWL
+    assert_error(api.get("/api/outlets/Nowhere%20Gazette"), 404, "not-found", "no story is from outlet")
+    assert client.get("/outlets/Nowhere").status_code == 404
+
+
+# ---------------------------------------------------------------- actors
+
+
+def test_entity_list_filters_sorts_and_pages(client, api):
+    listing = api.get("/api/entities").json()
+    assert listing["items"][0]["id"] == "per:tomas-varga" and listing["items"][0]["quotes"] == 3
+    people = api.get("/api/entities", params={"type": "person"}).json()  # any case
+    assert people["type"] == "PERSON" and {e["id"] for e in people["items"]} == {"per:tomas-varga", "per:lena-holt"}
+    owl = api.get("/api/entities", params={"outlet": NIGHT_OWL}).json()
+    assert [(e["id"], e["mentions"], e["quotes"]) for e in owl["items"]] == [("per:lena-holt", 1, 1)]
+    assert [e["id"] for e in api.get("/api/entities", params={"q": "varg"}).json()["items"]] == ["per:tomas-varga"]
+    by_quotes = api.get("/api/entities", params={"order": "quotes", "limit": 2}).json()
+    assert [e["quotes"] for e in by_quotes["items"]] == [3, 2] and by_quotes["next"].endswith("offset=2")
+    assert_error(api.get("/api/entities", params={"type": "ALIEN"}), 400, words="type must be one of GPE, ORG, PERSON")
+    assert_error(api.get("/api/entities", params={"outlet": "Nowhere"}), 400, words="no story is from")
+    assert_error(api.get("/api/entities", params={"order": "fame"}), 400)
+    page = client.get("/entities", params={"type": "PERSON"})
+    assert page.status_code == 200 and 'href="/entities/per%3Atomas-varga"' in page.text
+    assert '<option value="PERSON" selected>' in page.text
+    assert '<a href="/entities" aria-current="page">Actors</a>' in page.text
+
+
+def test_entity_profile(client, api):
+    varga = api.get("/api/entities/per:tomas-varga").json()
+    assert (varga["name"], varga["label"], varga["mentions"], varga["stories"]) == ("Tomas Varga", "PERSON", 5, 4)
+    assert {f["text"] for f in varga["forms"]} == {"Tomas Varga", "Varga"}
+    assert [q["text"] for q in varga["quotes"]] == [
+        "the navy had nothing to do with the fire at the harbour.", "We will publish every fuel record,",
+        "the records are complete."]
+    assert varga["quotes_total"] == 3 and varga["stories_total"] == 4 and varga["said_about_total"] >= 4
+    assert varga["mentions_per_day"]["Sputnik"] == {"2019-03-12": 2}
+    assert varga["narratives"] == []  # the harbour claims name the port, not him
+    velden = api.get("/api/entities/gpe:port-velden").json()
+    assert velden["narratives"][0]["claims_naming"] == 4 and velden["narratives"][0]["label"].startswith("The navy set")
+    sputnik = api.get("/api/entities/org:sputnik").json()  # listed in the alias table
+    assert sputnik["kind"] == "media" and "Sputnik" in sputnik["aliases"] and len(sputnik["aliases"]) > 1
+    page = client.get("/entities/per%3Atomas-varga")
+    assert page.status_code == 200 and 'class="chart time-chart"' in page.text and "mentions per day" in page.text
+    assert "&lt;script&gt;alert(&#39;title&#39;)" in page.text and "<script>alert(" not in page.text
+    assert_error(api.get("/api/entities/per:nobody"), 404, "not-found", "no story mentions")
+    assert client.get("/entities/per:nobody").status_code == 404
+
+
+# ---------------------------------------------------------------- debunks
+
+
+def test_debunk_list_counts_only_carried_matches(client, api):
+    listing = api.get("/api/debunks").json()
+    assert listing["total"] == 2 and [d["case_id"] for d in listing["items"]] == [
+        "vaccine-contains-tracking-chips", "harbour-fire-set-by-the-navy"]  # newest first
+    harbour = listing["items"][1]
+    assert (harbour["carried"], harbour["matched"], harbour["related"]) == (2, 4, 0)
+    second = api.get("/api/debunks", params={"limit": 1, "offset": 1}).json()
+    assert second["items"][0]["case_id"] == "harbour-fire-set-by-the-navy" and second["next"] is None
+    page = client.get("/debunks")
+    assert page.status_code == 200 and 'href="/debunks/harbour-fire-set-by-the-navy"' in page.text
+    assert '<td class="num">2</td><td class="num">4</td><td class="num">0</td>' in page.text
+    assert_error(api.get("/api/debunks", params={"offset": "-1"}), 400)
+
+
+def test_debunk_search_ranks_as_the_cli(client, api, app, capsys):
+    from propwatch.cli import main
+
+    found = api.get("/api/debunks/search", params={"q": "the navy started the harbour fire"}).json()
+    assert found["items"][0]["case_id"] == "harbour-fire-set-by-the-navy" and found["items"][0]["match"] is True
+    assert found["items"][0]["rank"] == 1 and found["items"][0]["carried"] == 2
+    assert api.get("/api/debunks", params={"q": "the navy started the harbour fire"}).json() == found
+    path = app.state.web.store.path
+    assert main(["debunks", "search", "the navy started the harbour fire", "--store", path, "--format", "jsonl"]) == 0
+    cli = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(c["debunk_id"], c["score"], c["match"]) for c in cli] == [
+        (d["id"], d["score"], d["match"]) for d in found["items"]]
+    page = client.get("/debunks", params={"q": "microchips in the vaccine"})
+    assert page.status_code == 200 and page.text.index("vaccine-contains-tracking-chips") < page.text.index(
+        "harbour-fire-set-by-the-navy")
+    assert 'value="microchips in the vaccine"' in page.text
+    one = api.get("/api/debunks/search", params={"q": "microchips in the vaccine", "limit": 1}).json()
+    assert one["total"] == 2 and one["next"] == "/api/debunks?q=microchips+in+the+vaccine&limit=1&offset=1"
+    assert_error(api.get("/api/debunks/search"), 400, words="q: give the claim")
+
+
+def test_debunk_case_page(client, api):
+    case = api.get("/api/debunks/harbour-fire-set-by-the-navy").json()
+    assert case["explanation"].startswith("No evidence supports this.")
+    assert case["url"] == "https://euvsdisinfo.eu/report/harbour-fire-set-by-the-navy"
+    assert case["claims_total"] == 4 and case["claims"][0]["counts_against"]
+    relations = {(c["outlet"], c["counts_against"], c["stance"]) for c in case["claims"]}
+    assert ("Sputnik", False, "denies") in relations and all(c["stance"] for c in case["claims"])
+    assert api.get(f"/api/debunks/{case['id']}").json()["case_id"] == case["case_id"]  # propwatch's own id too
+    page = client.get("/debunks/harbour-fire-set-by-the-navy").text
+    assert "The port authority traced the fire to a faulty crane motor." in page
+    assert 'href="https://euvsdisinfo.eu/report/harbour-fire-set-by-the-navy" rel="noopener noreferrer nofollow"' in page
+    for c in case["claims"]:
+        assert f'href="/stories/{c["doc_id"]}"' in page
+    assert "&lt;script&gt;alert(&#39;claim&#39;)" in page and "<script>alert(" not in page
+    assert_error(api.get("/api/debunks/no-such-case"), 404, "not-found", "no debunk case")
+    assert client.get("/debunks/no-such-case").status_code == 404
+
+
+def test_a_database_link_is_only_http():
+    from propwatch.web.page_state import web_link
+
+    assert web_link("https://euvsdisinfo.eu/report/x") == "https://euvsdisinfo.eu/report/x"
+    assert web_link("javascript:alert(1)") is None and web_link("data:text/html,x") is None
+    assert web_link("//evil.example/x") is None and web_link(None) is None
+
+
+# ---------------------------------------------------------------- every page, every link
+
+
+def test_nav_has_the_four_lists(client):
+    html = client.get("/narratives").text
+    nav = html[html.index('<nav class="main">'):html.index("</nav>")]
+    assert [label for label in re.findall(r">([^<>]+)</a>", nav) if label in ("Narratives", "Outlets", "Actors", "Debunks")] \
+        == ["Narratives", "Outlets", "Actors", "Debunks"]
+
+
+@pytest.mark.slow
+def test_every_link_on_every_page_resolves(client, api, app, harbour):
+    """Each page's links lead somewhere: pages to a 200 page, JSON links to a 200 answer, external
+    links are http(s); and no page lets the stories' markup through."""
+    pages = ["/narratives", f"/narratives/{harbour}", "/outlets", "/outlets/RT", "/outlets/" + quote(NIGHT_OWL, safe=""),
+             "/outlets/(unknown)", "/entities", "/entities/per:tomas-varga", "/entities/org:sputnik", "/debunks",
+             "/debunks?q=navy", "/debunks/harbour-fire-set-by-the-navy"]
+    search_page = "propwatch.web.search" in app.state.modules
+    seen: set[str] = set()
+    for page in pages:
+        answer = client.get(page)
+        assert answer.status_code == 200, page
+        assert "<script>alert(" not in answer.text, page
+        for href in hrefs(answer.text):
+            parts = urlsplit(href)
+            if parts.scheme:
+                assert parts.scheme in ("http", "https"), (page, href)
+                continue
+            if href in seen or (href == "/" and not search_page):
+                continue
+            seen.add(href)
+            via = api if href.startswith("/api/") else client  # the API takes a token, even on loopback
+            assert via.get(href).status_code == 200, (page, href)
+    assert any(h.startswith("/stories/") for h in seen) and any(h.startswith("/api/") for h in seen)
