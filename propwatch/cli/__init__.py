@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "propwatch.cli.techniques",
     "propwatch.cli.who",
     "propwatch.cli.narratives",
+    "propwatch.cli.search",
+    "propwatch.cli.watch",
 ]
 
 

@@ -139,7 +139,9 @@ class Corpus:
         if facet == "entity":
             return (f"SELECT DISTINCT doc_id, entity_id AS value FROM ({self._layer('entities', 'entity_id')}) "
                     "WHERE entity_id IS NOT NULL AND entity_id <> ''")
-        return "SELECT DISTINCT doc_id, narrative_id AS value FROM narrative_members"
+        # a narrative is a claim carried by two stories or more: a claim of one story is none
+        return ("SELECT DISTINCT doc_id, narrative_id AS value FROM narrative_members WHERE narrative_id IN "
+                "(SELECT narrative_id FROM narrative_members GROUP BY 1 HAVING count(DISTINCT doc_id) >= 2)")
 
     def _with(self, hits: Sequence[tuple[str, float]] | None, selection: Selection) -> tuple[str, list[Any], dict[str, str]]:
         """The WITH clause of a search (the ``base`` relation: one row per candidate story with

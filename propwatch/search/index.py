@@ -145,8 +145,9 @@ class SearchIndex:
         if not rebuild and self._meta(self.db, "signature") == signature:
             return SyncReport()
         with self._writing():
-            if rebuild:
-                self.db.executescript("DELETE FROM stories; DELETE FROM docs; DELETE FROM meta;")
+            if rebuild:  # inside the transaction: executescript would commit it first
+                for table in ("stories", "docs", "meta"):
+                    self.db.execute(f"DELETE FROM {table}")
             elif self._meta(self.db, "signature") == signature:
                 return SyncReport()  # another process caught up while this one waited
             want = dict(con.execute(_STAMPS_SQL, [list(INDEXED_LAYERS)]).fetchall())

@@ -7,10 +7,11 @@ import json
 import threading
 
 import pytest
+from pathlib import Path
 from starlette.testclient import TestClient
 
 from pages_store import build_store
-from propwatch import load_config
+from propwatch import Pipeline, load_config
 from propwatch.store import Store
 from propwatch.web import ServeOptions, create_app
 from propwatch.web.auth import Tokens
@@ -167,3 +168,39 @@ def test_posted_stories_are_linked_into_narratives(tmp_path):
             assert any(v["count"] == 2 for v in found)
     finally:
         app.state.web.close()
+
+
+def test_the_search_command_prints_the_same_stories(store_path, capsys):
+    from propwatch.cli import main
+
+    assert main(["search", "navy", "--outlet", "Sputnik", "--format", "json", "--store", str(store_path)]) == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [r["title"] for r in rows] == ["Navy hid fuel, harbour fire shows"] and "1 stories match" in captured.err
+    assert main(["search", "--facets", "--reindex", "--store", str(store_path)]) == 0
+    out = capsys.readouterr().out
+    assert "outlet: RT 2; Harbour Herald 1; Sputnik 1" in out
+    assert main(["search", "--technique", "telepathy", "--store", str(store_path)]) == 1
+    assert "PW110" in capsys.readouterr().err
+
+
+def test_the_index_follows_the_store_and_heals(tmp_path):
+    from propwatch.search import search
+    from propwatch.search.index import index_path
+
+    path = tmp_path / "i.duckdb"
+    config = load_config(overrides={"store.path": str(path), "pipeline.stages": ["clean", "split", "metadata", "language",
+                                                                                 "sentences"]})
+    (tmp_path / "a.txt").write_text("Grain convoy stopped\n\nThe grain convoy was stopped at the Ashtar crossing.", "utf-8")
+    pipe = Pipeline(config)
+    pipe.analyze([tmp_path / "a.txt"])
+    with Store(path, read_only=True) as st:
+        assert search(st, "ashtar").total == 1 and search(st, "tanker").total == 0
+    (tmp_path / "b.txt").write_text("Tanker seized\n\nA tanker was seized near Ashtar on Monday.", "utf-8")
+    pipe.analyze([tmp_path / "b.txt"])
+    pipe.close()
+    with Store(path, read_only=True) as st:
+        assert search(st, "ashtar").total == 2 and search(st, "tanker").total == 1  # the new story is found
+    Path(index_path(path)).write_bytes(b"not a database" * 100)
+    with Store(path, read_only=True) as st:
+        assert search(st, "tanker").total == 1  # a broken index file is rebuilt
