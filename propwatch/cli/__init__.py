@@ -20,7 +20,6 @@ COMMAND_MODULES = [
     "propwatch.cli.who",
     "propwatch.cli.narratives",
     "propwatch.cli.search",
-    "propwatch.cli.watch",
 ]
 
 
