@@ -16,7 +16,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +114,15 @@ class Pipeline:
 
     def _items(self, paths: Sequence[str | os.PathLike], stdin) -> Iterator[Any]:
         """Reader items, with markers for files skipped as unchanged and files fully read."""
+        for entry in self.inputs(paths):
+            if isinstance(entry, (Rejection, StoredFile)):
+                yield entry
+                continue
+            yield from entry_items(*entry, self.limits, stdin)
+
+    def inputs(self, paths: Sequence[str | os.PathLike]) -> Iterator[Any]:
+        """Each input to read as (kind, target, stat or None), in order; a Rejection for one
+        that cannot be, a StoredFile for a file stored unchanged (``ingest.skip_unchanged_files``)."""
         ingest_hash = self.ingest_hash
         for entry in expand_inputs(paths, self.limits):
             if isinstance(entry, Rejection):
@@ -130,18 +139,7 @@ class Pipeline:
                 if known is not None:
                     yield StoredFile(str(target), tuple(known))
                     continue
-            yielded = False
-            try:
-                for item in read_entry(kind, target, self.limits, stdin=stdin):
-                    yielded = True
-                    yield item
-            except Exception as exc:  # noqa: BLE001 - one input's reader failing must not stop the run
-                yield Rejection(str(target or "<stdin>"), "reader-error", f"{type(exc).__name__}: {str(exc)[:300]}")
-                continue  # not recorded as read: the next run tries it again
-            if not yielded:  # every input is accounted for: a file that gives nothing says so
-                yield Rejection(str(target or "<stdin>"), "empty", "the input holds no story (no record, no text)")
-            if stat is not None:
-                yield FileRead(str(target), stat.st_size, stat.st_mtime_ns)
+            yield kind, target, stat
 
     @property
     def store(self) -> Store:
@@ -201,8 +199,14 @@ class Pipeline:
         on_outcome: Callable[[Outcome], None] | None = None,
         on_rejection: Callable[[Rejection], None] | None = None,
         on_batch: Callable[[int], None] | None = None,
+        engine: str = "local",
     ) -> RunSummary:
-        """Read ``paths`` (files, folders, ``-``), run the stages, store everything."""
+        """Read ``paths`` (files, folders, ``-``), run the stages, store everything.
+
+        ``engine``: "local" runs the stages here, batch after batch; "ray" runs them on
+        Ray Data over shards of the inputs and stores what they made the same way
+        (:mod:`propwatch.engines`).
+        """
         run_id = uuid.uuid4().hex[:12]
         inputs = [storable(str(p)) for p in paths]
         summary = RunSummary(run_id=run_id, inputs=inputs)
@@ -212,9 +216,14 @@ class Pipeline:
         self._file_docs, self._file_failed = {}, set()
         self.runner.stage_seconds = {stage.ref: 0.0 for stage in self.stages}
         self._prepared = False
-        items = self._items(paths, stdin)
-        for batch_no, batch in enumerate(_batches(items, self.batch_size), start=1):
-            outcomes, rejected, near = self.process_batch(batch, run_id)
+        if engine == "local":
+            batches: Iterable[tuple[list[Any], Any]] = ((b, None) for b in _batches(self._items(paths, stdin), self.batch_size))
+        else:
+            from .engines import engine_batches
+
+            batches = engine_batches(engine, self, paths, run_id, stdin)
+        for batch_no, (batch, computed) in enumerate(batches, start=1):
+            outcomes, rejected, near = self.process_batch(batch, run_id, computed=computed)
             summary.near_duplicates += near
             for rej in rejected:
                 summary.rejected.append(rej)
@@ -246,13 +255,22 @@ class Pipeline:
             DebunkIndexStep().run(self.store, self.resources, self.layer_stages)
             self._prepared = True
 
-    def process_batch(self, batch: Sequence[Any], run_id: str | None = None) -> tuple[list[Outcome], list[Rejection], int]:
-        """Run one batch through every stage and commit it in one transaction."""
+    def process_batch(self, batch: Sequence[Any], run_id: str | None = None,
+                      computed: Mapping[str, Mapping[str, tuple[str, Sequence[Any]]]] | None = None,
+                      ) -> tuple[list[Outcome], list[Rejection], int]:
+        """Run one batch through every stage and commit it in one transaction.
+
+        ``computed`` (from an engine that ran the stages elsewhere): the batch's stories
+        have been through the ingest stages, and doc id -> layer -> (fingerprint, records)
+        holds the layers made for them; a layer whose fingerprint is the one wanted here
+        is taken as it is, any other (a story flagged as a near-duplicate since, a layer
+        that failed there) is computed here.
+        """
         runner = self.runner
         # strings the store cannot hold (lone surrogates) are replaced, and the story flagged
         rejected = [storable_rejection(item) for item in batch if isinstance(item, Rejection)]
         docs = [storable_document(item) for item in batch if isinstance(item, Document)]
-        for stage in self.ingest_stages:
+        for stage in self.ingest_stages if computed is None else ():
             docs, failed = runner.run_stage(stage, docs)
             rejected.extend(storable_rejection(r) for r in failed)
         docs, sources = self._dedupe(docs)
@@ -297,7 +315,7 @@ class Pipeline:
                     if not all(layer in have and have[layer].fingerprint == fp for layer in stage.assigns):
                         todo.append(doc)
                 if todo:
-                    done, failed = runner.run_stage(stage, todo)
+                    done, failed = self._take_or_run(stage, todo, want, computed)
                     rejected.extend(storable_rejection(r) for r in failed)
                     by_id = {d.id: d for d in done}
                     failed_ids = {d.id for d in todo} - set(by_id)
@@ -339,6 +357,24 @@ class Pipeline:
         ]
         return outcomes, rejected, len(near)
 
+    def _take_or_run(self, stage: Stage, todo: list[Document], want: Mapping[str, str],
+                     computed: Mapping[str, Mapping[str, tuple[str, Sequence[Any]]]] | None,
+                     ) -> tuple[list[Document], list[Rejection]]:
+        """``stage`` over ``todo``: its layers taken from ``computed`` where their
+        fingerprint is the one wanted, the rest run here."""
+        taken: list[Document] = []
+        if computed:
+            rest = []
+            for doc in todo:
+                made = computed.get(doc.id, {})
+                if all(layer in made and made[layer][0] == want[doc.id] for layer in stage.assigns):
+                    taken.append(doc.with_layers({**doc.layers, **{layer: tuple(made[layer][1]) for layer in stage.assigns}}))
+                else:
+                    rest.append(doc)
+            todo = rest
+        done, failed = self.runner.run_stage(stage, todo)
+        return taken + done, failed
+
     def _dedupe(self, docs: list[Document]) -> tuple[list[Document], list[tuple[str, str, int, str | None]]]:
         """One document per id; every (source, position) it came from."""
         unique: dict[str, Document] = {}
@@ -353,6 +389,24 @@ class Pipeline:
             self._runner.close()
         if self._resources is not None:
             self._resources.close()
+
+
+def entry_items(kind: str, target: Any, stat: Any, limits: Limits, stdin=None) -> Iterator[Any]:
+    """The stories and rejections of one input of :meth:`Pipeline.inputs`, then a FileRead
+    marker for a file read through (``stat``: its ``st_size`` and ``st_mtime_ns`` when listed). A reader that fails, or an input that gives nothing,
+    is a rejection naming it (every input is accounted for)."""
+    yielded = False
+    try:
+        for item in read_entry(kind, target, limits, stdin=stdin):
+            yielded = True
+            yield item
+    except Exception as exc:  # noqa: BLE001 - one input's reader failing must not stop the run
+        yield Rejection(str(target or "<stdin>"), "reader-error", f"{type(exc).__name__}: {str(exc)[:300]}")
+        return  # not recorded as read: the next run tries it again
+    if not yielded:  # every input is accounted for: a file that gives nothing says so
+        yield Rejection(str(target or "<stdin>"), "empty", "the input holds no story (no record, no text)")
+    if stat is not None:
+        yield FileRead(str(target), stat.st_size, stat.st_mtime_ns)
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -30,6 +30,11 @@ class ListFormat(str, Enum):
     csv = "csv"
 
 
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 class ExportFormat(str, Enum):
     jsonl = "jsonl"
     json = "json"
@@ -75,6 +80,8 @@ def analyze(
     config: ConfigOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print one line per committed batch on stderr.")] = False,
+    engine: Annotated[Engine, typer.Option("--engine", help="Where the stages run: local (this process) or ray "
+                                           "(Ray Data over Parquet shards; [ray] settings, docs/scale.md).")] = Engine.local,
 ) -> int:
     """Ingest articles, run the pipeline, store the results; optionally write records and a report.
 
@@ -130,7 +137,8 @@ def analyze(
     try:
         # the writer lock for the whole run: a second analyze on this store waits for this one
         with st.writing():
-            summary = pipeline.analyze(paths, on_outcome=on_outcome, on_rejection=on_rejection, on_batch=on_batch)
+            summary = pipeline.analyze(paths, on_outcome=on_outcome, on_rejection=on_rejection, on_batch=on_batch,
+                                       engine=engine.value)
     finally:
         if progress is not None:
             progress.stop()
