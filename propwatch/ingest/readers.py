@@ -338,9 +338,14 @@ def read_url(url: str, limits: Limits) -> Iterator[Item]:
     if isinstance(got, Rejection):
         yield got
         return
-    markup = "html" if "html" in got.content_type.lower() else _sniff_markup(got.body)
-    item = _decoded_document(got.body, url, markup)
-    yield item.replace(url=got.url) if isinstance(item, Document) else item
+    yield fetched_document(got.body, url, got.url, got.content_type)
+
+
+def fetched_document(body: bytes, source: str, url: str, content_type: str = "") -> Item:
+    """The raw document of a fetched page (HTML by its Content-Type or by sniffing), or why not."""
+    markup = "html" if "html" in content_type.lower() else _sniff_markup(body)
+    item = _decoded_document(body, source, markup)
+    return item.replace(url=url) if isinstance(item, Document) else item
 
 
 def read_url_list(path: Path, limits: Limits) -> Iterator[Item]:
