@@ -447,6 +447,16 @@ def entity_page(con: Any, order: str = "mentions", limit: int | None = 50, offse
     return [], (entity_page(con, order, 1, 0, label, outlet, q)[1] if offset else 0)
 
 
+def entity_names(con: Any, entity_ids: Sequence[str]) -> dict[str, str]:
+    """entity id -> the name most of its mentions use, for the actors a page links to."""
+    if not entity_ids:
+        return {}
+    rel = _relation(con, "entities", "entity_id, name")
+    rows = con.execute(f"SELECT entity_id, mode(name) FROM ({rel}) WHERE entity_id IN (SELECT unnest(?)) GROUP BY entity_id",
+                       [list(dict.fromkeys(entity_ids))]).fetchall()
+    return dict(rows)
+
+
 def entity_labels(con: Any) -> list[str]:
     """The entity types (labels) the store's mentions have, for a filter."""
     rel = _relation(con, "entities", "label")
@@ -588,7 +598,7 @@ def debunk_id_of(con: Any, key: str) -> str | None:
 __all__ = [
     "ENTITY_ORDERS", "NARRATIVE_ORDERS", "OUTLET_ORDERS", "RISK_BANDS", "NarrativeRow", "case_stances", "debunk_id_of",
     "debunk_page",
-    "debunked_claims", "entity_labels", "entity_narratives", "entity_page", "entity_stories", "entity_summary",
+    "debunked_claims", "entity_labels", "entity_names", "entity_narratives", "entity_page", "entity_stories", "entity_summary",
     "entity_timeline", "has_table", "narrative_cases", "narrative_page", "outlet_exists", "outlet_page", "quotes_by",
     "risk_bands", "said_about", "sourcing_rates", "stories_per_day", "story_titles", "technique_rates",
 ]

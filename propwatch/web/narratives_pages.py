@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -24,7 +24,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..narratives.service import Narrative, get_narrative, narrative_stance, narratives_by_id
-from ..store.profiles import NARRATIVE_ORDERS, narrative_cases, narrative_page, outlet_exists, story_titles
+from ..store.profiles import (NARRATIVE_ORDERS, entity_names, narrative_cases, narrative_page, outlet_exists,
+                               outlet_page, story_titles)
 from .app import paging, read_store, render, state
 from .charts import time_chart
 from .errors import ApiError
@@ -35,7 +36,8 @@ NARRATIVE_ID = re.compile(r"n[0-9a-f]{4,64}")
 # what the list's sort links say, in the order the page offers them
 ORDER_LABELS = {"size": "size (outlets, then stories)", "stories": "stories", "outlets": "outlets",
                 "languages": "languages", "newest": "newest", "first_seen": "first seen", "last_seen": "last seen"}
-MAX_STANCE_STORIES = 200  # stories read by the stance model on one page (the earliest; the rest are counted)
+MAX_STANCE_STORIES = 100  # stories the stance model reads for one narrative (the earliest; the page says so)
+STANCE_CACHE = 256  # narratives whose stance rows a server keeps (the model reads ~20 ms a story)
 _MODEL_LOCK = threading.Lock()
 
 
@@ -48,6 +50,22 @@ def stance_model(request: Request) -> Any:
         if "stance_model" not in extras:
             extras["stance_model"] = StanceModel.load()
     return extras["stance_model"]
+
+
+def cached_stance(request: Request, key: tuple, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]] | None:
+    """The stance rows read for a narrative's stories (``key``: its id and member claims), or
+    None; with ``rows``, keep them (the :data:`STANCE_CACHE` most recent narratives)."""
+    extras = state(request).extras
+    with _MODEL_LOCK:
+        cache = extras.setdefault("narrative_stance", OrderedDict())
+        if rows is None:
+            if key in cache:
+                cache.move_to_end(key)
+            return cache.get(key)
+        cache[key] = rows
+        while len(cache) > STANCE_CACHE:
+            cache.popitem(last=False)
+        return rows
 
 
 def known_outlet(store: Any, outlet: str) -> str:
@@ -122,21 +140,35 @@ def narrative_detail(request: Request, narrative_id: str) -> dict[str, Any]:
         n = get_narrative(store, narrative_id)
         read = list(dict.fromkeys(c.doc_id for c in n.claims))[:MAX_STANCE_STORIES]  # the earliest stories
         keep = set(read)
-        stance = narrative_stance(store, replace(n, claims=tuple(c for c in n.claims if c.doc_id in keep)), model=model)
+        key = (n.id, tuple(c.key for c in n.claims if c.doc_id in keep))  # a new member is a new reading
+        stance = cached_stance(request, key)
+        if stance is None:
+            stance = narrative_stance(store, replace(n, claims=tuple(c for c in n.claims if c.doc_id in keep)), model=model)
+            cached_stance(request, key, stance)
         cases = narrative_cases(store.con, n.id)
         titles = story_titles(store.con, [c.doc_id for c in n.claims])
+        names = entity_names(store.con, n.entities)
     data = n.to_dict()
     data["stories_per_day"] = stories_per_day(n)
     data["stance_by_outlet"] = stance_rows(n, stance)
     data["stance_stories_read"] = len(read)
     data["debunk_cases"] = cases
     data["story_titles"] = {doc_id: title for doc_id, (title, _) in titles.items()}
+    data["entity_names"] = {e: names.get(e, e) for e in n.entities}
     return data
+
+
+def outlet_names(request: Request, most: int = 500) -> list[str]:
+    """The outlets a filter box offers (by name; most outlets a store holds fit)."""
+    with read_store(request) as store:
+        rows, _ = outlet_page(store.con, "name", most)
+    return [r["outlet"] for r in rows]
 
 
 def list_page(request: Request):
     listing, items = narrative_list(request)
-    return render(request, "pages_narratives.html", state=listing, items=items, orders=ORDER_LABELS, **links())
+    return render(request, "pages_narratives.html", state=listing, items=items, orders=ORDER_LABELS,
+                  outlets=outlet_names(request), **links())
 
 
 def list_api(request: Request) -> JSONResponse:

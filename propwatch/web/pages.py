@@ -39,7 +39,7 @@ from . import narratives_pages
 from .app import paging, read_store, render, state
 from .charts import RateRow, rate_chart, time_chart
 from .errors import ApiError
-from .narratives_pages import known_outlet
+from .narratives_pages import known_outlet, outlet_names
 from .page_state import ListState, choice, links, text
 
 PROFILE_ROWS = 50  # rows of each list on a profile page (quotes, stories, claims); the totals are given
@@ -205,7 +205,7 @@ def entity_list_page(request: Request):
     with read_store(request) as store:
         types = P.entity_labels(store.con)
     return render(request, "pages_entities.html", state=listing, items=items, orders=ENTITY_ORDER_LABELS, types=types,
-                  **links())
+                  outlets=outlet_names(request), **links())
 
 
 def entity_list_api(request: Request) -> JSONResponse:

@@ -146,7 +146,7 @@ def test_unknown_narrative_is_404(client, api):
     assert client.get("/narratives/nffffffffff").status_code == 404
 
 
-def test_narrative_page_has_claims_spread_stance_and_case(client, api, harbour):
+def test_narrative_page_has_claims_spread_stance_and_case(client, api, app, harbour):
     n = api.get(f"/api/narratives/{harbour}").json()
     assert n["id"] == harbour and n["n_stories"] == 4
     assert [(o["outlet"], o["days_after_first"]) for o in n["per_outlet"]] == [
@@ -163,9 +163,16 @@ def test_narrative_page_has_claims_spread_stance_and_case(client, api, harbour):
     [case] = n["debunk_cases"]
     assert case["case_id"] == "harbour-fire-set-by-the-navy" and case["carried"] == 2 and case["matched"] == 4
 
+    assert n["entity_names"] == {"gpe:port-velden": "Port Velden"}
+    # the stance rows are read once per narrative and its members, then kept
+    assert [k[0] for k in app.state.web.extras["narrative_stance"]] == [harbour]
+    assert api.get(f"/api/narratives/{harbour}").json()["stance_by_outlet"] == n["stance_by_outlet"]
+    assert len(app.state.web.extras["narrative_stance"]) == 1
+
     page = client.get(f"/narratives/{harbour}")
     assert page.status_code == 200
     html = page.text
+    assert '<a href="/entities/gpe%3Aport-velden">Port Velden</a>' in html
     assert 'href="/debunks/harbour-fire-set-by-the-navy"' in html
     for claim in n["claims"]:
         assert f'href="/stories/{claim["doc_id"]}"' in html
@@ -342,10 +349,20 @@ def test_nav_has_the_four_lists(client):
         == ["Narratives", "Outlets", "Actors", "Debunks"]
 
 
+def test_the_api_describes_its_lists(api, app):
+    if "propwatch.web.api" not in app.state.modules:
+        pytest.skip("no API description module")
+    paths = api.get("/api/openapi.json").json()["paths"]
+    for path in ("/api/narratives", "/api/narratives/{narrative_id}", "/api/outlets", "/api/outlets/{name}",
+                 "/api/entities", "/api/entities/{entity_id}", "/api/debunks", "/api/debunks/search",
+                 "/api/debunks/{case}"):
+        assert paths[path]["get"]["summary"], path
+
+
 @pytest.mark.slow
 def test_every_link_on_every_page_resolves(client, api, app, harbour):
-    """Each page's links lead somewhere: pages to a 200 page, JSON links to a 200 answer, external
-    links are http(s); and no page lets the stories' markup through."""
+    """Each link in a page's content leads somewhere: pages to a 200 page, JSON links to a 200
+    answer, external links are http(s); and no page lets the stories' markup through."""
     pages = ["/narratives", f"/narratives/{harbour}", "/outlets", "/outlets/RT", "/outlets/" + quote(NIGHT_OWL, safe=""),
              "/outlets/(unknown)", "/entities", "/entities/per:tomas-varga", "/entities/org:sputnik", "/debunks",
              "/debunks?q=navy", "/debunks/harbour-fire-set-by-the-navy"]
@@ -355,7 +372,8 @@ def test_every_link_on_every_page_resolves(client, api, app, harbour):
         answer = client.get(page)
         assert answer.status_code == 200, page
         assert "<script>alert(" not in answer.text, page
-        for href in hrefs(answer.text):
+        main = answer.text[answer.text.index("<main>"):]  # the page's own links (the navigation bar's are other areas')
+        for href in hrefs(main):
             parts = urlsplit(href)
             if parts.scheme:
                 assert parts.scheme in ("http", "https"), (page, href)
