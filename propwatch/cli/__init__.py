@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "propwatch.cli.techniques",
     "propwatch.cli.who",
     "propwatch.cli.narratives",
+    "propwatch.cli.corrections",
     "propwatch.cli.search",
 ]
 
