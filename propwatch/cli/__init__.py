@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "propwatch.cli.narratives",
     "propwatch.cli.corrections",
     "propwatch.cli.search",
+    "propwatch.cli.watch",
 ]
 
 

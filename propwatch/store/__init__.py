@@ -250,7 +250,8 @@ MIGRATIONS: list[tuple[str, Any]] = [
             last_modified VARCHAR,
             body_hash VARCHAR,
             status VARCHAR NOT NULL,
-            fetched_at TIMESTAMP NOT NULL
+            fetched_at TIMESTAMP NOT NULL,
+            parent VARCHAR
         );
         CREATE TABLE watch_items (
             url VARCHAR PRIMARY KEY,

@@ -69,7 +69,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> Listing:
         if link is None:
             skipped += 1
             continue
-        published = entry.get("published_parsed") or entry.get("updated_parsed")
+        # the plain dict's get: feedparser's own maps a missing published_parsed to updated_parsed with a warning
+        published = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         stamp = None
         if published:
             stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % tuple(published[:6])

@@ -99,12 +99,27 @@ class WatchState:
             "SELECT etag, last_modified, body_hash FROM watch_resources WHERE url = ?", [storable(url)]).fetchone()
         return Validators(*row) if row else Validators()
 
-    def remember(self, url: str, source: str, kind: str, status: str, validators: Validators) -> None:
+    def remember(self, url: str, source: str, kind: str, status: str, validators: Validators,
+                 children: Sequence[str] | None = None) -> None:
+        """What a fetch of ``url`` said; ``children``: the sitemaps a sitemap index listed (None: keep them)."""
         with self.store.transaction():
+            parent = self.con.execute("SELECT parent FROM watch_resources WHERE url = ?", [storable(url)]).fetchone()
             self.con.execute(
-                "INSERT OR REPLACE INTO watch_resources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO watch_resources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [storable(url), source, kind, _short(validators.etag), _short(validators.last_modified),
-                 validators.body_hash, status, now()])
+                 validators.body_hash, status, now(), parent[0] if parent else None])
+            if children is not None:
+                self.con.execute("UPDATE watch_resources SET parent = NULL WHERE parent = ?", [storable(url)])
+                for child in children:
+                    self.con.execute(
+                        "INSERT INTO watch_resources VALUES (?, ?, 'sitemap', NULL, NULL, NULL, 'listed', ?, ?) "
+                        "ON CONFLICT (url) DO UPDATE SET parent = excluded.parent",
+                        [storable(child), source, now(), storable(url)])
+
+    def children(self, url: str) -> list[str]:
+        """The sitemaps the sitemap index ``url`` listed when it was last read."""
+        return [r[0] for r in self.con.execute(
+            "SELECT url FROM watch_resources WHERE parent = ? ORDER BY url", [storable(url)]).fetchall()]
 
     # ------------------------------------------------------------ items
 

@@ -184,7 +184,8 @@ class Watcher:
         if got.outcome == "unchanged":
             poll.unchanged += 1
             self.state.remember(url, outlet.name, kind, "unchanged", got.validators)
-            return []
+            # a sitemap index that has not changed still has children that may have
+            return self._children(outlet, self.state.children(url), poll, depth) if kind == "sitemap" else []
         if got.outcome != "ok":
             self._error(outlet, poll, url, f"{kind}-{got.outcome}", got.reason)
             return []
@@ -195,9 +196,13 @@ class Watcher:
             self._error(outlet, poll, url, f"broken-{kind}", listing.broken)
             self.state.remember(url, outlet.name, kind, "broken", Validators())  # read again in full next time
             return []
-        self.state.remember(url, outlet.name, kind, "ok", got.validators)
-        items = list(listing.items)
-        for child in listing.sitemaps:
+        self.state.remember(url, outlet.name, kind, "ok", got.validators,
+                            children=listing.sitemaps if kind == "sitemap" else None)
+        return list(listing.items) + self._children(outlet, listing.sitemaps, poll, depth)
+
+    def _children(self, outlet: OutletSource, sitemaps: Sequence[str], poll: SourcePoll, depth: int) -> list[Item]:
+        items: list[Item] = []
+        for child in sitemaps:
             if depth >= self.sources.watch.max_sitemap_depth:
                 self._error(outlet, poll, child, "sitemap-depth",
                             f"sitemap index nested deeper than watch.max_sitemap_depth ({self.sources.watch.max_sitemap_depth})")
