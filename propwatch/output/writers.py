@@ -79,7 +79,7 @@ def _csv_fields(record: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, list):
             row[f"{key}_count"] = len(value)
             if key not in SUMMARY_LESS:
-                row[key] = JOIN.join(dict.fromkeys(_item_cell(key, item) for item in value))
+                row[key] = JOIN.join(dict.fromkeys(item_cell(key, item) for item in value))
     return row
 
 
@@ -89,7 +89,7 @@ JOIN = "; "
 SUMMARY_LESS = ("sentences", "assessment")
 
 
-def _item_cell(layer: str, item: Any) -> str:
+def item_cell(layer: str, item: Any) -> str:
     """One layer item in a few words (``Loaded_Language: traitors``, ``Tomas Varga: ...``)."""
     if not isinstance(item, dict):
         return str(item)
