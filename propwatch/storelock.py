@@ -28,6 +28,14 @@ reader that found the file locked holds a shared flock on
 waits (at most ``YIELD_MAX`` s) until it can take that lock exclusively,
 so the readers waiting when a batch ends get their turn before the next.
 
+Lingering. A process that reads often (the workbench server) may keep a
+read-only attachment for a moment after its last lease comes back
+(:func:`linger_reads`): the next request finds the file attached and its
+blocks cached instead of attaching it cold. A lingering attachment is
+dropped once it has been unused for that long, and at once when any
+process holds the writer lock (a writer waits at most a few milliseconds
+for it), so it never keeps a writer out.
+
 Writer lock. Writing processes take ``STORE.writer.lock`` (``fcntl.flock``)
 first, so they queue instead of racing for the file: ``analyze`` holds it
 for its whole run, the server for one ``POST /api/analyze``. The file holds
@@ -61,6 +69,7 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 IDLE_HUBS = 4  # idle hubs (files no lease holds) kept per process, most recent first
 TELL_AFTER = 1.0  # seconds a reader waits before it says so
 YIELD_MAX = 2.0  # seconds a writer lets waiting readers go first, at most
+_LINGER = [0.0]  # seconds a read-only attachment outlives its last lease (see linger_reads)
 
 Tell = Callable[[str], None]
 
@@ -278,6 +287,28 @@ class Lease:
         self._done()
 
 
+def linger_reads(seconds: float) -> None:
+    """Keep a read-only attachment ``seconds`` after its last lease in this process (0: drop it
+    at once, the default); a writer of any process still gets the file at once."""
+    _LINGER[0] = max(0.0, float(seconds))
+
+
+def _writer_busy(store_path: str) -> bool:
+    """Whether some process (this one included) holds the store's writer lock."""
+    try:
+        fd = os.open(writer_lock_path(store_path), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def _give_back(hub: "_Hub", then: Callable[[], None] | None) -> None:
     try:
         hub.give_back()
@@ -300,6 +331,8 @@ class _Hub:
         self.pending = 0  # leases being made (guarded by _HUBS_LOCK)
         self.writers_waiting = 0
         self.cond = threading.Condition()
+        self.unused_since = 0.0  # when the last lease of a lingering attachment came back
+        self.reaper: threading.Thread | None = None
 
     def lease(self, write: bool, timeout: float, tell: Tell | None, then: Callable[[], None] | None) -> Lease:
         deadline = time.monotonic() + timeout
@@ -340,8 +373,29 @@ class _Hub:
         with self.cond:
             self.users -= 1
             if self.users == 0 and self.mode is not None:
-                self._detach()
+                if self.mode == "ro" and _LINGER[0] > 0 and not _writer_busy(self.path):
+                    self.unused_since = time.monotonic()
+                    if self.reaper is None:
+                        self.reaper = threading.Thread(target=self._reap, name="propwatch-store-linger", daemon=True)
+                        self.reaper.start()
+                else:
+                    self._detach()
             self.cond.notify_all()
+
+    def _reap(self) -> None:
+        """Drop a lingering read-only attachment once unused for the linger time, or at once
+        when a writer holds the writer lock."""
+        with self.cond:
+            try:
+                while self.mode == "ro":
+                    if self.users == 0 and (time.monotonic() - self.unused_since >= _LINGER[0]
+                                            or _writer_busy(self.path)):
+                        self._detach()
+                        self.cond.notify_all()
+                        break
+                    self.cond.wait(0.02)
+            finally:
+                self.reaper = None
 
     def _attach(self, write: bool, deadline: float, timeout: float, tell: Tell | None) -> None:
         import duckdb
@@ -427,6 +481,6 @@ def _key(store_path: str) -> str:
 
 
 __all__ = [
-    "DEFAULT_LOCK_TIMEOUT", "Holder", "Lease", "WriterLock", "lease", "lock_holder", "read_holder",
+    "DEFAULT_LOCK_TIMEOUT", "Holder", "Lease", "WriterLock", "lease", "linger_reads", "lock_holder", "read_holder",
     "tell_stderr", "writer_lock", "writer_lock_path",
 ]

@@ -30,11 +30,14 @@ selected counts exactly the current result set.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import duckdb
 
 from ..ingest.outlets import outlet_by_name
 from ..store.listing import DOC_ORDER, UNKNOWN_OUTLET, layer_relation
@@ -100,7 +103,7 @@ class Corpus:
         self.con = con
         outlets = [r[0] for r in con.execute("SELECT DISTINCT outlet FROM documents WHERE outlet IS NOT NULL").fetchall()]
         self.outlets = sorted(outlets)
-        rows = [(name, outlet_by_name(name)) for name in outlets]
+        rows = [(name, _outlet(name)) for name in outlets]
         self._outlet_params = [
             [name for name, _ in rows],
             [o.country if o and o.country else "unknown" for _, o in rows],
@@ -268,25 +271,45 @@ class Corpus:
                    "WHERE narrative_id IN (SELECT unnest(?)) GROUP BY 1")
         return {k: v for k, v in self.con.execute(sql, [list(values)]).fetchall() if v}
 
+    def top_reasons(self) -> dict[str, str]:
+        """story id -> the detail of the reason that raised its risk most (the first reason when
+        none raised it): :func:`top_reason` for every assessed story, in one query."""
+        rel = layer_relation(self.con, "assessment")
+        if rel is None:
+            return {}
+        sql = f"""
+        WITH r AS (SELECT doc_id, unnest(reasons) AS x, generate_subscripts(reasons, 1) AS i FROM ({rel}) WHERE seq = 0)
+        SELECT doc_id, coalesce(arg_max(coalesce(x.detail, x.factor), x.weight) FILTER (WHERE x.weight > 0),
+                                arg_min(coalesce(x.detail, x.factor), i))
+        FROM r GROUP BY doc_id
+        """
+        try:
+            return {doc_id: reason or "" for doc_id, reason in self.con.execute(sql).fetchall()}
+        except duckdb.Error:  # reasons stored as JSON text (an old store): read per page instead
+            return {}
+
     def page(self, hits: Sequence[tuple[str, float]] | None, selection: Selection, sort: str,
-             limit: int, offset: int) -> list[Hit]:
-        """One page of the stories that match, in ``sort`` order (see :data:`SORTS`)."""
+             limit: int, offset: int, reasons: Mapping[str, str] | None = None) -> list[Hit]:
+        """One page of the stories that match, in ``sort`` order (see :data:`SORTS`); ``reasons``:
+        :meth:`top_reasons` when the caller keeps them (reading reasons per page costs a scan)."""
         sql, params, conditions = self._with(hits, selection)
         order = SORTS[sort].replace("d.", "b.").replace("b.rowid", "b.pos")
+        known = bool(reasons)
         rows = self.con.execute(
             sql + f"""
             , page AS (SELECT * FROM base b {self._where(conditions)} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)})
             SELECT b.id, b.title, b.outlet, b.country, b.affiliation, b.language, b.published, b.score, b.risk,
-                   to_json(r.reasons), coalesce(s.records, 0), b.debunks
-            FROM page b LEFT JOIN risk r ON r.doc_id = b.id
+                   {"NULL" if known else "to_json(r.reasons)"}, coalesce(s.records, 0), b.debunks
+            FROM page b {"" if known else "LEFT JOIN risk r ON r.doc_id = b.id"}
             LEFT JOIN layer_state s ON s.doc_id = b.id AND s.layer = 'techniques'
             ORDER BY {order}
             """,
             params,
         ).fetchall()
         return [Hit(id=r[0], title=r[1], outlet=r[2], country=r[3], affiliation=r[4], language=r[5], published=r[6],
-                    risk_score=r[7], risk_band=r[8], risk_reason=top_reason(r[9]), techniques=int(r[10]),
-                    debunked=int(r[11]))
+                    risk_score=r[7], risk_band=r[8],
+                    risk_reason=(reasons or {}).get(r[0], "") if known else top_reason(r[9]),
+                    techniques=int(r[10]), debunked=int(r[11]))
                 for r in rows]
 
     # ------------------------------------------------------------ what a selection may name
@@ -301,6 +324,12 @@ class Corpus:
         else:
             sql = "SELECT 1 FROM narrative_members WHERE narrative_id = ? LIMIT 1"
         return self.con.execute(sql, [value]).fetchone() is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _outlet(name: str) -> Any:
+    """The outlets table's entry of an outlet name (looked up once per name and process)."""
+    return outlet_by_name(name)
 
 
 def top_reason(reasons: str | None) -> str:

@@ -13,7 +13,10 @@ filter silently ignored.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
@@ -28,6 +31,15 @@ from .query import Query, parse
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 # facets whose values come from a fixed vocabulary (the others name stored things)
 _VOCABULARY = {"risk": RISK_BANDS, "debunked": ("yes", "no")}
+FACET_CACHE = 64  # facet counts (and the stories' top reasons) kept per process, while the store is unchanged
+_facet_cache: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
+_facet_lock = threading.Lock()
+# what the facet counts depend on: stories, layers written, narrative links (a few aggregates)
+_STATE_SQL = """
+SELECT (SELECT count(*) || '|' || coalesce(max(ingested_at)::VARCHAR, '') FROM documents),
+       (SELECT count(*) || '|' || coalesce(max(created_at)::VARCHAR, '') FROM layer_state),
+       (SELECT count(*) || '|' || coalesce(bit_xor(hash(claim_key || narrative_id)), 0) FROM narrative_members)
+"""
 
 
 @dataclass(frozen=True)
@@ -124,8 +136,9 @@ def search(store: Any, text: str = "", selection: Selection | None = None, sort:
         if not query.empty:
             index.sync(store.con)
             hits = index.search(query)
-        total, facets = corpus.facets(hits, selection) if with_facets else (None, {})
-        page = corpus.page(hits, selection, sort, limit, offset)
+        state = store_state(store)
+        total, facets = cached_facets(store, state, corpus, query, hits, selection) if with_facets else (None, {})
+        page = corpus.page(hits, selection, sort, limit, offset, reasons=cached_reasons(store, state, corpus))
         if total is None:
             total = corpus.facets(hits, replace(selection))[0]
         snippets = index.snippets(query, [h.id for h in page]) if query.groups and page else {}
@@ -134,6 +147,40 @@ def search(store: Any, text: str = "", selection: Selection | None = None, sort:
             index.close()
     page = [replace(h, snippet=snippets.get(h.id, "")) for h in page]
     return SearchResult(query, selection, sort, limit, offset, total, page, facets)
+
+
+def store_state(store: Any) -> tuple | None:
+    """What the facet counts and reasons depend on (None for an in-memory store: not cached)."""
+    return None if store.path == ":memory:" else (os.path.realpath(store.path), *store.con.execute(_STATE_SQL).fetchone())
+
+
+def _cached(key: tuple, compute: Any) -> Any:
+    with _facet_lock:
+        found = _facet_cache.get(key)
+        if found is not None:
+            _facet_cache.move_to_end(key)
+            return found
+    found = compute()
+    with _facet_lock:
+        _facet_cache[key] = found
+        while len(_facet_cache) > FACET_CACHE:
+            _facet_cache.popitem(last=False)
+    return found
+
+
+def cached_facets(store: Any, state: tuple | None, corpus: Corpus, query: Query,
+                  hits: list[tuple[str, float]] | None, selection: Selection) -> tuple[int, Mapping[str, list[FacetValue]]]:
+    """The facet counts of a search, from the cache while the store has not changed."""
+    if state is None:
+        return corpus.facets(hits, selection)
+    key = ("facets", state, str(query), tuple(sorted(selection.values.items())), selection.published_from,
+           selection.published_to)
+    return _cached(key, lambda: corpus.facets(hits, selection))
+
+
+def cached_reasons(store: Any, state: tuple | None, corpus: Corpus) -> Mapping[str, str] | None:
+    """Every story's top risk reason, kept while the store has not changed (None: read per page)."""
+    return None if state is None else _cached(("reasons", state), corpus.top_reasons)
 
 
 def plain_snippet(snippet: str) -> str:

@@ -61,6 +61,7 @@ class ServeOptions:
     body_timeout: float = 60.0  # seconds to send a request's body
     keep_alive: float = 5.0  # seconds an idle connection stays open
     max_connections: int = 512  # open connections; more are answered 503
+    read_linger: float = 2.0  # seconds the store stays attached after a read (warm for the next; 0: never)
 
 
 @dataclass
@@ -248,6 +249,9 @@ def _report_asset(name: str, media_type: str) -> Route:
 def create_app(config: Any, options: ServeOptions | None = None, store: Store | None = None) -> Starlette:
     """The workbench over the store of ``config`` (or ``store``), with ``options``."""
     options = options or ServeOptions()
+    from .. import storelock
+
+    storelock.linger_reads(options.read_linger)
     store = store if store is not None else Store.from_config(config)
     modules = route_modules()
     routes: list[BaseRoute] = [*auth.routes, _report_asset("style.css", "text/css"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 
 import pytest
 from pathlib import Path
@@ -15,7 +16,7 @@ from propwatch import Pipeline, load_config
 from propwatch.store import Store
 from propwatch.web import ServeOptions, create_app
 from propwatch.web.auth import Tokens
-from texts import ALL_STAGES, FAST
+from texts import ALL_STAGES, FAST, SPINE_STAGES
 
 TOKEN = "analyst-token"
 READER = "reader-token"
@@ -204,3 +205,38 @@ def test_the_index_follows_the_store_and_heals(tmp_path):
     Path(index_path(path)).write_bytes(b"not a database" * 100)
     with Store(path, read_only=True) as st:
         assert search(st, "tanker").total == 1  # a broken index file is rebuilt
+
+
+def test_uploaded_files_are_analysed_as_a_job_with_progress(tmp_path):
+    import re as regex
+
+    config = load_config(overrides={"store.path": str(tmp_path / "u.duckdb"), "pipeline.stages": SPINE_STAGES})
+    app = create_app(config, ServeOptions(tokens=Tokens(TOKEN, open=True)))
+    try:
+        with TestClient(app) as c:  # a browser on loopback: a session, a CSRF token from the form
+            form = c.get("/analyze").text
+            assert 'enctype="multipart/form-data"' in form and 'name="files"' in form
+            csrf = regex.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+            files = [("files", ("../../etc/passwd.txt", b"Bridge opens\n\nThe bridge over the Tarn opened on Friday.")),
+                     ("files", ("feed.jsonl", b'{"title": "Dam", "text": "The dam held, engineers said."}\n{"nope": 1}\n')),
+                     ("files", ("blob.bin", bytes(range(256)) * 40))]
+            sent = c.post("/analyze", data={"csrf_token": csrf}, files=files, follow_redirects=False)
+            assert sent.status_code == 303 and sent.headers["location"].startswith("/analyze/jobs/")
+            job_id = sent.headers["location"].rsplit("/", 1)[1]
+            for _ in range(600):
+                job = c.get(f"/api/jobs/{job_id}").json()
+                if job["state"] in ("done", "failed"):
+                    break
+                time.sleep(0.1)
+            assert job["state"] == "done", job
+            assert job["done"] == job["total"] == 3
+            assert sorted(s["title"] for s in job["stories"]) == ["Bridge opens", "Dam"]
+            kinds = sorted(r["kind"] for r in job["rejected"])
+            assert len(kinds) == 2 and "no-text" in kinds, job["rejected"]
+            page = c.get(f"/analyze/jobs/{job_id}").text
+            assert "Stories (2)" in page and "Rejected (2)" in page and "blob.bin" not in page.split("Rejected")[0][-50:]
+            assert not list(Path("/etc").glob("*-passwd.txt"))
+            assert c.get("/api/jobs/ffff").status_code == 404
+            assert c.get("/api/stories?q=tarn", headers={"X-Requested-With": "x"}).status_code in (200, 401)
+    finally:
+        app.state.web.close()
