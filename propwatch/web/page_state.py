@@ -70,6 +70,7 @@ def links() -> dict[str, object]:
         "entity_href": lambda entity_id: href("/entities", entity_id),
         "case_href": lambda key: href("/debunks", key),
         "web_link": web_link,
+        "search_href": lambda **facets: "/?" + urlencode(facets),  # the stories of one facet value, in the search
     }
 
 

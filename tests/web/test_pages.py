@@ -384,3 +384,5 @@ def test_every_link_on_every_page_resolves(client, api, app, harbour):
             via = api if href.startswith("/api/") else client  # the API takes a token, even on loopback
             assert via.get(href).status_code == 200, (page, href)
     assert any(h.startswith("/stories/") for h in seen) and any(h.startswith("/api/") for h in seen)
+    if search_page:  # the profiles lead to their stories in the search, each a facet value it knows
+        assert {"/?outlet=RT", "/?entity=per%3Atomas-varga", f"/?narrative={harbour}"} <= seen
