@@ -54,7 +54,7 @@ def _ray():
         import ray
         import ray.data  # noqa: F401 - the Data library is the extra's
     except ImportError as exc:
-        raise MissingExtraError('the Ray engine needs Ray: pip install "propwatch[ray]"') from exc
+        raise MissingExtraError("ray", "ray", "the Ray engine (analyze --engine ray)") from exc
     return ray
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from engine_helpers import assert_same, snapshot, write_bad_inputs, write_corpus
 from propwatch import Pipeline, load_config
 from propwatch.engines import engine_batches
 from propwatch.engines.shards import ShardMaker, plan, read_shard, run_key, shard_batches
-from propwatch.errors import ConfigError
+from propwatch.errors import ConfigError, MissingExtraError
 from texts import SPINE_STAGES
 
 
@@ -79,6 +80,13 @@ def test_shard_keys_follow_the_files_and_the_stages(tmp_path):
     assert changed[0] != keys[0] and changed[1:] == keys[1:]  # copy.csv and feed.jsonl share the first
     other = Pipeline(config(tmp_path / "s.duckdb", **{"stages.split.min_story_words": 40}))
     assert run_key(other) != run_key(pipe)
+
+
+def test_without_ray_the_engine_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as where the extra is not installed
+    pipe = Pipeline(config(tmp_path / "s.duckdb"))
+    with pytest.raises(MissingExtraError, match=r"propwatch\[ray\]"):
+        next(engine_batches("ray", pipe, [tmp_path], "r1"))
 
 
 def test_the_ray_engine_refuses_what_it_cannot_read(tmp_path):
