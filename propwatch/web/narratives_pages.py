@@ -135,9 +135,9 @@ def narrative_detail(request: Request, narrative_id: str) -> dict[str, Any]:
     """Everything the narrative page shows, as JSON-ready data (404 for an unknown id)."""
     if not NARRATIVE_ID.fullmatch(narrative_id):
         raise ApiError(404, "not-found", f"no narrative {narrative_id[:80]!r}: an id is n and hex digits")
-    model = stance_model(request)
     with read_store(request) as store:
         n = get_narrative(store, narrative_id)
+        model = stance_model(request)  # loaded on the first narrative that exists
         read = list(dict.fromkeys(c.doc_id for c in n.claims))[:MAX_STANCE_STORIES]  # the earliest stories
         keep = set(read)
         key = (n.id, tuple(c.key for c in n.claims if c.doc_id in keep))  # a new member is a new reading

@@ -339,6 +339,23 @@ def test_a_database_link_is_only_http():
     assert web_link("//evil.example/x") is None and web_link(None) is None
 
 
+def test_an_empty_store_gives_empty_lists(tmp_path):
+    """A store with no stories, narratives or debunks yet: every list is empty, not an error."""
+    path = tmp_path / "empty.duckdb"
+    Store(path).close()
+    app = create_app(load_config(overrides={"store.path": str(path)}), ServeOptions(tokens=Tokens(TOKEN, open=True)),
+                     store=Store(path, read_only=True))
+    with TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}) as api, \
+            TestClient(app, headers={"Accept": "text/html"}) as client:
+        for path in ("/narratives", "/outlets", "/entities", "/debunks", "/debunks?q=navy"):
+            assert client.get(path).status_code == 200, path
+            answer = api.get("/api" + path).json()
+            assert (answer["total"], answer["items"], answer["next"]) == (0, [], None), path
+        assert_error(api.get("/api/narratives/nabcdef"), 404, "not-found")
+        assert_error(api.get("/api/debunks/any-case"), 404, "not-found")
+    app.state.web.close()
+
+
 # ---------------------------------------------------------------- every page, every link
 
 
