@@ -7,7 +7,9 @@ Starts ``propwatch serve`` as a real subprocess (bench/api.py's helpers), then
 for each client count runs that many threads, each with its own keep-alive
 connection, sending ``GET PATH`` (by default the list endpoint,
 ``/api/stories?limit=50``, and then the search page ``/?q=WORD``) back to
-back for ``--seconds``. A request counts as an error when it fails, times out
+back for ``--seconds``; the second endpoint asks a random one of 400 pages each
+time, so most answers are computed, not taken from the server's cache of
+search results (a search asked again while the store is unchanged is). A request counts as an error when it fails, times out
 (``--timeout``) or answers anything but 200. Latency is measured per request
 from send to the last byte. Before the next client count the bench waits until
 the server answers again (what is left of a backlog drains). Prints figures
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import random
 import secrets
 import sys
 import tempfile
@@ -34,7 +37,10 @@ import gen_store  # noqa: E402
 
 
 def client(port: int, token: str, path: str, until: float, timeout: float, out: list, lock: threading.Lock) -> None:
-    """One client: requests back to back on a keep-alive connection until ``until``."""
+    """One client: requests back to back on a keep-alive connection until ``until``; a path
+    with ``{offset}`` asks a random page each time (what the cache has not seen yet)."""
+    rng = random.Random()
+    pages = list(range(0, 20000, 50))
     conn = None
     mine: list[tuple[float, bool]] = []
     while time.perf_counter() < until:
@@ -43,7 +49,8 @@ def client(port: int, token: str, path: str, until: float, timeout: float, out: 
         try:
             if conn is None:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+            target = path.replace("{offset}", str(rng.choice(pages)))
+            conn.request("GET", target, headers={"Authorization": f"Bearer {token}"})
             resp = conn.getresponse()
             resp.read()
             ok = resp.status == 200
@@ -91,19 +98,19 @@ def main(argv: list[str] | None = None) -> int:
 
     gen_store.ensure_store(args.store, args.stories)
     outlet, word, _, total = api.sample_store(args.store)
-    paths = args.path or ["/api/stories?limit=50", "/?" + urlencode({"q": word})]
+    paths = args.path or ["/api/stories?limit=50", "/api/stories?limit=50&offset={offset}", "/?" + urlencode({"q": word})]
     token = secrets.token_urlsafe(16)
     port = api.free_port()
     log_path = Path(tempfile.gettempdir()) / f"bench-serve-{port}.log"
     proc = api.start_server(args.store, port, token, log_path)
     try:
         print(f"server ready in {api.wait_ready(proc, port, token, log_path):.1f} s; store {args.store}: {total} stories")
-        print(f"{'endpoint':<34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
+        print(f"{'endpoint':<40} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
         for path in paths:
-            api.get(port, path, token)  # warm: the search index is built on the first search
+            api.get(port, path.replace("{offset}", "0"), token)  # warm: the search index is built on the first search
             for clients in args.clients:
                 r = level(port, token, path, clients, args.seconds, args.timeout)
-                print(f"{path[:34]:<34} {clients:>7} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+                print(f"{path[:40]:<40} {clients:>7} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
                       f"{r['errors']:>7} {r['requests']:>9}", flush=True)
                 api.wait_ready(proc, port, token, log_path)
     finally:

@@ -31,7 +31,7 @@ from .query import Query, parse
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 # facets whose values come from a fixed vocabulary (the others name stored things)
 _VOCABULARY = {"risk": RISK_BANDS, "debunked": ("yes", "no")}
-FACET_CACHE = 64  # facet counts (and the stories' top reasons) kept per process, while the store is unchanged
+FACET_CACHE = 256  # search results, facet counts and the top reasons kept per process while the store is unchanged
 _facet_cache: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
 _facet_lock = threading.Lock()
 # what the facet counts depend on: stories, layers written, narrative links (a few aggregates)
@@ -121,12 +121,25 @@ def search(store: Any, text: str = "", selection: Selection | None = None, sort:
     """Search the stories of ``store`` (a :class:`propwatch.store.Store`) for the words of
     ``text`` (see :mod:`propwatch.search.query`) within ``selection``; one page in ``sort``
     order ("relevance" when there are words, else "date"). Raises QueryError for a search
-    it cannot run."""
+    it cannot run. A search asked again while the store is unchanged (a reload, a shared
+    link, the next analyst) is answered from this process's cache."""
     query = parse(text or "")
     selection = selection or Selection()
     sort = sort or ("relevance" if query.groups else "date")
     if sort not in SORTS:
         raise QueryError(f"sort {sort[:40]!r} is not one of {', '.join(SORTS)}")
+    state = store_state(store)
+
+    def run() -> SearchResult:
+        return _search(store, state, query, selection, sort, limit, offset, with_facets, index)
+
+    if state is None:
+        return run()
+    return _cached(("result", state, str(query), _selection_key(selection), sort, limit, offset, with_facets), run)
+
+
+def _search(store: Any, state: tuple | None, query: Query, selection: Selection, sort: str, limit: int, offset: int,
+            with_facets: bool, index: SearchIndex | None) -> SearchResult:
     corpus = Corpus(store.con)
     _check_known(corpus, selection)
     hits: list[tuple[str, float]] | None = None
@@ -136,7 +149,6 @@ def search(store: Any, text: str = "", selection: Selection | None = None, sort:
         if not query.empty:
             index.sync(store.con)
             hits = index.search(query)
-        state = store_state(store)
         total, facets = cached_facets(store, state, corpus, query, hits, selection) if with_facets else (None, {})
         page = corpus.page(hits, selection, sort, limit, offset, reasons=cached_reasons(store, state, corpus))
         if total is None:
@@ -173,9 +185,11 @@ def cached_facets(store: Any, state: tuple | None, corpus: Corpus, query: Query,
     """The facet counts of a search, from the cache while the store has not changed."""
     if state is None:
         return corpus.facets(hits, selection)
-    key = ("facets", state, str(query), tuple(sorted(selection.values.items())), selection.published_from,
-           selection.published_to)
-    return _cached(key, lambda: corpus.facets(hits, selection))
+    return _cached(("facets", state, str(query), _selection_key(selection)), lambda: corpus.facets(hits, selection))
+
+
+def _selection_key(selection: Selection) -> tuple:
+    return tuple(sorted(selection.values.items())), selection.published_from, selection.published_to
 
 
 def cached_reasons(store: Any, state: tuple | None, corpus: Corpus) -> Mapping[str, str] | None:
