@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -160,8 +160,6 @@ def _bad(decision: Decision, reason: str) -> InputError:
 
 def _checked(decision: Decision) -> Decision:
     """``decision`` with its layer's stored name, or :class:`InputError` saying what is wrong."""
-    from dataclasses import replace
-
     decision = replace(decision, layer=layer_name(decision.layer))
     allowed = DECISIONS.get(decision.layer)
     if allowed is None:

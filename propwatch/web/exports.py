@@ -4,7 +4,7 @@ Routes::
 
     GET /exports                               the exports page (a search's filters, every file)
     GET /exports/stories.csv?q=&outlet=...     the stories the search finds, one row each (CSV)
-    GET /exports/stories.jsonl?q=&outlet=...   the same stories as corrected records (JSON Lines)
+    GET /exports/stories.jsonl?q=&outlet=...   the same stories with their corrected layers (JSON Lines)
     GET /exports/narratives.csv                narratives (?min_stories=, ?outlet=, ?order=)
     GET /exports/corrections.jsonl             every decision, oldest first (?layer=, ?analyst=)
     GET /exports/training/{layer}.jsonl        the decisions as training examples (quotes, techniques,
@@ -16,9 +16,10 @@ The stories exports take the search page's parameters (``q``, ``sort``,
 ``from``, ``to`` and every facet: ``outlet``, ``language``, ``technique``,
 ``risk``, ...), so the search page's "CSV" link exports what it shows; a
 filter the store cannot know is a 400, as on the search page. Stories are
-read in chunks of :data:`CHUNK` and the file streams as it is written (the
-store is let go between chunks). Both show the analysts' corrections:
-rejected items are left out, relabelled ones carry the analyst's label.
+read in chunks of :data:`CHUNK`, their layers in SQL from the layer tables
+(no document is loaded), and the file streams as it is written (the store is
+let go between chunks). Both show the analysts' corrections: rejected items
+are left out, relabelled ones carry the analyst's label.
 
 CSV is for a spreadsheet: one value per cell, lists joined with ``"; "``,
 counts in their own columns, never a JSON array, and a cell starting with
@@ -40,15 +41,21 @@ from starlette.routing import Route
 from ..corrections.attach import apply_corrections, verdicts
 from ..corrections.decisions import corrections, entity_merges, layer_name, undone
 from ..corrections.training import TRAINING_LAYERS, gold_examples, label_config, labelstudio_tasks
-from ..output.records import document_record
 from ..output.writers import item_cell, spreadsheet_safe
 from ..search import FACETS, SORTS, search, selection_from
 from ..search.facets import RISK_BANDS
 from .app import read_store, render
 from .errors import ApiError
 
-CHUNK = 200
-STORY_LAYERS = ("entities", "quotes", "claims", "techniques", "debunk_matches", "stances", "assessment")
+CHUNK = 1000  # stories per query: one page of the search, then the layers of its stories
+# layer -> the columns exported (an item of the corrected view; `seq` keeps the layer's order)
+EXPORT_LAYERS = {
+    "techniques": 'start, "end", text, technique, score',
+    "quotes": 'start, "end", text, speaker',
+    "claims": 'start, "end", text, checkworthiness',
+    "debunk_matches": 'start, "end", text, debunk_id, debunk_claim, relation, article_relation, counts_against',
+    "entities": 'start, "end", text, entity_id, name',
+}
 STORY_COLUMNS = (
     "id", "title", "outlet", "country", "affiliation", "language", "published", "url", "risk_score", "risk_band",
     "risk_reason", "debunked", "techniques_count", "techniques", "quotes_count", "quotes", "claims_count", "claims",
@@ -82,14 +89,34 @@ def _search_args(request: Request) -> tuple[str, Any, str]:
     return params.get("q", ""), selection_from(params), sort
 
 
-def _corrected(store: Any, ids: Sequence[str], merges: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The corrected records of stories ``ids``, in that order."""
-    docs = {d.id: d for d in store.load(list(ids), layers=list(STORY_LAYERS))}
-    decided = corrections(store.con, list(ids))
+def _corrected(con: Any, ids: Sequence[str], merges: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Stories ``ids`` (in that order) as plain records of the exported layers, read in SQL
+    from the layer tables (no document is loaded), with the analysts' corrections applied."""
+    from ..store.listing import layer_relation
+
+    records = {doc_id: {"id": doc_id, "url": url, "text": text, **{layer: [] for layer in EXPORT_LAYERS}}
+               for doc_id, url, text in con.execute(
+                   "SELECT id, url, text FROM documents WHERE id IN (SELECT unnest(?))", [list(ids)]).fetchall()}
+    for layer, columns in EXPORT_LAYERS.items():
+        relation = layer_relation(con, layer)
+        if relation is None:
+            continue
+        names = [c.strip().strip('"') for c in columns.split(",")]
+        rows = con.execute(f"SELECT doc_id, {columns} FROM ({relation}) WHERE doc_id IN (SELECT unnest(?)) "
+                           "ORDER BY doc_id, seq", [list(ids)]).fetchall()
+        for doc_id, *values in rows:
+            records[doc_id][layer].append(dict(zip(names, values)))
+    decided: dict[str, list[Any]] = {}
+    for c in corrections(con, list(ids)):
+        decided.setdefault(c.doc_id, []).append(c)
     out = []
     for doc_id in ids:
-        doc = docs[doc_id]
-        out.append(apply_corrections(document_record(doc), verdicts(doc.id, doc.layers, decided), merges))
+        record = records[doc_id]
+        if decided.get(doc_id) or merges:
+            record = apply_corrections(record, verdicts(doc_id, record, decided.get(doc_id, [])), merges)
+        else:
+            record.update(corrections=[], rejected=[])
+        out.append(record)
     return out
 
 
@@ -102,7 +129,7 @@ def _story_chunks(request: Request) -> Iterator[tuple[list[Any], list[dict[str, 
         with read_store(request) as store:
             result = search(store, q, selection, sort, limit=CHUNK, offset=offset, with_facets=False)
             merges = entity_merges(store.con)
-            return result.hits, _corrected(store, [h.id for h in result.hits], merges), result.total
+            return result.hits, _corrected(store.con, [h.id for h in result.hits], merges), result.total
 
     hits, records, total = chunk(0)
 
@@ -123,23 +150,36 @@ def _joined(layer: str, items: list[dict[str, Any]]) -> str:
     return "; ".join(dict.fromkeys(item_cell(layer, item) for item in items))
 
 
-def story_row(hit: Any, record: Mapping[str, Any]) -> list[Any]:
-    """One CSV row: the search hit's fields and the story's corrected layers."""
+def _story_fields(hit: Any, record: Mapping[str, Any]) -> dict[str, Any]:
     matches = record.get("debunk_matches") or []
-    row = {
+    return {
         "id": hit.id, "title": hit.title, "outlet": hit.outlet, "country": hit.country, "affiliation": hit.affiliation,
         "language": hit.language, "published": hit.published, "url": record.get("url"),
         "risk_score": hit.risk_score, "risk_band": hit.risk_band, "risk_reason": hit.risk_reason,
-        "debunked": sum(1 for m in matches if m.get("counts_against")),
-        "entities": _joined("entities", record.get("entities") or []),
-        "analyst_decisions": len(record.get("corrections") or []),
-        "rejected_by_analysts": len(record.get("rejected") or []), "story": f"/stories/{hit.id}",
+        "debunked": sum(1 for m in matches if m.get("counts_against")), "story": f"/stories/{hit.id}",
     }
+
+
+def story_row(hit: Any, record: Mapping[str, Any]) -> list[Any]:
+    """One CSV row: the search hit's fields and the story's corrected layers, a count and a
+    summary each."""
+    row = _story_fields(hit, record)
+    row.update(entities=_joined("entities", record.get("entities") or []),
+               analyst_decisions=len(record.get("corrections") or []),
+               rejected_by_analysts=len(record.get("rejected") or []))
     for layer in ("techniques", "quotes", "claims", "debunk_matches"):
         items = record.get(layer) or []
         row[f"{layer}_count"] = len(items)
         row[layer] = _joined(layer, items)
     return [row[c] for c in STORY_COLUMNS]
+
+
+def story_line(hit: Any, record: Mapping[str, Any]) -> dict[str, Any]:
+    """One JSONL record: the same fields with the corrected layers' items as lists, the
+    decisions on the story, the items analysts rejected and the text."""
+    return {**_story_fields(hit, record), **{layer: record.get(layer) or [] for layer in EXPORT_LAYERS},
+            "corrections": record.get("corrections") or [], "rejected": record.get("rejected") or [],
+            "text": record.get("text")}
 
 
 def stories_csv(request: Request) -> Response:
@@ -159,8 +199,8 @@ def stories_jsonl(request: Request) -> Response:
     chunks = _story_chunks(request)
 
     def body() -> Iterator[str]:
-        for _, records in chunks:
-            yield "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        for hits, records in chunks:
+            yield "".join(json.dumps(story_line(h, r), ensure_ascii=False) + "\n" for h, r in zip(hits, records))
 
     return _download(body(), "stories.jsonl", "application/x-ndjson; charset=utf-8")
 
