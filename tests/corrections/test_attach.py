@@ -138,3 +138,46 @@ def test_apply_corrections_on_a_record_without_decisions_only_adds_empty_lists(p
         record = document_record(doc)
         out = apply_corrections(record, [], {})
     assert out == {**record, "corrections": [], "rejected": []}
+
+
+def _decision(start: int, end: int, label: str):
+    from datetime import datetime
+
+    from propwatch.corrections.decisions import Correction, item_key
+
+    return Correction(1, "d", "techniques", item_key("techniques", start, end, label), "reject", start, end, "x" * (end - start),
+                      label, None, {}, None, "ana", datetime(2026, 1, 1), "", "cli")
+
+
+def test_a_placed_decision_is_on_its_item_or_an_overlapping_one_or_orphaned():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from propwatch.corrections.attach import MIN_OVERLAP, STATUSES, overlap
+
+    labels = st.sampled_from(["Doubt", "Loaded_Language"])
+    spans = st.tuples(st.integers(0, 200), st.integers(1, 40), labels).map(lambda t: (t[0], t[0] + t[1], t[2]))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(spans, max_size=8), spans, st.integers(-3, 3))
+    def check(items, decided, shift):
+        c = _decision(*decided)
+        records = [{"start": s, "end": e, "technique": label} for s, e, label in items]
+        status, index = place(c, records)
+        assert status in STATUSES
+        if status == "attached":
+            r = records[index]
+            assert (r["start"], r["end"], r["technique"]) == decided
+        elif status == "moved":
+            r = records[index]
+            assert r["technique"] == decided[2] and overlap((r["start"], r["end"]), decided[:2]) >= MIN_OVERLAP
+        else:
+            assert index is None and decided not in [(r["start"], r["end"], r["technique"]) for r in records]
+        # the same item a few characters off is followed when it is long enough for the shift
+        start, end, label = decided
+        moved = [{"start": max(0, start + shift), "end": end + shift if end + shift > max(0, start + shift) else end,
+                  "technique": label}]
+        if overlap((moved[0]["start"], moved[0]["end"]), (start, end)) >= MIN_OVERLAP:
+            assert place(c, moved)[0] in ("attached", "moved")
+
+    check()
