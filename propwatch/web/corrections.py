@@ -96,31 +96,25 @@ def decision_from(data: Mapping[str, Any], doc_id: str, analyst: str, origin: st
     )
 
 
-def _store_decision(request: Request, decision: Decision) -> Any:
-    """Store ``decision`` under the writer lock (400 for one that makes no sense)."""
-    def work():
+async def _in_store(request: Request, work) -> Any:
+    """``work(store)`` under the writer lock, in the thread pool; 400 ``bad-correction``
+    for a decision that makes no sense."""
+    def run():
         with write_store(request) as store:
-            return record_decision(store, decision)
+            return work(store)
 
-    return _checked(work)
-
-
-def _store_undo(request: Request, correction_id: int, analyst: str, origin: str) -> Any:
-    def work():
-        with write_store(request) as store:
-            return undo(store, correction_id, analyst, origin)
-
-    return _checked(work)
+    try:
+        return await run_in_threadpool(run)
+    except InputError as exc:
+        raise ApiError(400, "bad-correction", exc.reason) from None
 
 
-def _checked(work):
-    async def run():
-        try:
-            return await run_in_threadpool(work)
-        except InputError as exc:
-            raise ApiError(400, "bad-correction", exc.reason) from None
+async def _store_decision(request: Request, decision: Decision) -> Any:
+    return await _in_store(request, lambda store: record_decision(store, decision))
 
-    return run()
+
+async def _store_undo(request: Request, correction_id: int, analyst: str, origin: str) -> Any:
+    return await _in_store(request, lambda store: undo(store, correction_id, analyst, origin))
 
 
 def _form_error(request: Request, exc: Exception) -> Response:

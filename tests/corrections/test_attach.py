@@ -158,7 +158,7 @@ def test_a_placed_decision_is_on_its_item_or_an_overlapping_one_or_orphaned():
     labels = st.sampled_from(["Doubt", "Loaded_Language"])
     spans = st.tuples(st.integers(0, 200), st.integers(1, 40), labels).map(lambda t: (t[0], t[0] + t[1], t[2]))
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=150, deadline=None)
     @given(st.lists(spans, max_size=8), spans, st.integers(-3, 3))
     def check(items, decided, shift):
         c = _decision(*decided)
