@@ -106,15 +106,18 @@ def worker_resources(settings, stage_names: Sequence[str]) -> dict[str, float]:
 @contextmanager
 def ray_session(settings) -> Iterator[Any]:
     """Ray for the run: the caller's when it started one, else the cluster at
-    ``ray.address``, else a local Ray of ``ray.num_cpus`` CPUs, shut down after."""
+    ``ray.address`` (or ``RAY_ADDRESS``), else a local Ray of ``ray.num_cpus`` CPUs,
+    shut down after (a cluster's Ray is only disconnected from)."""
     ray = _ray()
     if ray.is_initialized():
         yield ray
         return
-    options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
-    if settings.address:
-        options["address"] = settings.address
+    options: dict[str, Any] = {"logging_level": logging.WARNING}
+    address = settings.address or os.environ.get("RAY_ADDRESS", "")  # a RayJob's entrypoint has it set
+    if address:
+        options["address"] = address
     else:
+        options["include_dashboard"] = False
         options["num_cpus"] = settings.num_cpus or None
     ray.init(**options)
     try:

@@ -98,3 +98,14 @@ def test_the_ray_engine_refuses_what_it_cannot_read(tmp_path):
     memory = Pipeline(config(":memory:"))
     with pytest.raises(ConfigError, match="store file"):
         next(engine_batches("ray", memory, [tmp_path], "r1"))
+
+
+def test_a_worker_asks_for_the_largest_need_of_its_stages(tmp_path):
+    from propwatch.engines.ray import worker_resources
+
+    cfg = config(tmp_path / "s.duckdb", **{"ray.cpus_per_worker": 1.0, "ray.memory_mb_per_worker": 500,
+                                          "ray.stage_resources": [
+                                              {"stage": "sentences", "num_cpus": 2, "memory_mb": 1500},
+                                              {"stage": "techniques", "num_gpus": 1, "memory_mb": 4000}]})
+    need = worker_resources(cfg.settings.ray, [s.name for s in Pipeline(cfg).stages])
+    assert need == {"num_cpus": 2.0, "num_gpus": 0.0, "memory_mb": 1500.0}  # techniques is not configured
