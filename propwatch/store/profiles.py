@@ -224,17 +224,24 @@ def _analysed(con: Any, layer: str) -> str:
             f"EXCEPT SELECT doc_id FROM ({not_analysed}) WHERE \"layer\" = '{layer}'")
 
 
-def technique_rates(con: Any, outlet: str) -> dict[str, Any]:
+def technique_totals(con: Any) -> dict[str, tuple[int, int]]:
+    """outlet -> (stories, words) the techniques stage analysed. Counting words reads every text
+    (seconds on a big store): a caller showing many outlets keeps this and passes it on."""
+    rows = con.execute(
+        f"SELECT {OUTLET}, count(*), coalesce(sum({WORDS}), 0) FROM documents d "
+        f"WHERE d.id IN ({_analysed(con, 'techniques')}) GROUP BY 1"
+    ).fetchall()
+    return {outlet: (int(n), int(words)) for outlet, n, words in rows}
+
+
+def technique_rates(con: Any, outlet: str, totals: dict[str, tuple[int, int]] | None = None) -> dict[str, Any]:
     """Per technique, the outlet's spans (its own voice: spans inside a quote are the speaker's)
     per story and per 1,000 words, beside the same rates over the whole corpus.
 
-    Only stories the techniques stage analysed count, in the outlet and in the corpus."""
-    where = f"lower({OUTLET}) = lower($outlet)"
-    base = f"SELECT d.id, {where} AS mine, {WORDS} AS words FROM documents d WHERE d.id IN ({_analysed(con, 'techniques')})"
-    totals = con.execute(
-        f"SELECT count(*) FILTER (WHERE mine), coalesce(sum(words) FILTER (WHERE mine), 0), count(*), "
-        f"coalesce(sum(words), 0) FROM ({base})", {"outlet": outlet},
-    ).fetchone()
+    Only stories the techniques stage analysed count, in the outlet and in the corpus;
+    ``totals``: :func:`technique_totals` when the caller has it."""
+    base = (f"SELECT d.id, lower({OUTLET}) = lower($outlet) AS mine FROM documents d "
+            f"WHERE d.id IN ({_analysed(con, 'techniques')})")
     rows = con.execute(
         f"""
         SELECT t.technique, count(*) FILTER (WHERE a.mine) AS n_outlet, count(*) AS n_corpus
@@ -243,6 +250,10 @@ def technique_rates(con: Any, outlet: str) -> dict[str, Any]:
         """,
         {"outlet": outlet},
     ).fetchall()
+    totals = technique_totals(con) if totals is None else totals
+    own = [v for k, v in totals.items() if k.lower() == outlet.lower()]  # the outlet in any case, as the filters
+    totals = (sum(n for n, _ in own), sum(w for _, w in own), sum(n for n, _ in totals.values()),
+              sum(w for _, w in totals.values()))
     stories, words, all_stories, all_words = totals
 
     def rate(n: int, d: int, per: int = 1) -> float | None:
@@ -600,5 +611,5 @@ __all__ = [
     "debunk_page",
     "debunked_claims", "entity_labels", "entity_names", "entity_narratives", "entity_page", "entity_stories", "entity_summary",
     "entity_timeline", "has_table", "narrative_cases", "narrative_page", "outlet_exists", "outlet_page", "quotes_by",
-    "risk_bands", "said_about", "sourcing_rates", "stories_per_day", "story_titles", "technique_rates",
+    "risk_bands", "said_about", "sourcing_rates", "stories_per_day", "story_titles", "technique_rates", "technique_totals",
 ]

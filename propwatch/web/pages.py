@@ -77,6 +77,19 @@ def affiliation(name: str) -> dict[str, Any]:
             "affiliation_source": known.source or None}
 
 
+def technique_totals(request: Request, con: Any) -> dict[str, tuple[int, int]]:
+    """The stories and words the techniques stage analysed per outlet, counted once per state of
+    the store (reading every text takes seconds on a big store) and kept by the server."""
+    mark = con.execute("SELECT count(*), max(created_at) FROM layer_state WHERE layer = 'techniques'").fetchone()
+    mark = (*mark, *con.execute("SELECT count(*), max(ingested_at) FROM documents").fetchone())
+    extras = state(request).extras
+    kept = extras.get("technique_totals")
+    if kept is None or kept[0] != mark:
+        kept = (mark, P.technique_totals(con))
+        extras["technique_totals"] = kept  # two requests at once may both count: same answer
+    return kept[1]
+
+
 def outlet_detail(request: Request, name: str) -> dict[str, Any]:
     """One outlet's profile as JSON-ready data (404 when no story has that outlet)."""
     with read_store(request) as store:
@@ -86,7 +99,7 @@ def outlet_detail(request: Request, name: str) -> dict[str, Any]:
             raise ApiError(404, "not-found", f"no story is from outlet {name[:80]!r}")
         [row], _ = P.outlet_page(con, name=stored)
         per_day, undated = P.stories_per_day(con, stored)
-        rates = P.technique_rates(con, stored)
+        rates = P.technique_rates(con, stored, technique_totals(request, con))
         sourcing = P.sourcing_rates(con, stored)
         carried, n_carried = P.narrative_page(con, 2, 1, "size", PROFILE_ROWS, 0, stored)
         labels = {n.id: n.label for n in narratives_by_id(store, [r.id for r in carried])}

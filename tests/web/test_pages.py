@@ -209,7 +209,7 @@ def test_outlet_list_rows_sort_and_page(client, api):
     assert_error(api.get("/api/outlets", params={"limit": "lots"}), 400)
 
 
-def test_outlet_profile(client, api):
+def test_outlet_profile(client, api, app):
     rt = api.get("/api/outlets/rt").json()  # any case finds the outlet as stored
     assert rt["outlet"] == "RT" and rt["stories"] == 2 and rt["languages"] == ["en"]
     assert rt["stories_per_day"] == [{"day": "2019-03-10", "stories": 1}, {"day": "2019-03-21", "stories": 1}]
@@ -217,6 +217,10 @@ def test_outlet_profile(client, api):
     assert rates and all(t["per_1000_words"] >= t["corpus_per_1000_words"] for t in rates.values())  # RT has them all
     assert all(t["label"] and t["category"] for t in rates.values())
     assert rt["sourcing"]["outlet"]["stories"] == 2 and rt["sourcing"]["corpus"]["stories"] == 6
+    # the words per outlet are counted once per state of the store and kept by the server
+    mark, totals = app.state.web.extras["technique_totals"]
+    assert totals["RT"][0] == rt["technique_rates"]["stories"] == 2
+    assert sum(n for n, _ in totals.values()) == rt["technique_rates"]["corpus_stories"] == 6
     assert sum(rt["risk_bands"].values()) == 2 and set(rt["risk_bands"]) == {"high", "medium", "low", "not assessed"}
     [claim] = rt["debunked_claims"]
     assert claim["case_id"] == "harbour-fire-set-by-the-navy" and claim["counts_against"]
