@@ -288,23 +288,29 @@ def classify_spans(lines: list[str], drop: dict[int, str], signals: PageSignals 
 
 
 def _drop_title_duplicates(lines, content, drop, signals) -> None:
-    """'Headline | Site Name' repeating an earlier headline: keep the site name as a signal."""
-    seen: list[str] = []
+    """'Headline | Site Name' repeating an earlier headline: keep the site name as a signal.
+
+    Linear in the lines: each separator found in a line splits it into a candidate
+    headline, looked up among the earlier ones (the first of them seen wins)."""
+    seen: dict[str, int] = {}
     for i in content:
         if i in drop:
             continue
         line = lines[i].strip()
-        for earlier in seen:
-            for sep in _TITLE_SEPARATORS:
-                prefix = earlier + sep
-                if line.startswith(prefix) and 0 < len(words(line[len(prefix):])) <= 6:
-                    drop[i] = "title repeated with site name"
-                    signals.title_suffixes.append(line[len(prefix):].strip())
-                    break
-            if i in drop:
-                break
+        best: tuple[int, str] | None = None
+        for sep in _TITLE_SEPARATORS:
+            at = line.find(sep)
+            while at >= 0:
+                order = seen.get(line[:at]) if at else None
+                rest = line[at + len(sep):]
+                if order is not None and 0 < len(words(rest)) <= 6 and (best is None or order < best[0]):
+                    best = (order, rest)
+                at = line.find(sep, at + 1)
+        if best is not None:
+            drop[i] = "title repeated with site name"
+            signals.title_suffixes.append(best[1].strip())
         if is_headline_like(line):
-            seen.append(line)
+            seen.setdefault(line, len(seen))
 
 
 def _drop_recurring_teasers(lines, content, drop) -> None:

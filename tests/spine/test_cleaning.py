@@ -124,3 +124,21 @@ def test_replay_property(parts, crlf, encoding):
     text, step, _ = decoded
     cleaned, steps, _, _ = clean_page(text, "text")
     assert replay(raw, [step, *steps]) == cleaned
+
+
+def test_a_headline_repeated_with_the_site_name_goes_the_first_seen_wins():
+    page = ("Grain Convoy Stopped At Ashtar\n\nThe convoy was stopped at dawn, officials said.\n\n"
+            "Grain Convoy Stopped At Ashtar | Coastal Ledger\n\nGrain Convoy Stopped - Ashtar Daily News\n")
+    text = clean(page)
+    assert "| Coastal Ledger" not in text and text.count("Grain Convoy Stopped At Ashtar") == 1
+    assert "The convoy was stopped at dawn" in text
+
+
+def test_cleaning_stays_linear_on_thousands_of_headline_lines():
+    """16,000 title-case lines (an audit's 725 KB file took 303 s when every line was compared
+    with every earlier headline); with a lookup per separator they clean in about a second."""
+    words = ["Alpha", "Beta", "Gamma", "Delta", "River", "Town", "North", "South", "Green", "Grey", "Stone", "Field"]
+    lines = [" ".join(words[(i * 7 + k * 5) % 12] + str(i % 97) for k in range(5)) for i in range(16000)]
+    lines += [lines[10] + " | Site Name", "", "The convoy was stopped at the crossing at dawn, officials said on Monday."]
+    text = clean("\n".join(lines))
+    assert lines[10] + " | Site Name" not in text and "officials said on Monday" in text
