@@ -109,3 +109,11 @@ def test_a_worker_asks_for_the_largest_need_of_its_stages(tmp_path):
                                               {"stage": "techniques", "num_gpus": 1, "memory_mb": 4000}]})
     need = worker_resources(cfg.settings.ray, [s.name for s in Pipeline(cfg).stages])
     assert need == {"num_cpus": 2.0, "num_gpus": 0.0, "memory_mb": 1500.0}  # techniques is not configured
+
+
+def test_layers_stored_from_shards_carry_the_local_fingerprints(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    cfg = config(tmp_path / "sharded.duckdb", **{"ingest.skip_unchanged_files": False})
+    analyze_in_shards(cfg, [corpus], tmp_path / "shards")
+    again = Pipeline(cfg).analyze([corpus])  # the local driver finds nothing to recompute
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 6)
