@@ -390,7 +390,10 @@ class _Hub:
                 while self.mode == "ro":
                     if self.users == 0 and (time.monotonic() - self.unused_since >= _LINGER[0]
                                             or _writer_busy(self.path)):
-                        self._detach()
+                        try:
+                            self._detach()
+                        except Exception:  # noqa: BLE001 - the file is gone, or the instance closed
+                            self.mode = None
                         self.cond.notify_all()
                         break
                     self.cond.wait(0.02)

@@ -22,7 +22,12 @@ from ..stages.base import Stage, register_stage
 
 
 class CleanSettings(StageSettings):
-    """``clean`` has no settings."""
+    """How long a story may be and still be analysed."""
+
+    max_chars: int = Field(
+        5_000_000, ge=1000,
+        description="A page longer than this many characters (after decoding) is rejected as too long to analyse, "
+                    "so one huge file cannot hold up a run (about 800,000 words).")
 
 
 @register_stage("clean", version=1)
@@ -36,9 +41,14 @@ class CleanStage(Stage):
 
     def __call__(self, docs: Sequence[Document]) -> list[Document | Rejection]:
         out: list[Document | Rejection] = []
+        longest = int(self.config.get("max_chars", 5_000_000))
         for doc in docs:
             if doc.markup not in ("text", "html"):
                 raise TypeError(f"unknown markup {doc.markup!r}")
+            if len(doc.text) > longest:
+                out.append(Rejection(doc.source, "too-long", f"{len(doc.text):,} characters; pages over {longest:,} "
+                                     "are not analysed (stages.clean.max_chars)", _line_of(doc)))
+                continue
             text, steps, signals, html_meta = clean_page(doc.text, doc.markup)
             if not text.strip():
                 reason = "no story text left after cleaning"

@@ -86,6 +86,9 @@ class WebState:
             if closer is not None:
                 closer()
         self.store.close()
+        from .. import storelock
+
+        storelock.linger_reads(0.0)  # this process reads as any other again
 
 
 def state(request: Request) -> WebState:

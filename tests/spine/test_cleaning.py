@@ -142,3 +142,12 @@ def test_cleaning_stays_linear_on_thousands_of_headline_lines():
     lines += [lines[10] + " | Site Name", "", "The convoy was stopped at the crossing at dawn, officials said on Monday."]
     text = clean("\n".join(lines))
     assert lines[10] + " | Site Name" not in text and "officials said on Monday" in text
+
+
+def test_a_page_over_the_length_cap_is_rejected_with_the_reason():
+    stage = CleanStage({"max_chars": 1000})
+    from propwatch.records import Document, Rejection
+
+    out = stage([Document(text="word " * 400, source="huge.txt"), Document(text="Short\n\nA short story.", source="ok.txt")])
+    assert isinstance(out[0], Rejection) and out[0].kind == "too-long" and "stages.clean.max_chars" in out[0].reason
+    assert not isinstance(out[1], Rejection)

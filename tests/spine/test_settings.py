@@ -24,7 +24,7 @@ OLD_DEFAULTS = {
     "assessment.v2": {"weights_file": "", "model_file": "", "use_outlet": True, "languages": ["en"],
                       "required_layers": ["techniques", "quotes", "claims", "sourcing"]},
     "claims.v1": {"backend": "checkworthiness_onnx", "embedder": "", "min_score": -1.0, "min_words": 5, "max_chars": 600},
-    "clean.v1": {},
+    "clean.v1": {"max_chars": 5_000_000},  # added after the core issue (issue 20: a cap per page)
     "coverage.v1": {},
     "debunk_matches.v4": {
         "database": "", "database_version": "", "source": "auto", "min_checkworthiness": 0.5, "min_words": 6,

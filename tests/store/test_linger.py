@@ -63,7 +63,8 @@ def test_a_writer_of_another_process_gets_the_file_at_once(tmp_path, lingering):
         assert r.con.execute("SELECT count(*) FROM probe").fetchone()[0] == 1
 
 
-def test_no_linger_by_default(tmp_path):
+def test_without_linger_the_attachment_goes_at_once(tmp_path):
+    storelock.linger_reads(0.0)  # the default of every process but the server
     path = tmp_path / "d.duckdb"
     Store(path).close()
     with Store(path, read_only=True).reading() as r:
