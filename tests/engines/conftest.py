@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # engine_helpers, engine_plugins
+sys.path.append(str(HERE))  # engine_helpers, engine_plugins (after tests/: its conftest stays the one imported)
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from propwatch import Pipeline, load_config
 from texts import SPINE_STAGES
 
-from conftest import SEEDS
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"  # beside the checkout, as tests/conftest.py says
 
 pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not present")
 
