@@ -77,10 +77,10 @@ def list_(
 def add(
     story: Annotated[str, typer.Argument(help="The story's id (or a unique prefix); ignored for an entity merge.")],
     layer: Annotated[str, typer.Option(help="quotes, techniques, claims, debunks or entities.")],
-    decision: Annotated[str, typer.Option(help="accept, reject; relabel or add (techniques); speaker (quotes); stance (debunks); merge (entities).")],
+    decision: Annotated[str, typer.Option(help="accept, reject; relabel or add (techniques); speaker (quotes); stance (debunks); merge or split (entities).")],
     start: Annotated[Optional[int], typer.Option(help="The item's first character in the story's text.")] = None,
     end: Annotated[Optional[int], typer.Option(help="One past the item's last character.")] = None,
-    label: Annotated[Optional[str], typer.Option(help="The new value: technique, speaker, stance, or the entity merged into.")] = None,
+    label: Annotated[Optional[str], typer.Option(help="The new value: technique, speaker, stance, the entity merged into or split off to.")] = None,
     machine_label: Annotated[Optional[str], typer.Option(help="The machine's label, to pick one of two items on a stretch (a merge: the entity merged).")] = None,
     entity_id: Annotated[Optional[str], typer.Option(help="A fixed speaker's entity id (per:...).")] = None,
     kind: Annotated[Optional[str], typer.Option(help="A fixed speaker's kind (person, organization, media, document, anonymous, unknown).")] = None,
@@ -91,10 +91,9 @@ def add(
 ) -> int:
     """Record one decision on a story's machine output; prints it as JSON."""
     from ..corrections import Decision, record_decision
-    from ..corrections.decisions import layer_name
 
     detail = {k: v for k, v in (("entity_id", entity_id), ("kind", kind)) if v}
-    corpus_wide = layer_name(layer) == "entities"
+    corpus_wide = decision == "merge"
     with open_store(config, store) as st:
         stored = record_decision(st, Decision(
             "" if corpus_wide else story, layer, decision, analyst or _me(), start, end,

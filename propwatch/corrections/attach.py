@@ -19,7 +19,8 @@ merges hold for every mention of the merged id, in every story.
 
 The store keeps the machine output; :func:`corrected_record` applies the
 decisions on reading: a rejected item leaves its layer, a relabelled
-technique, a fixed speaker or stance takes the analyst's value (the
+technique, a fixed speaker or stance, a mention split off to another actor
+takes the analyst's value (the
 machine's stays under ``machine``), an added span joins its layer, and each
 item an analyst decided carries ``analyst`` ("verified by an analyst").
 """
@@ -108,6 +109,9 @@ def _apply(layer: str, item: dict[str, Any], c: Correction, record: dict[str, An
         item["speaker"] = {"name": c.label, "entity_id": c.detail.get("entity_id"),
                            "kind": c.detail.get("kind") or old.get("kind") or "unknown",
                            "start": None, "end": None, "text": None}
+    elif c.decision == "split":
+        item["machine"] = {"entity_id": item.get("entity_id")}
+        item["entity_id"] = c.label
     elif c.decision == "stance":
         target = f"debunk:{item.get('debunk_id')}"
         stances = [s for s in record.get("stances") or [] if s.get("target") == target
@@ -129,7 +133,7 @@ def _merge_ids(record: dict[str, Any], merges: Mapping[str, str]) -> None:
     for item in record.get("entities") or []:
         target = merges.get(item.get("entity_id"))
         if target:
-            item["machine"] = {"entity_id": item["entity_id"]}
+            item.setdefault("machine", {"entity_id": item["entity_id"]})
             item["entity_id"] = item["merged_into"] = target
     for item in record.get("quotes") or []:
         speaker = item.get("speaker") or {}

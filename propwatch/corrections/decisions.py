@@ -22,6 +22,7 @@ What an analyst can decide, per layer (:data:`DECISIONS`)::
     claims          accept | reject
     debunk_matches  accept (the match is right) | reject (wrong) | stance (supports, denies, ...)
     entities        merge (entity machine_label is the same actor as entity label; every story)
+                    | split (this one mention is another actor: label, its entity id)
 """
 
 from __future__ import annotations
@@ -43,13 +44,13 @@ DECISIONS: Mapping[str, tuple[str, ...]] = {
     "techniques": ("accept", "reject", "relabel", "add"),
     "claims": ("accept", "reject"),
     "debunk_matches": ("accept", "reject", "stance"),
-    "entities": ("merge",),
+    "entities": ("merge", "split"),
 }
 LAYER_NAMES = {"debunks": "debunk_matches"}
 """Short names the CLI, the forms and the API accept for a layer."""
 STANCES = ("supports", "denies", "discusses", "unrelated")
 ORIGINS = ("cli", "web", "api", "labelstudio")
-NEEDS_LABEL = ("relabel", "add", "speaker", "stance", "merge")
+NEEDS_LABEL = ("relabel", "add", "speaker", "stance", "merge", "split")
 """Decisions that say what the item should be instead (``label`` is required)."""
 MAX_TEXT = 2000
 """Characters of a label or a note kept (a longer one is refused)."""
@@ -255,6 +256,8 @@ def record_decision(store: Store, decision: Decision) -> Correction:
         doc, record = _find_item(store, decision)
         start, end = _offsets(decision)
         machine = machine_label(decision.layer, record) if record is not None else None
+        if decision.decision == "split" and decision.label == machine:
+            raise _bad(decision, f"the mention is {machine!r} already; a split names another entity")
         key = item_key(decision.layer, start, end, decision.label if record is None else machine)
         row = (doc.id, decision.layer, key, decision.decision, start, end, doc.text[start:end], machine,
                decision.label, detail, _model_of(store, doc.id, decision.layer))

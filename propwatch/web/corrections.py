@@ -87,7 +87,7 @@ def decision_from(data: Mapping[str, Any], doc_id: str, analyst: str, origin: st
         detail = data.get("detail") or {}
         if not isinstance(detail, Mapping):
             raise ApiError(400, "bad-correction", "detail must be an object")
-    corpus_wide = LAYER_NAMES.get(layer, layer) == "entities"
+    corpus_wide = decision == "merge"
     return Decision(
         doc_id="" if corpus_wide else doc_id, layer=layer, decision=decision, analyst=analyst,
         start=_offset(data, "start", from_form), end=_offset(data, "end", from_form),
@@ -221,8 +221,7 @@ async def api_post_correction(request: Request) -> Response:
         stored = await _store_undo(request, target, user.name, "api")
     else:
         doc_id = body.get("doc_id")
-        layer = LAYER_NAMES.get(str(body.get("layer")), body.get("layer"))
-        if layer != "entities":
+        if body.get("decision") != "merge":
             if not isinstance(doc_id, str):
                 raise ApiError(400, "bad-correction", "doc_id (the story's id) is needed")
             doc_id = _story_id(doc_id)

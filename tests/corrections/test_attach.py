@@ -181,3 +181,26 @@ def test_a_placed_decision_is_on_its_item_or_an_overlapping_one_or_orphaned():
             assert place(c, moved)[0] in ("attached", "moved")
 
     check()
+
+
+def test_a_split_mention_takes_its_own_actor_and_merges_still_follow(path):
+    from propwatch.errors import InputError
+
+    with Store(path) as st:
+        s2 = story(st, "s2")
+        varga = next(e for e in s2.layer("entities") if e.text == "Varga")
+        with pytest.raises(InputError, match="a split names another entity"):
+            record_decision(st, Decision(s2.id, "entities", "split", "ana", varga.start, varga.end,
+                                         label="per:tomas-varga"))
+        split = record_decision(st, Decision(s2.id, "entities", "split", "ana", varga.start, varga.end,
+                                             label="per:ivo-varga"))
+        assert split.doc_id == s2.id and split.machine_label == "per:tomas-varga"
+        record_decision(st, Decision("", "entities", "merge", "ana", machine_label="org:navy", label="org:sputnik"))
+        record = _corrected(st, story(st, "s2"))
+    mention = next(e for e in record["entities"] if e["start"] == varga.start)
+    assert mention["entity_id"] == "per:ivo-varga" and mention["machine"] == {"entity_id": "per:tomas-varga"}
+    assert mention["analyst"]["decision"] == "split"
+    full = next(e for e in record["entities"] if e["text"] == "Tomas Varga")
+    assert full["entity_id"] == "per:tomas-varga"  # the other mention stays
+    navy = next(e for e in record["entities"] if e["text"] == "navy")
+    assert navy["entity_id"] == "org:sputnik" and navy["machine"] == {"entity_id": "org:navy"}

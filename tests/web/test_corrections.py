@@ -84,6 +84,7 @@ def test_every_layer_and_a_merge_from_the_forms(app, browser):
     token = csrf(browser.get(f"/stories/{s1.id}").text)
     quote = next(q for q in s1.layer("quotes") if q.speaker.name == "Tomas Varga")
     claim, match = s1.layer("claims")[0], s2.layer("debunk_matches")[0]
+    varga = next(e for e in s2.layer("entities") if e.text == "Varga")
     posts = [
         (s1.id, {"layer": "quotes", "start": quote.start, "end": quote.end, "decision": "speaker",
                  "label": "Admiral Tomas Varga", "entity_id": "per:tomas-varga"}),
@@ -92,6 +93,8 @@ def test_every_layer_and_a_merge_from_the_forms(app, browser):
                  "decision": "stance", "label": "supports"}),
         (s1.id, {"layer": "techniques", "start": 0, "end": 8, "decision": "add", "label": "Doubt"}),
         (s4.id, {"layer": "entities", "decision": "merge", "machine_label": "per:lena-holt", "label": "per:tomas-varga"}),
+        (s2.id, {"layer": "entities", "start": varga.start, "end": varga.end, "machine_label": "per:tomas-varga",
+                 "decision": "split", "label": "per:ivo-varga"}),
     ]
     for doc_id, form in posts:
         answer = browser.post(f"/stories/{doc_id}/corrections", follow_redirects=False,
@@ -101,7 +104,8 @@ def test_every_layer_and_a_merge_from_the_forms(app, browser):
     one = browser.get(f"/stories/{s1.id}").text
     assert "verified by local: speaker → <b>Admiral Tomas Varga</b>" in one and "verified by local: reject" in one
     assert "added by an analyst" in one  # the added span is listed with the decisions off the machine's output
-    assert "verified by local: stance → <b>supports</b>" in browser.get(f"/stories/{s2.id}").text
+    two = browser.get(f"/stories/{s2.id}").text
+    assert "verified by local: stance → <b>supports</b>" in two and "verified by local: split → <b>per:ivo-varga</b>" in two
     assert "merged into" in browser.get(f"/stories/{s4.id}").text
     corrected = browser.get(f"/api/stories/{s4.id}/corrections").json()["corrected"]
     assert {e["entity_id"] for e in corrected["entities"]} == {"per:tomas-varga"}
