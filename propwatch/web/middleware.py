@@ -3,7 +3,8 @@
 ``SecurityHeaders``  CSP, nosniff, frame and referrer policy on every answer
 ``HostCheck``        a Host outside the allow-list (DNS rebinding) -> 421
 ``InFlight``         at most N requests run at once; a request waits a little
-                     for its turn, then 503; one running past its deadline -> 504
+                     for its turn, then 503; one past its deadline before it began
+                     answering -> 504 (one already streaming, an export, goes on)
 ``BodyGuard``        Content-Length checked before anything reads the body
                      (not a number, negative -> 400; over the limit -> 413);
                      a body without a length is counted as it comes
@@ -113,12 +114,23 @@ class InFlight:
                 started = True
             await send(message)
 
+        task = asyncio.ensure_future(self.app(scope, receive, watched))
         try:
-            await asyncio.wait_for(self.app(scope, receive, watched), self.deadline)
-        except asyncio.TimeoutError:
-            if not started:
+            done, _ = await asyncio.wait({task}, timeout=self.deadline)
+            if task in done:
+                task.result()  # the route's own error, for the exception handlers above
+            elif started:
+                await task  # answering already (a long export streams on): not cut short
+            else:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001 - abandoned on purpose
+                    pass
                 await _answer(scope, receive, send, ApiError(504, "timeout", f"the request ran over {self.deadline:g} s"))
         finally:
+            if not task.done():
+                task.cancel()
             self.slots.release()
 
 

@@ -216,3 +216,33 @@ def test_a_colleague_logs_in_with_the_token_and_gets_a_session(store_path):
             assert "httponly" in {k.lower() for k in cookie._rest} and cookie._rest.get("samesite") == "strict"
     finally:
         app.state.web.close()
+
+
+def test_the_deadline_cuts_a_silent_request_but_not_a_streaming_answer(store_path):
+    import asyncio
+
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    async def silent(request):
+        await asyncio.sleep(5)
+
+    async def streaming(request):
+        async def chunks():
+            for i in range(6):
+                yield f"row {i}\n".encode()
+                await asyncio.sleep(0.1)
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    app = create_app(load_config(overrides={"store.path": str(store_path)}),
+                     ServeOptions(tokens=Tokens(TOKEN), request_deadline=0.3), store=Store(store_path, read_only=True))
+    app.router.routes.extend([Route("/api/slow", silent), Route("/api/stream", streaming)])
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            cut = client.get("/api/slow")
+            assert cut.status_code == 504 and cut.json()["error"]["code"] == "timeout"
+            whole = client.get("/api/stream")
+            assert whole.status_code == 200 and whole.text.count("row") == 6  # 0.6 s, past the 0.3 s deadline
+    finally:
+        app.state.web.close()
