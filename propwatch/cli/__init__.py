@@ -36,17 +36,32 @@ def main(argv: list[str] | None = None) -> int:
     from ._errors import report_error
 
     load_commands()
+    aborts, usage = _click_errors(click)
     try:
         result = app(args=argv, standalone_mode=False, prog_name="propwatch")
-    except click.exceptions.Abort:
+    except aborts:
         print("propwatch: aborted", file=sys.stderr)
         return 1
-    except click.ClickException as exc:
+    except usage as exc:
         exc.show()
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
         return report_error(exc)
     return result if isinstance(result, int) else 0
+
+
+def _click_errors(click) -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Click's Abort and ClickException, and those of the copy of click newer Typer releases
+    carry inside (``typer._click``): a bad option is a usage error (exit 2) from either."""
+    aborts, usage = [click.exceptions.Abort], [click.ClickException]
+    try:
+        from typer._click import exceptions as vendored
+    except ImportError:
+        pass
+    else:
+        aborts.extend(getattr(vendored, name) for name in ("Abort",) if hasattr(vendored, name))
+        usage.append(vendored.ClickException)
+    return tuple(aborts), tuple(usage)
 
 
 def run() -> None:

@@ -35,3 +35,11 @@ def test_quick_start_is_two_commands_and_ci_runs_the_same_tests():
     # CI installs what the README installs, plus extras whose tests it runs (Ray)
     assert "python3 -m pytest" in ci and '-e ".[dev' in ci and '-e ".[dev]"' in block[0]
     assert (ROOT / "samples").is_dir()
+
+
+def test_an_option_without_its_value_is_a_usage_error(capsys):
+    from propwatch.cli import main
+
+    assert main(["analyze", "--store"]) == 2
+    err = capsys.readouterr().err
+    assert "--store" in err and "internal error" not in err
