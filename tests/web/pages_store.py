@@ -49,9 +49,29 @@ STORIES = [
 ]
 
 
+_MADE: dict[str, Path] = {}  # the stories given -> the folder of a store made once per test process
+
+
 def build_store(folder: Path, extra: Sequence[dict] = ()) -> Path:
     """Import the debunks, analyse the stories (:data:`STORIES`, then ``extra``) with every stage
-    and link narratives; the store's path."""
+    and link narratives; the store's path. Made once per process for the same stories and
+    copied into ``folder`` after that (each caller may change its own copy)."""
+    import shutil
+    import tempfile
+
+    key = json.dumps(list(extra), sort_keys=True)
+    made = _MADE.get(key)
+    if made is None or not (made / "pages.duckdb").is_file():
+        made = Path(tempfile.mkdtemp(prefix="pages-store-"))
+        _make_store(made, extra)
+        _MADE[key] = made
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("pages.duckdb", "scraper.csv", "package.csv", "stories.jsonl"):
+        shutil.copyfile(made / name, folder / name)
+    return folder / "pages.duckdb"
+
+
+def _make_store(folder: Path, extra: Sequence[dict]) -> Path:
     from propwatch.config import load_config
     from propwatch.debunks.db import DebunkDB
     from propwatch.narratives import LinkParams, update_narratives
