@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,7 @@ def _same(a: Document, b: Document) -> None:
     assert dict(a.layers) == dict(b.layers)
 
 
+@pytest.mark.slow  # several seconds: CI runs it with -m slow
 def test_every_layer_of_every_analysed_story_round_trips(analysed):
     assert {name for d in analysed for name in d.layers} >= {
         "sentences", "entities", "quotes", "sourcing", "sourcing_summary", "claims", "techniques",

@@ -45,6 +45,7 @@ def test_placing_a_decision_on_items_that_moved_or_went(path):
     assert verdicts("another", {"techniques": [same]}, [c]) == []
 
 
+@pytest.mark.slow  # several seconds: CI runs it with -m slow
 def test_a_correction_survives_analyze_of_the_same_input_and_a_recomputed_layer(path):
     from propwatch.pipeline import Pipeline
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from propwatch.ingest.sentences import split_sentences
 from texts import SPINE_STAGES
 
 
+@pytest.mark.slow  # several seconds: CI runs it with -m slow
 def test_every_span_of_every_layer_points_into_the_text(tmp_path, corpus):
     pipe = Pipeline(load_config(overrides={"store.path": str(tmp_path / "s.duckdb")}))
     pipe.analyze([corpus])

@@ -9,6 +9,7 @@ from propwatch.techniques.stage import TechniquesStage
 from propwatch.techniques.inventory import PTC_TECHNIQUES
 
 
+@pytest.mark.slow  # several seconds: CI runs it with -m slow
 def test_hf_backend_tiny_random_bert(tmp_path, tiny_model):
     pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")

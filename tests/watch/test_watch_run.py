@@ -39,6 +39,7 @@ def write_files(tmp_path, site: Site, interval_minutes: float):
     return sources, config
 
 
+@pytest.mark.slow  # several seconds: CI runs it with -m slow
 def test_outlets_are_polled_when_due_until_stopped(tmp_path):
     with Site() as site:
         serve(site, ["ledger/fire"])

@@ -12,6 +12,7 @@ from eval_scripts import eval_script
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # several seconds: CI runs it with -m slow
 @pytest.mark.parametrize("split", ["dev", "heldout", "heldout-hard"])
 def test_quality_gate(split, nlp):
     """F1 and speaker accuracy floors (set below the measured scores; see eval/quotes.py)."""
