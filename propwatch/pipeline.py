@@ -237,9 +237,10 @@ class Pipeline:
             if on_batch:
                 on_batch(batch_no)
         times = self.runner.stage_seconds
-        if self.config.get("pipeline.update_narratives", False) and any("claims" in s.assigns for s in self.stages):
-            linking = time.perf_counter()
-            summary.narratives = NarrativeLinking(self.config).run(self.store)
+        linking = time.perf_counter()
+        linked = self.link_narratives()
+        if linked is not None:
+            summary.narratives = linked
             self.store.release()
             times["narratives"] = time.perf_counter() - linking
         summary.stage_seconds = {k: round(v, 3) for k, v in times.items()}
@@ -248,6 +249,13 @@ class Pipeline:
         self.store.finish_run(run_id, summary.counts())
         self.store.release()
         return summary
+
+    def link_narratives(self) -> dict[str, int] | None:
+        """Link the claims of stories not linked yet into narratives, when this pipeline finds
+        claims and ``pipeline.update_narratives`` is on (None: it does not link)."""
+        if not (self.config.get("pipeline.update_narratives", False) and any("claims" in s.assigns for s in self.stages)):
+            return None
+        return NarrativeLinking(self.config).run(self.store)
 
     def _prepare(self) -> None:
         """The corpus steps that run before the first batch (the debunk index)."""

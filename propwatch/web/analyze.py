@@ -102,29 +102,17 @@ def read_article(article: Any, where: str, number: int, limits: Any) -> Document
 
 def analyze_articles(request: Request, articles: Sequence[Any]) -> dict[str, Any]:
     """Read, analyse and store ``articles`` (runs in a worker thread); the API's answer."""
-    holder = pipeline_of(request)
-    limits = holder.get().limits
-    items = [read_article(a, "<api>", i + 1, limits) for i, a in enumerate(articles)]
-    pipeline = holder.get()
+    pipeline = pipeline_of(request).get()
+    items = [read_article(a, "<api>", i + 1, pipeline.limits) for i, a in enumerate(articles)]
     with write_store(request):
         outcomes, rejected, _ = pipeline.process_batch(items)
-        linked = link_narratives(pipeline) if outcomes else {}
+        linked = (pipeline.link_narratives() if outcomes else None) or {}
     return {
         "stories": [dict(document_record(o.document), status=o.status, href=f"/stories/{o.document.id}")
                     for o in outcomes],
         "rejected": [{"line": r.line, "kind": r.kind, "reason": r.reason} for r in rejected],
         "narratives": linked,
     }
-
-
-def link_narratives(pipeline: Any) -> dict[str, int]:
-    """Link the new stories' claims into narratives, as ``propwatch analyze`` does after a run
-    (incremental: only claims not linked yet), when the pipeline finds claims and links."""
-    from ..corpus import NarrativeLinking
-
-    if pipeline.config.get("pipeline.update_narratives", False) and any("claims" in s.assigns for s in pipeline.stages):
-        return dict(NarrativeLinking(pipeline.config).run(pipeline.store))
-    return {}
 
 
 async def api_analyze(request: Request) -> Response:
