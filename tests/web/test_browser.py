@@ -11,14 +11,12 @@ import time
 
 import pytest
 
+from browsers import NEEDS_CHROMIUM, launched
 from pages_store import build_store
 from texts import ALL_STAGES, FAST
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+              NEEDS_CHROMIUM]
 TOKEN = "browser-token"
 
 
@@ -45,11 +43,8 @@ def serve(tmp, store, *extra):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

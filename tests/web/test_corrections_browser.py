@@ -6,20 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import socket
 import threading
 import time
 
 import pytest
 
+from browsers import NEEDS_CHROMIUM, launched
 from corrections.built import store_copy
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+              NEEDS_CHROMIUM]
 
 
 @pytest.fixture
@@ -51,11 +48,8 @@ def server(tmp_path_factory, tmp_path):
 
 @pytest.fixture
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 def test_search_story_reject_a_span_reload_and_the_export_holds_it(browser, server):
