@@ -18,7 +18,9 @@ the builtin it behaves like, so callers that catch ``ValueError`` or
     │   └── UnknownLayerError(LookupError) no record type for a layer     PW303
     ├── StoreError(RuntimeError)           the DuckDB store failed        PW400
     │   ├── NotFoundError(LookupError)     no such document / record      PW404
-    │   └── StoreBusyError(TimeoutError)   another process kept the store PW409
+    │   ├── StoreBusyError(TimeoutError)   another process kept the store PW409
+    │   └── StoreDamagedError              the store file is corrupt or
+    │                                      truncated                      PW410
     └── MissingExtraError(ImportError)     an optional package is absent  PW500
 
 Bad *content* is not raised through a batch: readers and the pipeline turn
@@ -28,6 +30,8 @@ can match on it.
 """
 
 from __future__ import annotations
+
+import re
 
 
 class PropwatchError(Exception):
@@ -116,6 +120,30 @@ class StoreBusyError(StoreError, TimeoutError):
     """Another process held the store (or its writer lock) past ``store.lock_timeout``."""
 
     code = "PW409"
+
+
+class StoreDamagedError(StoreError):
+    """The store file is not a DuckDB database, is cut short, or fails its checksums."""
+
+    code = "PW410"
+
+
+_DAMAGE = re.compile(
+    r"not a valid DuckDB database file|Corrupt database file|does not match stored checksum"
+    r"|Could not read enough bytes|database file .* is too small|Failed to load metadata|INTERNAL Error.*block",
+    re.IGNORECASE,
+)
+
+
+def store_damage(exc: BaseException) -> str | None:
+    """DuckDB's words when ``exc`` says the store file itself is damaged, else None."""
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        return None
+    if isinstance(exc, duckdb.Error) and _DAMAGE.search(str(exc)):
+        return str(exc).strip().splitlines()[0][:300]
+    return None
 
 
 class MissingExtraError(PropwatchError, ImportError):

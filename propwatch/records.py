@@ -100,6 +100,10 @@ class CleaningStep:
 # ---------------------------------------------------------------- outcomes
 
 
+REASON_LIMIT = 500
+"""The most characters of a rejection's reason kept; the rest is counted, not stored."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """An input that could not become a document, with the reason."""
@@ -108,6 +112,13 @@ class Rejection:
     kind: str
     reason: str
     line: int | None = None
+
+    def __post_init__(self) -> None:
+        # A reason quotes its input (column names, a record's start); cap it so one
+        # hostile input cannot make a reason of megabytes to store and print.
+        if len(self.reason) > REASON_LIMIT:
+            cut = self.reason[:REASON_LIMIT]
+            object.__setattr__(self, "reason", f"{cut}… ({len(self.reason) - REASON_LIMIT:,} more characters)")
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line is not None else self.source

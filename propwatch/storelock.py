@@ -63,7 +63,7 @@ from hashlib import sha1
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreBusyError, StoreError
+from .errors import StoreBusyError, StoreDamagedError, StoreError, store_damage
 
 DEFAULT_LOCK_TIMEOUT = 30.0
 IDLE_HUBS = 4  # idle hubs (files no lease holds) kept per process, most recent first
@@ -418,6 +418,8 @@ class _Hub:
                     return
                 except duckdb.Error as exc:
                     if not _lock_conflict(exc):
+                        if store_damage(exc):
+                            raise StoreDamagedError(f"store {self.path} is damaged: {store_damage(exc)}") from None
                         raise StoreError(f"cannot open store {self.path}: {exc}") from None
                     if not write and waiting is None:
                         waiting = _announce_waiting(self.path)

@@ -5,9 +5,20 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import ConfigError, MissingExtraError, NotFoundError, PipelineError, PropwatchError, StoreError
+from ..errors import (
+    ConfigError,
+    MissingExtraError,
+    NotFoundError,
+    PipelineError,
+    PropwatchError,
+    StoreDamagedError,
+    StoreError,
+    store_damage,
+)
 
 HINTS: dict[type, str] = {
+    StoreDamagedError: "the file is corrupt or cut short: restore it from a backup, or analyse the inputs again "
+    "into a new store (--store PATH)",
     ConfigError: "check propwatch.toml against `propwatch config`",
     PipelineError: "see `propwatch stages` for what each stage requires and assigns",
     NotFoundError: "list stored stories with `propwatch list`",
@@ -17,6 +28,10 @@ HINTS: dict[type, str] = {
 
 
 def report_error(exc: BaseException) -> int:
+    damage = store_damage(exc)
+    if damage:
+        # DuckDB finds a damaged block only when a query reads it, anywhere in a command
+        exc = StoreDamagedError(f"the store is damaged: {damage}")
     if isinstance(exc, PropwatchError):
         hint = next((h for cls, h in HINTS.items() if isinstance(exc, cls)), "")
         print(f"propwatch: error: {exc}" + (f" (hint: {hint})" if hint else ""), file=sys.stderr)

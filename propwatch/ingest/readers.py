@@ -237,22 +237,37 @@ def read_csv(path: Path, limits: Limits) -> Iterator[Item]:
         return
     source = str(path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
-    csv.field_size_limit(max(limits.max_record_bytes, 131072))
+    # The whole file is in memory already (capped by ingest.max_file_mb), so csv may
+    # read any field; a record over ingest.max_record_mb is then rejected on its own
+    # and the rows after it are still read (csv's own limit would end the file there).
+    csv.field_size_limit(max(limits.max_file_bytes, 131072))
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     columns = [c.strip().lower() for c in (reader.fieldnames or []) if c]
     if not any(c in TEXT_FIELDS for c in columns):
         yield Rejection(
             source, "no-text-column",
-            f"no 'text' or 'html' column (columns: {', '.join(columns) or 'none'})", 1,
+            f"no 'text' or 'html' column (columns: {_column_list(columns)})", 1,
         )
         return
     try:
         for row in reader:
             line = reader.line_num
+            size = sum(len(v) for v in row.values() if isinstance(v, str))
+            if size > limits.max_record_bytes:
+                yield Rejection(source, "too-large", f"record of {_mb(size)} exceeds ingest.max_record_mb", line)
+                continue
             clean = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
             yield _document_from_record(clean, source, line)
     except csv.Error as exc:
         yield Rejection(source, "bad-csv", str(exc), reader.line_num)
+
+
+def _column_list(columns: list[str], shown: int = 20) -> str:
+    """The first columns of a table that has no text column, and how many there are."""
+    if not columns:
+        return "none"
+    listed = ", ".join(c[:40] for c in columns[:shown])
+    return listed if len(columns) <= shown else f"{listed}, … {len(columns):,} in all"
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -310,7 +325,7 @@ def read_parquet(path: Path, limits: Limits) -> Iterator[Item]:
         return
     columns = [str(c).strip().lower() for c in table.schema_arrow.names]
     if not any(c in TEXT_FIELDS for c in columns):
-        yield Rejection(source, "no-text-column", f"no 'text' or 'html' column (columns: {', '.join(columns) or 'none'})")
+        yield Rejection(source, "no-text-column", f"no 'text' or 'html' column (columns: {_column_list(columns)})")
         return
     number = 0
     for batch in table.iter_batches(batch_size=1024):

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import NotFoundError, QueryError, StoreBusyError
+from ..errors import NotFoundError, QueryError, StoreBusyError, store_damage
 
 # status -> the code a Starlette HTTPException of that status gets
 STATUS_CODES = {
@@ -91,6 +91,9 @@ def _store_busy(request: Request, exc: Exception) -> Response:
 
 def _internal(request: Request, exc: Exception) -> Response:
     # a request never kills the server, and the answer keeps the one shape
+    damage = store_damage(exc)
+    if damage:
+        return api_error(500, "store-damaged", f"the store is damaged: {damage}")
     return api_error(500, "internal", f"{type(exc).__name__}: {str(exc)[:300]}")
 
 
