@@ -434,7 +434,7 @@ def expand_inputs(paths: Iterable[str | os.PathLike], limits: Limits) -> Iterato
             path = Path(entry)
             if path.is_dir():
                 for file in _walk(path, limits):
-                    yield ("file", file)
+                    yield file if isinstance(file, Rejection) else ("file", file)
             elif path.exists():
                 yield ("file", path)
             else:
@@ -460,8 +460,15 @@ def iter_inputs(paths: Iterable[str | os.PathLike], limits: Limits | None = None
             yield from read_entry(*entry, limits, stdin=stdin)
 
 
-def _walk(root: Path, limits: Limits) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
+def _walk(root: Path, limits: Limits) -> Iterator[Path | Rejection]:
+    """The files under ``root``, sorted; a folder that cannot be listed is a rejection
+    (os.walk would skip it in silence)."""
+    failed: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=failed.append):
+        while failed:
+            exc = failed.pop()
+            yield Rejection(str(exc.filename or dirpath), "unreadable",
+                            f"folder cannot be listed: {exc.strerror or exc}")
         if limits.skip_hidden:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         dirnames.sort()
@@ -471,6 +478,9 @@ def _walk(root: Path, limits: Limits) -> Iterator[Path]:
             if any(fnmatch.fnmatch(name, pattern) for pattern in limits.skip_files):
                 continue
             yield Path(dirpath) / name
+    while failed:
+        exc = failed.pop()
+        yield Rejection(str(exc.filename or root), "unreadable", f"folder cannot be listed: {exc.strerror or exc}")
 
 
 def read_path(path: Path, limits: Limits) -> Iterator[Item]:

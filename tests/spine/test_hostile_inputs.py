@@ -85,3 +85,23 @@ def test_damage_words_are_read_from_duckdb_errors_only():
     assert store_damage(duckdb.CatalogException("Table with name x does not exist")) is None
     assert store_damage(ValueError("Corrupt database file")) is None
     assert issubclass(StoreDamagedError, Exception)
+
+
+def test_a_folder_that_cannot_be_listed_is_a_rejection_not_silence(tmp_path, monkeypatch):
+    from propwatch.ingest.readers import iter_inputs
+
+    (tmp_path / "in" / "locked").mkdir(parents=True)
+    (tmp_path / "in" / "a.txt").write_text("Officials said the border crossing reopened on Monday morning.", "utf-8")
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = list(iter_inputs([str(tmp_path / "in")]))
+    rejected = [i for i in items if isinstance(i, Rejection)]
+    assert [r.kind for r in rejected] == ["unreadable"] and rejected[0].source.endswith("locked")
+    assert "Permission denied" in rejected[0].reason
+    assert sum(isinstance(i, Document) for i in items) == 1
