@@ -281,10 +281,15 @@ def read_warc(path: Path, limits: Limits) -> Iterator[Item]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
+    class QuietArchiveIterator(ArchiveIterator):
+        # warcio writes a warning about a bad Content-Length straight to stderr, with
+        # bytes of the record; the record is still read, and the terminal stays ours
+        INC_RECORD = ""
+
     source = str(path)
     with path.open("rb") as fh:
         try:
-            for number, record in enumerate(ArchiveIterator(fh), start=1):
+            for number, record in enumerate(QuietArchiveIterator(fh), start=1):
                 if record.rec_type != "response":
                     continue
                 content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""

@@ -28,6 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..bidi import BIDI_CONTROLS
 from ..store.listing import DOC_ORDER, layer_relation
 from ..store.tables import Shape, load_record_types, quote_ident, table_for
 
@@ -260,8 +261,11 @@ def _copy_csv(con: Any, select: str, path: Path) -> None:
     for name, dtype, *_ in columns:
         quoted = '"' + str(name).replace('"', '""') + '"'
         if str(dtype).upper() == "VARCHAR":
-            parts.append(f"CASE WHEN regexp_matches({quoted}, {_FORMULA_SQL}) THEN chr(39) || {quoted} "
-                         f"ELSE {quoted} END AS {quoted}")
+            shown = quoted
+            for char in BIDI_CONTROLS:  # overrides shown as <U+202E>, as propwatch.bidi does
+                shown = f"replace({shown}, chr({ord(char)}), '<U+{ord(char):04X}>')"
+            parts.append(f"CASE WHEN regexp_matches({shown}, {_FORMULA_SQL}) THEN chr(39) || {shown} "
+                         f"ELSE {shown} END AS {quoted}")
         else:
             parts.append(quoted)
     con.execute(f"COPY (SELECT {', '.join(parts)} FROM ({select})) TO {_literal(str(path))} (FORMAT CSV, HEADER)")

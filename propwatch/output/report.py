@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from ..bidi import page_value
 from ..ingest.metadata import outlet_info
 from ..records import Document, Rejection
 from ..store.listing import StorySummary
@@ -64,7 +65,7 @@ def _env():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     folder = resources.files("propwatch").joinpath("output/templates")
-    env = Environment(loader=FileSystemLoader(str(folder)), autoescape=select_autoescape(default=True))
+    env = Environment(loader=FileSystemLoader(str(folder)), autoescape=select_autoescape(default=True), finalize=page_value)
     return env
 
 

@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from ..bidi import show_bidi
+
 FORMATS = ("jsonl", "json", "csv")
 
 # Scalar columns of the CSV form; each layer becomes a count and a column summarising its items.
@@ -51,8 +53,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)``) gets a leading '."""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)``) gets a leading ';
+    bidirectional overrides in it are shown as ``<U+202E>`` (:mod:`propwatch.bidi`)."""
+    if not isinstance(value, str):
+        return value
+    value = show_bidi(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _csv_row(record: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..bidi import page_value
 from ..store import Store
 from . import auth
 from .auth import AuthMiddleware, Tokens, check_csrf, csrf_field, current_user, require_writer
@@ -128,7 +129,7 @@ def write_store(request: Request) -> Iterator[Store]:
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
     """The templates of every area (``propwatch/web/templates``), autoescaped."""
-    env = Environment(loader=FileSystemLoader(str(WEB / "templates")), autoescape=select_autoescape(default=True))
+    env = Environment(loader=FileSystemLoader(str(WEB / "templates")), autoescape=select_autoescape(default=True), finalize=page_value)
     env.globals["csrf_field"] = pass_context(lambda ctx: csrf_field(ctx["request"]))
     return env
 

@@ -64,3 +64,31 @@ def test_csv_output_neutralises_spreadsheet_formulas(tmp_path, capsys, monkeypat
     capsys.readouterr()
     assert main(["list", "--format", "csv", "--store", store]) == 0
     assert "'=HYPERLINK" in capsys.readouterr().out
+
+
+def test_bidi_overrides_are_shown_in_csv_cells_and_pages_but_kept_in_data():
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    from propwatch.bidi import page_value, show_bidi
+    from propwatch.output.writers import spreadsheet_safe
+
+    assert show_bidi("report\u202etxt.exe") == "report<U+202E>txt.exe"
+    assert show_bidi("plain \u200f Arabic mark kept") == "plain \u200f Arabic mark kept"
+    assert spreadsheet_safe("\u202e=HYPERLINK(1)") == "<U+202E>=HYPERLINK(1)"
+    assert spreadsheet_safe("=SUM(A1)") == "'=SUM(A1)"
+    env = Environment(autoescape=True, finalize=page_value)
+    page = env.from_string("{{ title }} {{ built }}").render(title="a\u2066b<i>", built=Markup("<b>\u202e</b>"))
+    assert page == "a&lt;U+2066&gt;b&lt;i&gt; <b>\u202e</b>"
+
+
+def test_csv_tables_written_by_duckdb_show_bidi_overrides_and_neutralise_formulas(tmp_path):
+    import duckdb
+
+    from propwatch.output.parquet import _copy_csv
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (title VARCHAR, n INTEGER)")
+    con.execute("INSERT INTO t VALUES (?, 1), (?, 2)", ["x\u202eexe.txt", "@SUM(1)"])
+    _copy_csv(con, "SELECT * FROM t ORDER BY n", tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text("utf-8").splitlines() == ["title,n", "x<U+202E>exe.txt,1", "'@SUM(1),2"]
