@@ -89,6 +89,7 @@ def techniques(
     config: ConfigOpt = None,
 ) -> int:
     """Mark persuasion techniques in raw text files; offsets are chars of each file as read (UTF-8)."""
+    from ._safe import visible
     from .core import load
 
     cfg = load(config, None)
@@ -99,7 +100,7 @@ def techniques(
     errors: list[str] = []
     results = tag_files(text_files(paths), stage_cfg, errors=errors)
     for err in errors:
-        sys.stderr.write(f"skipped {err}\n")
+        sys.stderr.write(f"skipped {visible(err)}\n")  # a file name's escapes never reach the terminal raw
     out = sys.stdout
     if fmt is TechFormat.jsonl:
         for r in results:

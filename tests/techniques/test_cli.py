@@ -56,3 +56,13 @@ def test_techniques_on_a_folder_goes_on_after_a_file_it_cannot_decode(tmp_path, 
     captured = capsys.readouterr()
     assert [json.loads(x)["id"] for x in captured.out.splitlines()] == ["b_good"]
     assert "a_bad.txt" in captured.err and "encoding" in captured.err
+
+
+def test_a_skipped_file_name_with_escapes_is_printed_visibly(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "x\x1b[2Jy.txt").write_bytes(b"caf\xe9 shameful")
+    assert main(["techniques", str(folder), "--backend", "techniques_fake"]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "x\\x1b[2Jy.txt" in err
