@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ._safe import visible
 from ..errors import (
     ConfigError,
     MissingExtraError,
@@ -34,15 +35,15 @@ def report_error(exc: BaseException) -> int:
         exc = StoreDamagedError(f"the store is damaged: {damage}")
     if isinstance(exc, PropwatchError):
         hint = next((h for cls, h in HINTS.items() if isinstance(exc, cls)), "")
-        print(f"propwatch: error: {exc}" + (f" (hint: {hint})" if hint else ""), file=sys.stderr)
+        print(f"propwatch: error: {visible(str(exc), 2000)}" + (f" (hint: {hint})" if hint else ""), file=sys.stderr)
         return 1
     if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
-        print(f"propwatch: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        print(f"propwatch: error: {visible(str(exc.filename))}: {exc.strerror}", file=sys.stderr)
         return 1
     if os.environ.get("PROPWATCH_DEBUG"):
         raise exc
     print(
-        f"propwatch: internal error: {type(exc).__name__}: {exc} "
+        f"propwatch: internal error: {type(exc).__name__}: {visible(str(exc), 2000)} "
         "(hint: rerun with PROPWATCH_DEBUG=1 for the traceback and report it)",
         file=sys.stderr,
     )

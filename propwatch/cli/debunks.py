@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._safe import cell
+from ._safe import cell, visible
 from .app import app
 from .core import ConfigOpt, StoreOpt, open_store
 
@@ -63,7 +63,7 @@ def import_(
         for path in files:
             report = db.import_file(path, None if fmt is ImportFormat.auto else fmt.value)
             for rej in report.rejected[:SHOWN_REJECTIONS]:
-                print(f"rejected: {rej}", file=sys.stderr)
+                print(f"rejected: {visible(str(rej))}", file=sys.stderr)
             if len(report.rejected) > SHOWN_REJECTIONS:
                 print(f"rejected: ... and {len(report.rejected) - SHOWN_REJECTIONS} more "
                       "(all of them are in the store's rejections table)", file=sys.stderr)
