@@ -88,6 +88,7 @@ BUILTIN_MODULES = [
     "propwatch.debunks.denials",
     "propwatch.debunks.stance",
     "propwatch.embeddings",
+    "propwatch.crossling",
     "propwatch.claims.stage",
     "propwatch.techniques.stage",
     "propwatch.corpus",
