@@ -91,7 +91,7 @@ def claim_filter(text: str, min_words: int = 6) -> str | None:
 
 _CAP = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
 _UNIT_LEAD = re.compile(r"^\s*(?:(?:last|this|next)\s+week'?s\s+trend|trend|breaking)\s*:\s*", re.I)
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[])")
 _GENERIC = frozenset(
     "say said says tell told state stated report reported according claim claimed year years time day days week "
     "month people country countries world also new one two many part way make made take took give gave use used "
@@ -110,9 +110,26 @@ def _stop() -> frozenset[str]:
     return lexicon.words("stopwords") | lexicon.words("negations") | lexicon.words("news_filler")
 
 
+# capitalised words that name no actor: months, days, titles, institutions' generic heads
+_NOT_NAMES = frozenset(
+    "january february march april may june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday president presidents prime minister ministers secretary "
+    "chancellor general professor university organisation organization mr mrs ms dr sir leader leaders "
+    "senator governor ambassador spokesman spokeswoman chief head deputy former foreign defense defence "
+    "ministry trend breaking exclusive update watch read video photos".split())
+# regions a debunk names as one actor: "the West" / "Western" / "the US-led West"; "Europe" / "European"
+# / "Brussels" / the EU (the EU also stays itself)
+_REGIONS = {"west": "region:west", "western": "region:west", "westerners": "region:west",
+            "europe": "region:europe", "european": "region:europe", "europeans": "region:europe",
+            "brussels": "region:europe"}
+_REGION_OF = {"org:european-union": "region:europe"}
+
+
 def actors(text: str) -> set[str]:
     """Actor ids a text names: alias table ids (capitals and office holders also count as
-    their country), demonyms as their country, other capitalised names as a slug."""
+    their country), demonyms as their country, regions ("the West", "Europe": one actor
+    each; the EU also counts as Europe), other capitalised names as a slug (titles, months
+    and other generic capitalised words left out)."""
     table = _table()
     out: set[str] = set()
     covered: list[tuple[int, int]] = []
@@ -123,8 +140,12 @@ def actors(text: str) -> set[str]:
         if actor.kind == "media":
             continue
         out.add(actor.country or actor.id)
+        if actor.id in _REGION_OF:
+            out.add(_REGION_OF[actor.id])
         out.update(country for _role, country in actor.roles)
         covered.append(m.span())
+    # a headline in title case ("WikiLeaks Exposed Clinton Leaked Emails") is no run of names
+    title_case = _title_case(text)
     for m in _CAP.finditer(text):
         if any(s <= m.start() < e for s, e in covered):
             continue
@@ -135,10 +156,15 @@ def actors(text: str) -> set[str]:
                 out.add(table.demonyms[key])
             elif key in table.countries:
                 out.add(table.countries[key])
+            elif key in _REGIONS:
+                out.add(_REGIONS[key])
         name = m.group(0)
         if table.lookup(name) is not None:
             continue
-        words = [w for w in re.findall(r"[a-z]+", name.casefold()) if w not in _stop()]
+        words = [w for w in re.findall(r"[a-z]+", name.casefold()) if w not in _stop() and w not in _NOT_NAMES
+                 and w not in _REGIONS]
+        if title_case:
+            continue
         # a sentence's first word is capitalised anyway: a name only when it is not a plain word
         at_start = m.start() == 0 or text[max(0, m.start() - 2):m.start()].strip() in {".", "!", "?", "\"", "“", ":"}
         if words and not (at_start and len(name.split()) == 1) and not any(
@@ -148,16 +174,26 @@ def actors(text: str) -> set[str]:
     return out
 
 
+def _title_case(text: str) -> bool:
+    """Most words capitalised: a headline, where capitals do not mark names."""
+    ws = re.findall(r"[A-Za-z][\w’'-]*", text)
+    return len(ws) >= 5 and sum(w[0].isupper() for w in ws) >= 0.7 * len(ws)
+
+
 _ORG_WORD = re.compile(r"\b(?:Foundation|Party|Union|Council|Ministry|Department|Agency|Service|Office|Committee|"
                        r"Institute|Bank|Company|Corporation|Army|Forces|Front|Movement|Republic|State|News|Times|Post)\b")
 # predicate words that say the same thing ("purchase" / "buy"): stem -> one key
 _SAME_PREDICATE = {
     "purchas": "buy", "bought": "buy", "acquir": "buy", "sold": "sell", "sale": "sell", "smuggl": "sell",
     "financ": "fund", "funnel": "fund", "sponsor": "fund", "arm": "weapon", "weapon": "weapon",
-    "found": "creat", "invasion": "invad", "occupi": "invad", "seiz": "invad", "annex": "invad",
+    "invasion": "invad", "occupi": "invad", "seiz": "invad", "annex": "invad",
     "meddl": "interfer", "influenc": "interfer", "hacker": "hack", "stag": "fake", "fabricat": "fake",
     "provocation": "fake", "talk": "negotiat", "negotiation": "negotiat", "deal": "negotiat",
 }
+
+
+# words whose stem is another word's ("founded" stems to "found", as "found" of "find" does)
+_SAME_WORD = {"founded": "creat", "founding": "creat", "founder": "creat", "founders": "creat"}
 
 
 def _actor_stems(text: str) -> set[str]:
@@ -172,7 +208,8 @@ def _actor_stems(text: str) -> set[str]:
 def predicate(text: str) -> set[str]:
     """Content stems that are not actor names, stop words or news filler."""
     names = _actor_stems(text)
-    stems = {stem(w) for w in re.findall(r"[a-z]{3,}", text.casefold()) if w not in _stop() and w not in _GENERIC}
+    stems = {_SAME_WORD.get(w) or stem(w) for w in re.findall(r"[a-z]{3,}", text.casefold())
+             if w not in _stop() and w not in _GENERIC and w not in _NOT_NAMES and w not in _REGIONS}
     stems = stems - names - {stem(w) for w in _GENERIC}
     numbers = {f"#{n}" for n in re.findall(r"\d+(?:[.,]\d+)?", text) if len(n) > 1 and not re.fullmatch(r"(?:19|20)\d\d", n)}
     return {_same_predicate(w) for w in stems} | numbers
@@ -180,9 +217,26 @@ def predicate(text: str) -> set[str]:
 
 def _same_predicate(word: str) -> str:
     for key, value in _SAME_PREDICATE.items():
-        if word.startswith(key):
+        if word.startswith(key) or word.startswith(value):  # "interfere" and "influence" alike
             return value
     return word
+
+
+def _capital_words(text: str) -> set[str]:
+    """Stems of capitalised words that are no actor of the alias table ("Uranium" in a headline):
+    a predicate word of the other side may be written with a capital here."""
+    table = _table()
+    covered = [m.span() for m in table.pattern().finditer(text) if table.lookup(m.group(0)) is not None]
+    out = set()
+    for m in _CAP.finditer(text):
+        for wm in re.finditer(r"[A-Za-z]{3,}", m.group(0)):
+            if any(s <= m.start() + wm.start() < e for s, e in covered):
+                continue
+            f = wm.group(0).casefold()
+            if f not in _stop() and f not in _GENERIC and f not in _NOT_NAMES and f not in _REGIONS \
+                    and f not in table.demonyms and f not in table.countries:
+                out.add(_same_predicate(stem(f)))
+    return out
 
 
 _NEG = re.compile(r"\b(?:not|never|no|none|nobody|nothing|neither|nor|cannot|without|n[’']t|den(?:y|ies|ied)|"
@@ -193,13 +247,28 @@ def negated(text: str) -> bool:
     return bool(_NEG.search(text))
 
 
+# where one sentence of a debunk holds two propositions: "X did not interfere in A, nor has X anything
+# to do with B"; "//" joins two claims in EUvsDisinfo summaries
+_CLAUSE = re.compile(r"\s*(?://|;|,?\s+\bnor\b(?=\s)|,\s*(?:but|while|whereas)\b)\s*", re.I)
+_BRACKETS = re.compile(r"\s*[(\[][^()\[\]]{0,200}[)\]]")
+
+
 def units(claim: str, title: str | None = None) -> list[str]:
-    """The propositions of a debunk: its title and each sentence of its claim."""
+    """The propositions of a debunk: its title and each sentence of its claim, and each clause
+    of those (split at "//", ";", "nor", ", but"; a "nor" clause keeps its negation), with
+    bracketed asides ("[In the referendum]", "(Organisation for the Prohibition of ...)") cut."""
     out = []
-    for part in [title or "", *(_SENT.split(claim or ""))]:
+    for part in [title or "", *_SENT.split(claim or "")]:
         part = _UNIT_LEAD.sub("", part).strip()
-        if len(part.split()) >= 3 and part not in out:
-            out.append(part)
+        pieces = [part]
+        bits = _CLAUSE.split(part)
+        if len(bits) > 1:
+            seps = _CLAUSE.findall(part)
+            pieces += [("not " if re.search(r"\bnor\b", sep, re.I) else "") + b for sep, b in zip(["", *seps], bits)]
+        for piece in pieces:
+            piece = re.sub(r"\s{2,}", " ", _BRACKETS.sub("", piece)).strip(" ,.")
+            if len(piece.split()) >= 3 and piece not in out:
+                out.append(piece)
     return out
 
 
@@ -217,30 +286,40 @@ class Proposition:
 
 
 def proposition(span: str, claim: str, title: str | None = None, min_predicate: int = 2,
-                min_coverage: float = 0.0) -> Proposition:
-    """Whether ``span`` states one proposition of the debunk: same actors, a shared predicate,
-    the same polarity. The best unit is reported (the first that passes, else the closest)."""
+                min_coverage: float = 0.0, allow_negation: bool = True) -> Proposition:
+    """Whether ``span`` states one proposition of the debunk, or its exact negation: the same
+    actors, a shared predicate (``min_predicate`` words, fewer when the unit has fewer), and
+    ``min_coverage`` of the unit's actors and predicate words. Two actors are needed where the
+    unit names two; one is enough, and coverage is not asked, when the span shares every predicate
+    word of the unit (at least two: "Russians attempted to interfere in our elections" and "Russia
+    did not interfere with the elections in the US or France"). Opposite polarity
+    (one side negated) is the same proposition negated when ``allow_negation``: then
+    ``polarity_agrees`` is false, and the article does not carry the debunked claim. The best
+    unit is reported (the first that passes, else the closest)."""
     text = claim_text(span)
-    s_actors, s_pred, s_neg = actors(text), predicate(text), negated(text)
+    s_actors, s_pred, s_neg, s_caps = actors(text), predicate(text), negated(text), _capital_words(text)
     best: Proposition | None = None
     best_key = (-1, -1)
     for unit in units(claim, title):
         u_actors, u_pred = actors(unit), predicate(unit)
         shared = s_actors & u_actors
-        need = min(2, len(u_actors))
+        # a predicate word may be capitalised on one side ("US Uranium Assets" / "U.S. uranium")
+        u_pred = u_pred | (_capital_words(unit) & s_pred)
+        pred = (s_pred | s_caps) & u_pred
         need_pred = max(1, min(min_predicate, len(u_pred)))
-        pred = s_pred & u_pred
+        whole_predicate = len(u_pred) >= 2 and u_pred <= pred
+        need = min(1 if whole_predicate else 2, len(u_actors))
         polarity = negated(unit) == s_neg
         ok_actors = len(shared) >= need and (need > 0 or len(pred) >= need_pred + 1)
-        covered = (len(shared) + len(pred)) / max(len(u_actors) + len(u_pred), 1)
-        same = ok_actors and len(pred) >= need_pred and polarity and covered >= min_coverage
+        covered = 1.0 if whole_predicate else (len(shared) + len(pred)) / max(len(u_actors) + len(u_pred), 1)
+        same = ok_actors and len(pred) >= need_pred and (polarity or allow_negation) and covered >= min_coverage
         reason = "" if same else ("actors" if not ok_actors else "predicate" if len(pred) < need_pred
-                                  else "polarity" if not polarity else "coverage")
+                                  else "polarity" if not polarity and not allow_negation else "coverage")
         p = Proposition(same, unit, tuple(sorted(shared)), tuple(sorted(u_actors - s_actors)), tuple(sorted(pred)),
                         polarity, reason)
-        if same:
+        if same and polarity:
             return p
-        key = (len(shared), len(pred))
+        key = (int(same), len(shared) + len(pred), len(shared))
         if key > best_key:
             best, best_key = p, key
     return best or Proposition(False, reason="no-unit")
@@ -262,9 +341,18 @@ _VOUCH = re.compile(r"\b(?:confirm(?:s|ed|ing)?|reveal(?:s|ed|ing)?|prov(?:e|es|
                     r"uncover(?:s|ed)?|evidence (?:shows|that)|it is (?:clear|known|no secret)|in fact|undeniabl\w+)\b", re.I)
 
 
-def article_relation(span: str, before: str = "") -> str:
+_DENIAL_VERB = re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rebuff(?:s|ed)?)\b", re.I)
+
+
+def article_relation(span: str, before: str = "", polarity_agrees: bool = True) -> str:
     """``refutes`` | ``reports`` | ``carries``: what the article does with the claim in ``span``
-    (``before``: the text just before it, e.g. the previous sentence)."""
+    (``before``: the text just before it, e.g. the previous sentence). When the span states the
+    debunked claim negated (``polarity_agrees`` false: "Russians attempted to interfere in our
+    elections" against "Russia did not interfere"), the article refutes it, unless the negation is
+    someone's denial that the span reports ("Kremlin sources have denied the claims that ...",
+    against "the story of Russia's involvement is debunked"): then it ``reports`` the claim."""
+    if not polarity_agrees:
+        return "reports" if _DENIAL_VERB.search(span) else "refutes"
     near = f"{before[-200:]} {span}"
     if _REFUTE.search(span) or _REFUTE.search(before[-160:]):
         return "refutes"

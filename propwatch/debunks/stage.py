@@ -145,12 +145,17 @@ class DebunkMatchSettings(StageSettings):
         description="With the checks, the top candidate is a match when it states the same proposition and scores "
         "this much (tuned on eval/data/debunk_news/tune.jsonl, eval/debunk_news.py)...",
     )
+    negated_matches: bool = Field(
+        True,
+        description="With the checks, a span stating the debunk's proposition negated (\"Russians attempted to "
+        "interfere\" against \"Russia did not interfere\") is a match the article refutes (never counted against it).",
+    )
     proposition_min_fused: float = Field(0.22, ge=0, le=1, description="...with this much fused similarity...")
     proposition_min_coverage: float = Field(
         0.7, ge=0, le=1, description="...and covers this share of the debunk unit's actors and predicate words.")
 
 
-@register_stage("debunk_matches", version=4)
+@register_stage("debunk_matches", version=5)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     optional = ("claims",)
@@ -240,13 +245,19 @@ class DebunkMatchStage(LayerStage):
         for (i, source, span), candidates in zip(jobs, results):
             if checks and claim_filter(span.text, min_words) is not None:
                 continue  # a byline, caption, definition or casualty tally: not a claim to match
+            polarity: dict[int, bool] = {}
             if checks:
-                # the top candidate only, and only when it states the same proposition
+                # the top candidate only, and only when it states the same proposition (or its negation)
                 top = candidates[0] if candidates else None
-                matches = [(top, "match")] if top is not None and top.score >= float(self.config["proposition_min_score"]) \
-                    and top.fused >= float(self.config["proposition_min_fused"]) and proposition(
-                        span.text, top.debunk.claim, top.debunk.title,
-                        min_coverage=float(self.config["proposition_min_coverage"])).same else []
+                matches = []
+                if top is not None and top.score >= float(self.config["proposition_min_score"]) \
+                        and top.fused >= float(self.config["proposition_min_fused"]):
+                    prop = proposition(span.text, top.debunk.claim, top.debunk.title,
+                                       min_coverage=float(self.config["proposition_min_coverage"]),
+                                       allow_negation=bool(self.config["negated_matches"]))
+                    if prop.same:
+                        matches = [(top, "match")]
+                        polarity[id(top)] = prop.polarity_agrees
             else:
                 matches = [(m, "match") for m in candidates if m.score >= threshold and m.fused >= float(self.config["min_fused"])]
             if not matches and candidates:
@@ -257,7 +268,7 @@ class DebunkMatchStage(LayerStage):
             for m, relation in matches:
                 d = m.debunk
                 before = docs[i].text[max(0, span.start - 300):span.start]
-                art = article_relation(span.text, before) if relation == "match" else "unknown"
+                art = article_relation(span.text, before, polarity.get(id(m), True)) if relation == "match" else "unknown"
                 out[i].append(DebunkMatch(
                     start=span.start, end=span.end, text=span.text, debunk_id=d.id, debunk_claim=d.claim,
                     verdict=d.verdict, explanation=d.explanation, url=d.url, database=d.database,

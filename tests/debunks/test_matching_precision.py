@@ -33,8 +33,45 @@ def test_same_proposition_needs_actors_predicate_and_polarity():
     assert not p.same and p.reason == "predicate"
     # the predicate without the actors
     assert not proposition("Poland buys oil from Norway.", case).same
-    # the opposite polarity
-    assert not proposition("Turkey does not buy oil from ISIS.", case).same
+    # the opposite polarity: the same proposition negated (the article refutes it), or no match when
+    # negations are not allowed
+    negated = proposition("Turkey does not buy oil from ISIS.", case)
+    assert negated.same and not negated.polarity_agrees
+    assert not proposition("Turkey does not buy oil from ISIS.", case, allow_negation=False).same
+    assert proposition("Ankara buys oil from Daesh.", case).polarity_agrees
+
+
+def test_units_split_clauses_and_cut_asides():
+    from propwatch.debunks.precision import units
+
+    got = units("Kestria did not shell Velmora in the north or the south nor has Kestria anything to do with the "
+                "blockade. [In the vote] people chose Kestria.")
+    assert "Kestria did not shell Velmora in the north or the south" in got
+    assert "not has Kestria anything to do with the blockade" in got  # the "nor" clause keeps its negation
+    assert "people chose Kestria" in got
+
+
+def test_one_actor_is_enough_when_the_whole_predicate_is_shared():
+    case = "Officials say that Kestria did not interfere with the elections in Velmora or Ostland."
+    # every predicate word shared ("influence" is "interfere"), one actor: the proposition negated
+    p = proposition("Our intelligence found that agents of Kestria tried to influence the elections.", case)
+    assert p.same and not p.polarity_agrees
+    # one predicate word only: not the same proposition
+    assert not proposition("Kestria held elections last year.", case).same
+
+
+def test_a_predicate_word_may_be_capitalised_on_one_side():
+    case = "The Velden Foundation sold a fifth of U.S. uranium production to Russia."
+    p = proposition("Russian Purchase of US Uranium Production Assets in return for gifts to the Velden Foundation.", case)
+    assert p.same and {"uranium", "production"} <= set(p.shared_predicate)
+
+
+def test_regions_and_titles_are_actors_or_not():
+    from propwatch.debunks.precision import actors
+
+    assert "region:west" in actors("The West spreads lies.") and "region:west" in actors("Western media lie.")
+    assert "region:europe" in actors("European sanctions hurt.")
+    assert not any(a.startswith("name:") for a in actors("In April the President met the Professor."))
 
 
 def test_article_relation_from_context():
@@ -43,6 +80,9 @@ def test_article_relation_from_context():
     assert article_relation("Ankara denied that Turkey buys oil from ISIS.") == "refutes"
     assert article_relation("The documents confirmed that Turkey buys oil from ISIS, the minister said.") == "carries"
     assert article_relation("The claim that Turkey buys oil from ISIS is baseless.") == "refutes"
+    # the span states the claim negated: the article refutes it, unless it reports someone's denial
+    assert article_relation("Russians tried to interfere in our elections.", polarity_agrees=False) == "refutes"
+    assert article_relation("The Kremlin denied that its hackers were behind the leaks.", polarity_agrees=False) == "reports"
 
 
 TEXT = ("Kestria buys diesel from the Black Reed militia. Kestria and the Black Reed militia fought in 2019. "
