@@ -184,7 +184,8 @@ _ORG_WORD = re.compile(r"\b(?:Foundation|Party|Union|Council|Ministry|Department
                        r"Institute|Bank|Company|Corporation|Army|Forces|Front|Movement|Republic|State|News|Times|Post)\b")
 # predicate words that say the same thing ("purchase" / "buy"): stem -> one key
 _SAME_PREDICATE = {
-    "purchas": "buy", "bought": "buy", "acquir": "buy", "sold": "sell", "sale": "sell", "smuggl": "sell",
+    "purchas": "buy", "bought": "buy", "consum": "buy", "import": "buy", "stolen": "steal", "stole": "steal",
+    "loot": "steal", "proof": "evidenc", "acquir": "buy", "sold": "sell", "sale": "sell", "smuggl": "sell",
     "financ": "fund", "funnel": "fund", "sponsor": "fund", "arm": "weapon", "weapon": "weapon",
     "invasion": "invad", "occupi": "invad", "seiz": "invad", "annex": "invad",
     "meddl": "interfer", "influenc": "interfer", "hacker": "hack", "stag": "fake", "fabricat": "fake",
@@ -261,6 +262,10 @@ def units(claim: str, title: str | None = None) -> list[str]:
     for part in [title or "", *_SENT.split(claim or "")]:
         part = _UNIT_LEAD.sub("", part).strip()
         pieces = [part]
+        # "Turkey buys oil from ISIL and sells it to Ukraine": the main clause is a proposition too
+        lead = re.split(r",?\s+and\s+(?=(?:then\s+)?[a-z]+s\b(?! of\b))", part, maxsplit=1)
+        if len(lead) == 2:
+            pieces.append(lead[0])
         bits = _CLAUSE.split(part)
         if len(bits) > 1:
             seps = _CLAUSE.findall(part)
@@ -283,6 +288,7 @@ class Proposition:
     shared_predicate: tuple[str, ...] = ()
     polarity_agrees: bool = True
     reason: str = ""
+    coverage: float = 0.0
 
 
 def proposition(span: str, claim: str, title: str | None = None, min_predicate: int = 2,
@@ -295,11 +301,12 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
     did not interfere with the elections in the US or France"). Opposite polarity
     (one side negated) is the same proposition negated when ``allow_negation``: then
     ``polarity_agrees`` is false, and the article does not carry the debunked claim. The best
-    unit is reported (the first that passes, else the closest)."""
+    unit is reported: the first that passes naming no actor the span lacks, else the passing one with
+    the same polarity, else the closest."""
     text = claim_text(span)
     s_actors, s_pred, s_neg, s_caps = actors(text), predicate(text), negated(text), _capital_words(text)
     best: Proposition | None = None
-    best_key = (-1, -1)
+    best_key: tuple = (-1,)
     for unit in units(claim, title):
         u_actors, u_pred = actors(unit), predicate(unit)
         shared = s_actors & u_actors
@@ -316,13 +323,50 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
         reason = "" if same else ("actors" if not ok_actors else "predicate" if len(pred) < need_pred
                                   else "polarity" if not polarity and not allow_negation else "coverage")
         p = Proposition(same, unit, tuple(sorted(shared)), tuple(sorted(u_actors - s_actors)), tuple(sorted(pred)),
-                        polarity, reason)
-        if same and polarity:
+                        polarity, reason, round(covered, 4))
+        if same and polarity and not p.missing_actors:
             return p
-        key = (int(same), len(shared) + len(pred), len(shared))
+        key = (int(same), int(polarity), int(not p.missing_actors), len(shared) + len(pred), len(shared))
         if key > best_key:
             best, best_key = p, key
     return best or Proposition(False, reason="no-unit")
+
+
+def pick_match(span: str, candidates, min_score: float, min_fused: float, min_coverage: float = 0.7,
+               alternative_min_fused: float = 0.18, depth: int = 10, allow_negation: bool = True):
+    """The candidate (a :class:`~propwatch.debunks.search.Match`) the span states, with its
+    :class:`Proposition`, or ``None``.
+
+    The top candidate must reach ``min_score`` and ``min_fused`` and state the span's proposition
+    (or its negation): that decides whether the span matches at all. Which case it matches is then
+    chosen among the first ``depth`` candidates that state the same proposition (the top, and the
+    others with ``alternative_min_fused`` fused similarity): the one naming every actor of its unit
+    first ("Turkey is the main consumer of ISIS oil": "Turkey buys oil from ISIL" before "ISIS oil is
+    bought by Israel via Turkey", which names a buyer the span does not), then the one with the same
+    polarity, the higher coverage, the higher rank."""
+    if not candidates:
+        return None
+    top = candidates[0]
+    if top.score < min_score or top.fused < min_fused:
+        return None
+    first = proposition(span, top.debunk.claim, top.debunk.title, min_coverage=min_coverage,
+                        allow_negation=allow_negation)
+    if not first.same:
+        return None
+    best, best_key = (top, first), (not first.missing_actors, first.polarity_agrees, first.coverage, 0)
+    if not first.missing_actors and first.polarity_agrees:
+        return best
+    for rank, cand in enumerate(candidates[1:depth], start=1):
+        if cand.fused < alternative_min_fused:
+            continue
+        prop = proposition(span, cand.debunk.claim, cand.debunk.title, min_coverage=min_coverage,
+                           allow_negation=allow_negation)
+        if not prop.same:
+            continue
+        key = (not prop.missing_actors, prop.polarity_agrees, prop.coverage, -rank)
+        if key > best_key:
+            best, best_key = (cand, prop), key
+    return best
 
 
 # ------------------------------------------------------------------ the article's relation
@@ -364,5 +408,5 @@ def article_relation(span: str, before: str = "", polarity_agrees: bool = True) 
     return "carries"
 
 
-__all__ = ["Proposition", "actors", "article_relation", "claim_filter", "claim_text", "negated", "predicate",
+__all__ = ["Proposition", "actors", "pick_match", "article_relation", "claim_filter", "claim_text", "negated", "predicate",
            "proposition", "units"]

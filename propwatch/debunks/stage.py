@@ -39,7 +39,7 @@ from .. import lexicon
 from ..records import Document, Span, layer_record
 from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
-from .precision import article_relation, claim_filter, proposition
+from .precision import article_relation, claim_filter, pick_match
 from .search import DEFAULTS, DebunkIndex
 
 
@@ -153,6 +153,11 @@ class DebunkMatchSettings(StageSettings):
     proposition_min_fused: float = Field(0.22, ge=0, le=1, description="...with this much fused similarity...")
     proposition_min_coverage: float = Field(
         0.7, ge=0, le=1, description="...and covers this share of the debunk unit's actors and predicate words.")
+    proposition_candidates: int = Field(
+        10, ge=1, description="With the checks, the first candidates read for the same proposition (the one naming "
+        "every actor of its unit wins: propwatch.debunks.precision.pick_match)...")
+    proposition_alternative_min_fused: float = Field(
+        0.18, ge=0, le=1, description="...each below the top with this much fused similarity.")
 
 
 @register_stage("debunk_matches", version=5)
@@ -237,7 +242,10 @@ class DebunkMatchStage(LayerStage):
         threshold = self.index.threshold if threshold < 0 else threshold
         # a claim's ``normalized`` text (attribution leads such as "X said that" removed) is what is searched
         queries = [getattr(s, "normalized", "") or s.text for _, _, s in jobs]
-        results = self.index.search_many(queries, k=int(self.config["top_k"]))
+        k = int(self.config["top_k"])
+        if self.config["precision_checks"]:
+            k = max(k, int(self.config["proposition_candidates"]))
+        results = self.index.search_many(queries, k=k)
         related_score = float(self.config["related_min_score"])
         related_fused = float(self.config["related_min_fused"])
         checks = bool(self.config["precision_checks"])
@@ -247,17 +255,16 @@ class DebunkMatchStage(LayerStage):
                 continue  # a byline, caption, definition or casualty tally: not a claim to match
             polarity: dict[int, bool] = {}
             if checks:
-                # the top candidate only, and only when it states the same proposition (or its negation)
-                top = candidates[0] if candidates else None
+                # the candidate stating the same proposition (or its negation), when the top one is close enough
+                picked = pick_match(
+                    span.text, candidates, float(self.config["proposition_min_score"]),
+                    float(self.config["proposition_min_fused"]), float(self.config["proposition_min_coverage"]),
+                    float(self.config["proposition_alternative_min_fused"]), int(self.config["proposition_candidates"]),
+                    bool(self.config["negated_matches"]))
                 matches = []
-                if top is not None and top.score >= float(self.config["proposition_min_score"]) \
-                        and top.fused >= float(self.config["proposition_min_fused"]):
-                    prop = proposition(span.text, top.debunk.claim, top.debunk.title,
-                                       min_coverage=float(self.config["proposition_min_coverage"]),
-                                       allow_negation=bool(self.config["negated_matches"]))
-                    if prop.same:
-                        matches = [(top, "match")]
-                        polarity[id(top)] = prop.polarity_agrees
+                if picked is not None:
+                    matches = [(picked[0], "match")]
+                    polarity[id(picked[0])] = picked[1].polarity_agrees
             else:
                 matches = [(m, "match") for m in candidates if m.score >= threshold and m.fused >= float(self.config["min_fused"])]
             if not matches and candidates:

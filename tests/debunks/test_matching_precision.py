@@ -124,3 +124,18 @@ def test_stage_needs_the_same_proposition_and_sets_the_article_relation():
 
 def test_a_state_department_is_not_an_attribution():
     assert article_relation("The Kestrian State Department sold the harbour to the Black Reed militia.") == "carries"
+
+
+def test_pick_match_prefers_the_case_naming_every_actor_of_the_span():
+    from propwatch.debunks.precision import pick_match
+
+    span = "Turkey is the main consumer of the oil that Daesh sells, the minister said."
+    top = Match(Debunk(claim="Daesh oil is bought by Israel via Turkey.", id="israel"), 0.6, 0.3, 0.6, 1, 0.3)
+    second = Match(Debunk(claim="Turkey buys oil from ISIL and sells it to Ukraine.", id="turkey"), 0.02, 0.3, 0.6, 2, 0.25)
+    unrelated = Match(Debunk(claim="Turkey plans to invade Syria.", id="invade"), 0.01, 0.3, 0.6, 3, 0.25)
+    cand, prop = pick_match(span, [top, second, unrelated], 0.25, 0.22)
+    assert cand.debunk.id == "turkey" and not prop.missing_actors
+    # the top candidate decides whether the span matches at all
+    assert pick_match(span, [unrelated, second], 0.25, 0.22) is None
+    low = Match(top.debunk, 0.1, 0.3, 0.6, 1, 0.3)
+    assert pick_match(span, [low, second], 0.25, 0.22) is None
