@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NotFoundError
+from ..narratives_crossling import link_across_languages, own_narratives
 from .linker import ClaimItem, Linker, LinkParams
 
 @dataclass(frozen=True)
@@ -133,7 +134,10 @@ def _load_linker(store, dim: int, params: LinkParams, embedder_name: str, verifi
     if rows:
         items = [ClaimItem(**{**json.loads(c), "entities": tuple(json.loads(c).get("entities", ()))}) for c, _, _ in rows]
         vecs = np.asarray([v for _, _, v in rows], dtype=np.float32)
-        linker.restore(items, vecs, [nid for _, nid, _ in rows], index_file=index_file(store))
+        # claims joined across languages stay, for the linker, in the narrative they founded
+        own = own_narratives(store)
+        nids = [own.get(it.key, nid) for it, (_, nid, _) in zip(items, rows)]
+        linker.restore(items, vecs, nids, index_file=index_file(store))
     return linker
 
 
@@ -207,8 +211,10 @@ def update_narratives(store, embedder: str | None = None, params: LinkParams | N
         store.insert_rows("narrative_docs", "doc_id, linked_at", [(d, stamp) for d in todo], replace=True)
     if index_file(store) and items:
         linker.save_index(index_file(store))
+    crossed = link_across_languages(store) if items else {}
     return {"stories": len(todo), "claims": len(items), "embedded": len(need),
-            "new_narratives": len({a.narrative_id for a in assignments if a.linked_to is None})}
+            "new_narratives": len({a.narrative_id for a in assignments if a.linked_to is None}),
+            "joined_across_languages": crossed.get("joined", 0)}
 
 
 def narratives_by_id(store, ids: Sequence[str] | None = None) -> list[Narrative]:
