@@ -162,6 +162,16 @@ def assess(doc: Document, weights: Mapping[str, Any], model: RiskModel | None = 
         reasons.append(Reason(
             "outlet", w, f"{outlet.name} is {outlet.affiliation} ({outlet.country}): {outlet.note}".rstrip(": "),
             (), 1.0, group_of.get("outlet", "outlet"), learned=False))
+    elif use_outlet and "russian-law-notice" in outlet_weights:
+        # no outlet of the table named: the notice Russian media law requires beside a banned
+        # organisation's name says the text comes from media registered in Russia
+        notices = F.russian_law_notices(doc.text)
+        if notices:
+            w = min(cap, float(outlet_weights["russian-law-notice"]))
+            reasons.append(Reason(
+                "outlet", w, f"outlet not identified, but the text carries the notice Russian media law requires "
+                f"beside a banned organisation ({len(notices)}×): media registered in Russia, affiliation unknown",
+                _evidence(doc, notices[:3]), float(len(notices)), group_of.get("outlet", "outlet"), learned=False))
 
     z = model.intercept + sum(r.weight for r in reasons)
     score = round(float(sigmoid(z)), 3)
@@ -192,7 +202,7 @@ class AssessmentSettings(StageSettings):
         description="Layers the factors read; a story for which one was not analysed is 'not assessed'.")
 
 
-@register_stage("assessment", version=2)
+@register_stage("assessment", version=3)
 class AssessmentStage(LayerStage):
     """Risk score and reasons from whatever analysis layers the pipeline made."""
 

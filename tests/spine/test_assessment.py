@@ -196,3 +196,24 @@ def test_bad_model_file_names_the_file(tmp_path):
         load_model(str(bad))
     with pytest.raises(ModelFileError, match="missing.json"):
         load_model(str(tmp_path / "missing.json"))
+
+
+def test_russian_media_law_notice_counts_as_the_outlet_when_none_is_named():
+    from dataclasses import replace
+
+    text = ("KESTROGRAD, May 3. The Black Reed militia (a terrorist group banned in Russia – approx.) sold fuel, "
+            "the minister said.")
+    weights = load_weights()
+    base = doc()
+    plain = replace(base, text=text, layers={"sentences": decode_records("sentences", (
+        {"start": 0, "end": len(text), "text": text},)), **{n: () for n in ANALYSED if n != "sentences"}})
+    a = assess(plain, weights)
+    [reason] = [r for r in a.reasons if r.factor == "outlet"]
+    assert reason.weight == weights["outlet"]["russian-law-notice"] and not reason.learned
+    assert "banned in Russia" in reason.evidence[0].text
+    # switched off with the outlet factor; a named outlet speaks for itself
+    assert "outlet" not in [r.factor for r in assess(plain, weights, use_outlet=False).reasons]
+    named = assess(replace(plain, outlet="RT"), weights)
+    assert [r.weight for r in named.reasons if r.factor == "outlet"] == [weights["outlet"]["state-controlled"]]
+    # a news fact about a ban is no notice
+    assert F.russian_law_notices("Russia banned the group in 2017; its members are prosecuted.") == []
