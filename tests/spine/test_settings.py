@@ -21,17 +21,18 @@ from propwatch.settings import BackendSettings, Settings, StageSettings, setting
 
 # Every stage's `defaults` dict before the settings models (f665e70): the models keep them.
 OLD_DEFAULTS = {
-    "assessment.v2": {"weights_file": "", "model_file": "", "use_outlet": True, "languages": ["en"],
+    "assessment.v3": {"weights_file": "", "model_file": "", "use_outlet": True, "languages": ["en"],
                       "required_layers": ["techniques", "quotes", "claims", "sourcing"]},
     "claims.v1": {"backend": "checkworthiness_onnx", "embedder": "", "min_score": -1.0, "min_words": 5, "max_chars": 600},
     "clean.v1": {"max_chars": 5_000_000},  # added after the core issue (issue 20: a cap per page)
     "coverage.v1": {},
-    "debunk_matches.v4": {
+    "debunk_matches.v5": {
         "database": "", "database_version": "", "source": "auto", "min_checkworthiness": 0.5, "min_words": 6,
         "top_k": 3, "threshold": -1.0, "min_fused": 0.3, "related_min_score": 0.3, "related_min_fused": 0.28,
         "w_dense": 0.3, "w_bm25": 0.7, "embedder": "auto", "cross_encoder": False, "cross_candidates": 0,
         "precision_checks": True, "proposition_min_score": 0.25, "proposition_min_fused": 0.22,
-        "proposition_min_coverage": 0.7,
+        "proposition_min_coverage": 0.7, "negated_matches": True, "proposition_candidates": 10,
+        "proposition_alternative_min_fused": 0.18,
     },
     "denials.v1": {},
     "entities.v2": {"model": "auto", "aliases": "", "capitals_as_states": True, "resolve_titles": True},
