@@ -140,7 +140,7 @@ def _ratio(a: int, b: int) -> str:
     return f"{a / b:.3f} ({a}/{b})" if b else "n/a"
 
 
-def report(rows: list[dict], docs, verbose: bool = False) -> dict[str, dict]:
+def report(rows: list[dict], docs, verbose: bool = False, misses: bool = False) -> dict[str, dict]:
     from propwatch.who.aliases import load_table
 
     table = load_table()
@@ -166,6 +166,8 @@ def report(rows: list[dict], docs, verbose: bool = False) -> dict[str, dict]:
             t["claims"] += len(doc.layer("claims"))
         if verbose:
             _show(doc)
+        if misses:
+            _misses(row, doc)
     for split, t in totals.items():
         print(f"\n[{split}] entities: P span {_ratio(t['e_tp_span'], t['e_pred'])}, P +label "
               f"{_ratio(t['e_tp_label'], t['e_pred'])}, R {_ratio(t['e_gold_found'], t['e_gold'])}; one id "
@@ -175,6 +177,26 @@ def report(rows: list[dict], docs, verbose: bool = False) -> dict[str, dict]:
               f"accuracy {_ratio(t['q_speaker_ok'], t['q_speaker_n'])}, named P {_ratio(t['q_named_ok'], t['q_named_n'])}, "
               f"speaker unknown {t['q_unknown']}; claims {t['claims']}")
     return totals
+
+
+def _misses(row: dict, doc) -> None:
+    """Gold quotes no prediction matched, and predictions that match no gold quote (for reading
+    the tuning splits; never run on a split kept for validation)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from quotes import match
+
+    gold, pred, text = row["quotes"], list(doc.layer("quotes")), doc.text
+    found = match([(g["start"], g["end"], g) for g in gold], pred)
+    got_g, got_p = {gi for gi, _ in found}, {pi for _, pi in found}
+    print(f"--- {row['id']} misses")
+    for gi, g in enumerate(gold):
+        if gi not in got_g and g["kind"] != "optional":
+            a = max(0, g["start"] - 80)
+            print(f"  MISS {g['kind']} {g['speaker']!r}: ...{text[a:g['start']]!r} [[{text[g['start']:g['end']][:120]!r}]]")
+    for pi, p in enumerate(pred):
+        if pi not in got_p and not any(g["kind"] == "optional" and _overlap((p.start, p.end), (g["start"], g["end"]))
+                                       for g in gold):
+            print(f"  WRONG {'D' if p.direct else 'I'} {p.speaker.kind} {p.speaker.text!r}: {text[p.start:p.end][:120]!r}")
 
 
 def _show(doc) -> None:
@@ -196,10 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="all", choices=("all", "dev", "val", "val2"))
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--misses", action="store_true", help="print missed and wrong quotes (tuning splits only)")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         print(f"skipped: {DATA} is absent")
         return 0
+    if args.misses and args.split in ("all", "val2"):
+        print("error: --misses reads errors; use it on dev or val, val2 stays unread")
+        return 2
     rows = load_gold(args.split)
     texts = [(r["id"], (DATA / f"article{r['id']}.txt").read_text("utf-8")) for r in rows]
     for (aid, text), row in zip(texts, rows):
@@ -207,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: article{aid}.txt has {len(text)} characters, the gold was read on {row['chars']}")
             return 1
     docs = run_pipeline(texts)
-    report(rows, docs, verbose=args.verbose)
+    report(rows, docs, verbose=args.verbose, misses=args.misses)
     return 0
 
 

@@ -197,7 +197,7 @@ def find_mentions_ru(text: str, ndoc: Any, table: AliasTable, index: LemmaIndex,
         taken.append((s, e))
     mentions.extend(_state_mentions(toks, index, table, taken))
     mentions.sort(key=lambda m: m.start)
-    return _consolidate_people(mentions, toks, vocab, table)
+    return sorted(_consolidate_people(mentions, toks, vocab, table), key=lambda m: m.start)
 
 
 def _alias_hits(toks: list[Tok], table: AliasTable, index: LemmaIndex) -> list[tuple[int, int, str, str]]:
@@ -299,7 +299,23 @@ def _consolidate_people(mentions: list[Mention], toks: list[Tok], vocab: Any, ta
             if longer is not None and (m.label == "PERSON" or m.entity_id not in table.actors):
                 m = Mention(m.start, m.end, "PERSON", longer.entity_id, longer.name, "surname", longer.kind)
         out.append(m)
-    return out
+    return out + _surnames_missed(out, full, toks, vocab)
+
+
+def _surnames_missed(mentions: list[Mention], full: dict[str, Mention], toks: list[Tok], vocab: Any) -> list[Mention]:
+    """A surname alone that the tagger missed ("Дробницкий отметил, что ..."), when the story names
+    that person in full: a mention with the full name's id."""
+    if not full:
+        return []
+    taken = [(m.start, m.end) for m in mentions]
+    extra = []
+    for t in toks:
+        if not (t.text[:1].isupper() and t.text.isalpha() and len(t.text) > 2) or any(a < t.end and t.start < b for a, b in taken):
+            continue
+        longer = full.get(_surname_key(t.text, vocab))
+        if longer is not None:
+            extra.append(Mention(t.start, t.end, "PERSON", longer.entity_id, longer.name, "surname", longer.kind))
+    return extra
 
 
 def _surname_key(word: str, vocab: Any) -> str:
@@ -714,7 +730,21 @@ def _that_clause(ctx: Context, st: list[Tok], s_end: int) -> Found | None:
                 speaker = _speaker_of_verb(ctx, t)
                 if speaker is not None:
                     return _mk(text, rest[1].end, s_end, (t.start, t.end), speaker)
+        if nxt.lemma in ("о", "об"):
+            # "заявил об уверенности в том, что ...", "сообщил о намерении, что ...": a noun, then the clause
+            for j in range(k + 2, min(k + 7, len(st) - 2)):
+                if st[j].text in (",", ":", ";", "—") and not (st[j].text == "," and st[j + 1].lemma == "что"):
+                    break
+                if st[j].text == "," and st[j + 1].lemma == "что" and st[j - 1].lemma in ("то", "тот", *_ABOUT_NOUNS):
+                    speaker = _speaker_of_verb(ctx, t)
+                    if speaker is not None:
+                        return _mk(text, st[j + 1].end, s_end, (t.start, t.end), speaker)
+                    break
     return None
+
+
+# "заявил об уверенности, что ...": the nouns of a stance that take a clause
+_ABOUT_NOUNS = ("уверенность", "намерение", "необходимость", "готовность", "убеждение", "опасение", "надежда")
 
 
 def _reversed(ctx: Context, st: list[Tok], s_start: int) -> Found | None:

@@ -114,3 +114,28 @@ def test_ob_etom_attributes_the_previous_sentence_once(analyse_ru):
         ("Поставки зерна через порты возобновятся в следующем месяце", "Андрей Котов"),
         ("Кремль поддерживает эти контакты", "Dmitry Peskov"),
     ]
+
+
+def test_a_surname_alone_the_tagger_misses_is_the_person_named_in_full(analyse_ru):
+    text = ("Политолог Дмитрий Дробницкий рассказал о выборах. "
+            "Дробницкий подчеркнул, что кандидат был слаб ещё в 2020 году.")
+    doc, = analyse_ru([text], upto="quotes")
+    full = _ids(doc, "Дмитрий Дробницкий")
+    assert len(full) == 1 and _ids(doc, "Дробницкий") == full
+    quotes = doc.layer("quotes")
+    assert [q.text for q in quotes] == ["кандидат был слаб ещё в 2020 году"]
+    assert quotes[0].speaker.entity_id in full
+
+
+def test_a_clause_after_a_stance_noun_is_indirect_speech(analyse_ru):
+    text = ("Ведущий Иван Петров заявил об уверенности в том, что программа вернётся в эфир. "
+            "Телеведущий Леонид Якубович выступил на игре. Телеведущий счёл, что шутки стали злее.")
+    doc, = analyse_ru([text], upto="quotes")
+    got = {q.text: q.speaker.text for q in doc.layer("quotes")}
+    assert got.get("программа вернётся в эфир") == "Иван Петров"
+    assert "шутки стали злее" in got
+
+
+def test_a_surname_without_its_full_name_is_not_guessed(analyse_ru):
+    doc, = analyse_ru(["Дробницкий подчеркнул, что кандидат был слаб."], upto="entities")
+    assert not [e for e in doc.layer("entities") if e.source == "surname"]
