@@ -95,7 +95,7 @@ _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[])")
 _GENERIC = frozenset(
     "say said says tell told state stated report reported according claim claimed year years time day days week "
     "month people country countries world also new one two many part way make made take took give gave use used "
-    "government official officials media news article source sources statement information".split())
+    "government official officials media news article source sources statement information well".split())
 
 
 @lru_cache(maxsize=1)
@@ -118,17 +118,16 @@ _NOT_NAMES = frozenset(
     "senator governor ambassador spokesman spokeswoman chief head deputy former foreign defense defence "
     "ministry trend breaking exclusive update watch read video photos".split())
 # regions a debunk names as one actor: "the West" / "Western" / "the US-led West"; "Europe" / "European"
-# / "Brussels" / the EU (the EU also stays itself)
+# / "Brussels" (the EU stays an actor of its own: "the migrant crisis in Europe" is not the EU)
 _REGIONS = {"west": "region:west", "western": "region:west", "westerners": "region:west",
             "europe": "region:europe", "european": "region:europe", "europeans": "region:europe",
             "brussels": "region:europe"}
-_REGION_OF = {"org:european-union": "region:europe"}
 
 
 def actors(text: str) -> set[str]:
     """Actor ids a text names: alias table ids (capitals and office holders also count as
     their country), demonyms as their country, regions ("the West", "Europe": one actor
-    each; the EU also counts as Europe), other capitalised names as a slug (titles, months
+    each), other capitalised names as a slug (titles, months
     and other generic capitalised words left out)."""
     table = _table()
     out: set[str] = set()
@@ -140,16 +139,12 @@ def actors(text: str) -> set[str]:
         if actor.kind == "media":
             continue
         out.add(actor.country or actor.id)
-        if actor.id in _REGION_OF:
-            out.add(_REGION_OF[actor.id])
         out.update(country for _role, country in actor.roles)
         covered.append(m.span())
     # a headline in title case ("WikiLeaks Exposed Clinton Leaked Emails") is no run of names
     title_case = _title_case(text)
-    for m in _CAP.finditer(text):
-        if any(s <= m.start() < e for s, e in covered):
-            continue
-        for w in m.group(0).split():
+    for start, name in _name_runs(text, covered):
+        for w in name.split():
             key = w.casefold().strip("’'")
             key = key[:-2] if key.endswith(("'s", "’s")) else key
             if key in table.demonyms:
@@ -158,20 +153,39 @@ def actors(text: str) -> set[str]:
                 out.add(table.countries[key])
             elif key in _REGIONS:
                 out.add(_REGIONS[key])
-        name = m.group(0)
-        if table.lookup(name) is not None:
+        known = table.lookup(name)
+        if known is not None:  # an alias the pattern missed ("Hillary Clinton’s")
+            if known.kind != "media":
+                out.add(known.country or known.id)
+                out.update(country for _role, country in known.roles)
             continue
         words = [w for w in re.findall(r"[a-z]+", name.casefold()) if w not in _stop() and w not in _NOT_NAMES
                  and w not in _REGIONS]
         if title_case:
             continue
         # a sentence's first word is capitalised anyway: a name only when it is not a plain word
-        at_start = m.start() == 0 or text[max(0, m.start() - 2):m.start()].strip() in {".", "!", "?", "\"", "“", ":"}
+        at_start = start == 0 or text[max(0, start - 2):start].strip() in {".", "!", "?", "\"", "“", ":"}
         if words and not (at_start and len(name.split()) == 1) and not any(
                 w.casefold() in table.demonyms or w.casefold() in table.countries for w in name.split()):
             # a person is named by the surname at least once: "Hillary Clinton" and "Clinton" are one
             out.add("name:" + (stem(words[-1]) if len(words) == 2 and not _ORG_WORD.search(name) else "-".join(stem(w) for w in words)))
     return out
+
+
+def _name_runs(text: str, covered: list[tuple[int, int]]):
+    """``(start, run)`` for each run of capitalised words, the parts an alias covers cut out
+    ("Putin's Crimea annexation": "Crimea" after the alias "Putin")."""
+    for m in _CAP.finditer(text):
+        pos = m.start()
+        for s, e in sorted(covered):
+            if e <= pos or s >= m.end():
+                continue
+            if s > pos:
+                yield from ((pos + r.start(), r.group(0)) for r in _CAP.finditer(text[pos:s]))
+            pos = max(pos, e)
+        if pos < m.end():
+            for r in _CAP.finditer(text[pos:m.end()]):
+                yield pos + r.start(), r.group(0)
 
 
 def _title_case(text: str) -> bool:
@@ -291,6 +305,17 @@ class Proposition:
     coverage: float = 0.0
 
 
+def _is_party(actor_id: str) -> bool:
+    """A person or organisation (not a country, region or other place)."""
+    if actor_id.startswith(("per:", "org:")):
+        return True
+    if actor_id.startswith("name:"):
+        table = _table()
+        return actor_id[5:] not in table.countries and not any(
+            a.id == actor_id for a in table.actors.values() if a.label in ("GPE", "LOC"))
+    return False
+
+
 def proposition(span: str, claim: str, title: str | None = None, min_predicate: int = 2,
                 min_coverage: float = 0.0, allow_negation: bool = True) -> Proposition:
     """Whether ``span`` states one proposition of the debunk, or its exact negation: the same
@@ -317,12 +342,18 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
         whole_predicate = len(u_pred) >= 2 and u_pred <= pred
         need = min(1 if whole_predicate else 2, len(u_actors))
         polarity = negated(unit) == s_neg
-        ok_actors = len(shared) >= need and (need > 0 or len(pred) >= need_pred + 1)
+        missing = u_actors - s_actors
+        ok_actors = len(shared) >= need and (need > 0 or len(pred) >= need_pred + 1) and (
+            # a person or organisation the unit names must be in the span (a place may be left out:
+            # "Turkey buys ISIS oil" states "Turkey buys oil from ISIL and sells it to Ukraine")
+            not any(_is_party(a) for a in missing)) and (
+            # a one-word predicate ("war", "created") says little: then every actor must be there
+            len(u_pred) > 1 or not missing)
         covered = 1.0 if whole_predicate else (len(shared) + len(pred)) / max(len(u_actors) + len(u_pred), 1)
         same = ok_actors and len(pred) >= need_pred and (polarity or allow_negation) and covered >= min_coverage
         reason = "" if same else ("actors" if not ok_actors else "predicate" if len(pred) < need_pred
                                   else "polarity" if not polarity and not allow_negation else "coverage")
-        p = Proposition(same, unit, tuple(sorted(shared)), tuple(sorted(u_actors - s_actors)), tuple(sorted(pred)),
+        p = Proposition(same, unit, tuple(sorted(shared)), tuple(sorted(missing)), tuple(sorted(pred)),
                         polarity, reason, round(covered, 4))
         if same and polarity and not p.missing_actors:
             return p

@@ -52,12 +52,21 @@ def test_units_split_clauses_and_cut_asides():
 
 
 def test_one_actor_is_enough_when_the_whole_predicate_is_shared():
-    case = "Officials say that Kestria did not interfere with the elections in Velmora or Ostland."
+    case = "Officials say that Russia did not interfere with the elections in France or Germany."
     # every predicate word shared ("influence" is "interfere"), one actor: the proposition negated
-    p = proposition("Our intelligence found that agents of Kestria tried to influence the elections.", case)
+    p = proposition("Our intelligence found that agents of Russia tried to influence the elections.", case)
     assert p.same and not p.polarity_agrees
     # one predicate word only: not the same proposition
-    assert not proposition("Kestria held elections last year.", case).same
+    assert not proposition("Russia held elections last year.", case).same
+
+
+def test_a_person_or_organisation_of_the_unit_must_be_in_the_span():
+    case = "The Velden Foundation sold 20% of U.S. uranium production to Russia."
+    # a place may be left out, the party that sold may not
+    p = proposition("U.S. uranium production, 20% of it, was sold to Russia in the deal.", case)
+    assert not p.same and "name:velden-foundation" in p.missing_actors
+    # a one-word predicate needs every actor
+    assert not proposition("Russia and Syria fought a war in Ukraine.", "The war in Ukraine is a war between Russia and the US.").same
 
 
 def test_a_predicate_word_may_be_capitalised_on_one_side():
