@@ -4,6 +4,7 @@
     python eval/narratives_real.py --split validation
     python eval/narratives_real.py --show 20        # print the 20 largest narratives' claims (to read them)
     python eval/narratives_real.py --set link_threshold=0.7
+    python eval/narratives_real.py --dump /tmp/top20.tsv   # the 20 largest narratives' members, to read and label
 
 Gold (``eval/data/narratives_real/gold.tsv``, ids, offsets and labels only):
 sentences of 33 PTC articles on six stories (three tune, three validation:
@@ -46,6 +47,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 GOLD = ROOT / "eval" / "data" / "narratives_real" / "gold.tsv"
+READ = ROOT / "eval" / "data" / "narratives_real" / "read.tsv"
 ARTICLES = ROOT.parent / "shared" / "data" / "ptc-train" / "articles"
 CACHE = ROOT / "eval" / "_cache"
 STAGES = ["clean", "split", "metadata", "language", "sentences", "entities", "quotes", "claims"]
@@ -57,6 +59,32 @@ def load_gold(path: Path = GOLD) -> list[dict]:
     for r in rows:
         r["start"], r["end"] = int(r["start"]), int(r["end"])
     return rows
+
+
+def load_read(path: Path = READ) -> dict[tuple[str, int, int], str]:
+    """Labels given by reading the largest narratives (after the linker ran, unlike the gold):
+    (article id, start, end) of a claim in the article file -> its proposition or ``none``."""
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return {(r["article_id"], int(r["start"]), int(r["end"])): r["label"] for r in csv.DictReader(f, delimiter="\t")}
+
+
+_ARTICLE_TEXT: dict[str, str] = {}
+
+
+def article_span(aid: str, text: str) -> tuple[int, int] | None:
+    """Where a claim's text lies in its PTC article file (offsets into the file), or None."""
+    if aid not in _ARTICLE_TEXT:
+        f = ARTICLES / f"article{aid}.txt"
+        _ARTICLE_TEXT[aid] = f.read_text("utf-8") if f.exists() else ""
+    raw = _ARTICLE_TEXT[aid]
+    pos = raw.find(text)
+    if pos >= 0:
+        return pos, pos + len(text)
+    head = text[:40]
+    pos = raw.find(head) if len(head) >= 20 else -1
+    return (pos, pos + len(text)) if pos >= 0 else None
 
 
 def article_id(source: str) -> str:
@@ -206,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a linker setting")
     ap.add_argument("--show", type=int, default=0, help="print the claims of this many largest narratives")
     ap.add_argument("--fresh", action="store_true", help="analyse the articles again")
+    ap.add_argument("--dump", metavar="TSV", help="write the 20 largest narratives' members (with their labels) here")
     args = ap.parse_args(argv)
     if not ARTICLES.is_dir():
         print(f"skipped: {ARTICLES} is absent")
@@ -243,6 +272,30 @@ def main(argv: list[str] | None = None) -> int:
     prec, labelled, total, per = top_precision(top, gold_of_key)
     print(f"  20 largest narratives: precision {'n/a' if prec is None else f'{prec:.3f}'} over {labelled} "
           f"gold-labelled members of {total}")
+    # the same over the labels given by reading (read.tsv) where the gold has none
+    read = load_read()
+    read_of_key = dict(gold_of_key)
+    spans = {}
+    for it in items:
+        aid = article_id(docs[it.doc_id].source)
+        span = article_span(aid, it.text)
+        spans[it.key] = (aid, span)
+        if it.key not in read_of_key and span and (aid, *span) in read:
+            read_of_key[it.key] = read[(aid, *span)]
+    rprec, rlab, rtotal, rper = top_precision(top, read_of_key)
+    print(f"  20 largest narratives, by reading (gold + read.tsv): precision "
+          f"{'n/a' if rprec is None else f'{rprec:.3f}'} over {rlab} labelled members of {rtotal}; "
+          f"one proposition in {sum(ok == lab for _, _, lab, ok in rper)} of {len(rper)}")
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, delimiter="\t", lineterminator="\n")
+            w.writerow(["rank", "narrative", "article_id", "start", "end", "label", "text"])
+            for n, (nid, m) in enumerate(top):
+                for it in m:
+                    aid, span = spans[it.key]
+                    w.writerow([n + 1, nid, aid, span[0] if span else "", span[1] if span else "",
+                                read_of_key.get(it.key, ""), " ".join(it.text.split())])
+        print(f"  wrote the 20 largest narratives' members to {args.dump} (label empty: not read yet)")
     allmulti = largest(items, where, 0)
     print(f"  narratives with >= 2 stories: {len(allmulti)} ({1000 * len(allmulti) / max(len(docs), 1):.0f} per 1,000 "
           f"stories); sizes in stories: {size_distribution(items, where)}; largest "

@@ -20,7 +20,10 @@ never link candidates.
 - ``question``: a sentence that asks rather than asserts ("Who should replace
   her?", a poll);
 - ``background``: the standing context of a conflict ("Syria has been mired
-  in civil war since 2011").
+  in civil war since 2011");
+- ``unnamed subject``: a claim about someone it does not name ("He remains in
+  custody pending removal", "She was released on bail"): two of them read
+  alike whoever they are about. Kept when the pronoun was resolved to a person.
 
 Repetition (the same sentence in two stories of one outlet, or across the
 corpus for months) needs the corpus and is decided by the linker
@@ -50,7 +53,7 @@ _CASUALTY = [
                r"earthquake|fires?|crash|storm|hurricane|floods?|violence|shelling|assault|ambush|massacre|disaster|war|it)"
                r"\s+(?:[\w'-]+\s+){0,5}?(?:has |have |had )?(?:killed|claimed(?: the lives of)?|left|wounded|injured|infected)\s+"
                r"(?:at least |more than |over |nearly |almost |some |about |around |an estimated )?" + _NUM
-               + r"\s+(?:\w+\s+){0,2}?(?:" + _VICTIMS[3:-1] + r"|dead|wounded|injured)\b", re.I),
+               + r"\s+(?:(?:\w+\s+){0,2}?(?:" + _VICTIMS[3:-1] + r"|dead|wounded|injured)\b|and (?:infected|injured|wounded|sickened)\b)", re.I),
     re.compile(r"^\W*(?:so far,?\s+|now,?\s+)?there (?:are|were|have been|has been) (?:now )?(?:\w+\s+){0,2}?" + _NUM
                + r"\s+(?:\w+\s+){0,2}?(?:cases|deaths|dead|victims|infections|casualties|fatalities)\b", re.I),
     re.compile(r"\b(?:death|casualty) toll\b|\bno (?:casualties|injuries|deaths) (?:were|have been|was) reported\b|"
@@ -90,11 +93,22 @@ _BACKGROUND = re.compile(
     r"\bsince (?:the )?(?:start|beginning|outbreak|onset) of the (?:war|conflict|crisis|uprising|insurgency)\b", re.I)
 
 
-def skip_reason(text: str) -> str | None:
-    """Why a claim is left out of narrative linking (see the module docstring), or None."""
+# a claim whose subject is a person the sentence does not name ("He remains in custody pending
+# removal"): two such claims read alike whoever they are about
+_PRONOUN_SUBJECT = re.compile(r"^\W*(?:he|she|they|his|her|their|him|them)\b", re.I)
+_PERSON = ("per:", "person:")
+
+
+def skip_reason(text: str, entities: tuple[str, ...] | None = None) -> str | None:
+    """Why a claim is left out of narrative linking (see the module docstring), or None.
+
+    ``entities``: the claim's actors (canonical ids), when known: a claim that opens with a
+    personal pronoun is linked only if it names a person (the pronoun resolved)."""
     t = " ".join(text.split())
     if not t:
         return "empty"
+    if entities is not None and _PRONOUN_SUBJECT.match(t) and not any(e.startswith(_PERSON) for e in entities):
+        return "unnamed subject"
     first_line = text.strip().split("\n", 1)[0].strip()
     if _BYLINE.search(t):
         return "byline"

@@ -107,3 +107,43 @@ def test_timeline_in_cli_lines_and_page_table_is_escaped():
             for o in spans]
     html = str(carriers_table({"per_outlet": rows, "carried_first": n.carried_first}))
     assert "&lt;b&gt;News&lt;/b&gt;" in html and "<b>" not in html and "+3" in html and "undated" in html
+
+
+def test_a_claim_about_someone_it_does_not_name_is_left_out():
+    assert skip_reason("He remains in custody pending removal.", ("org:agency",)) == "unnamed subject"
+    assert skip_reason("He remains in custody pending removal.", ("per:jan-novak",)) is None  # resolved
+    assert skip_reason("He remains in custody pending removal.") is None  # entities unknown
+    assert skip_reason("Invented Plague Outbreak Has Already Killed 57 And Infected Over 600") == "casualty tally"
+
+
+def test_proposition_checks_actors_polarity_numbers():
+    from propwatch.narratives.proposition import Proposition, conflict, predicate_classes
+
+    def p(text, *ents):
+        return Proposition.of(text, ents)
+
+    # two people, one template
+    assert conflict(p("Jan Novak was placed in custody pending removal", "per:jan-novak"),
+                    p("Ola Berg was placed in custody pending removal", "per:ola-berg")) == "actors"
+    # a name the tagger missed in one claim still counts as named
+    assert conflict(p("Haig sold Paddock 720 rounds", "per:douglas-haig"),
+                    p("He sold 720 rounds to Paddock", "per:stephen-paddock")) is None
+    # a demonym names its country
+    assert conflict(p("Turkish guards let fighters cross", "norp:turkish"), p("Turkey lets fighters cross", "gpe:turkey")) is None
+    assert conflict(p("Turkey does not buy the oil", "gpe:turkey"), p("Turkey buys the oil", "gpe:turkey")) == "polarity"
+    assert conflict(p("Not only did Turkey buy the oil", "gpe:turkey"), p("Turkey buys the oil", "gpe:turkey")) is None
+    assert conflict(p("The rate rose by 0.6 points"), p("The rate fell by 0.7 points")) == "numbers"
+    assert conflict(p("Seventeen people died, the ministry said"), p("The outbreak killed 17")) is None
+    assert predicate_classes({"sell", "oil"}) == predicate_classes({"purchas", "oil"}) == {"=trade", "oil"}
+
+
+def test_template_sentences_about_two_people_stay_apart():
+    vec = np.tile(np.eye(4, dtype=np.float32)[0], (2, 1))
+    a = ClaimItem(key="d1:0-10", doc_id="d1", text="Jan Novak was placed in custody pending removal.",
+                  normalized="Jan Novak was placed in custody pending removal.", entities=("per:jan-novak",))
+    b = ClaimItem(key="d2:0-10", doc_id="d2", text="Ola Berg was placed in custody pending removal.",
+                  normalized="Ola Berg was placed in custody pending removal.", entities=("per:ola-berg",))
+    out = Linker(dim=4, params=LinkParams(index="exact")).add([a, b], vec)
+    assert out[0].narrative_id != out[1].narrative_id
+    off = Linker(dim=4, params=LinkParams(index="exact", proposition_checks=False)).add([a, b], vec)
+    assert off[0].narrative_id == off[1].narrative_id
