@@ -191,6 +191,12 @@ class NarrativesSettings(SettingsModel):
     paraphrase_min: float = Field(
         ge=0, le=1, description="A link needs a shared predicate word unless the cosine reaches this (0: never)."
     )
+    predicate_min: float = Field(
+        ge=0, le=1, description="Below paraphrase_min, the idf overlap of the predicate words a link needs."
+    )
+    proposition_checks: bool = Field(description="No link between claims whose actors differ or when one negates "
+                                     "and the other does not (propwatch.narratives.proposition).")
+    numbers_check: bool = Field(description="No link between claims that both give figures and share none.")
     verifier: str = Field(
         description='"" none, "auto" the shipped claim cross-encoder, or the directory of one: it must also '
         "read the two claims as one."
