@@ -44,7 +44,11 @@ _SENT = re.compile(r"[^\n.!?]+[.!?]*")
 
 def load(lang: str) -> tuple[dict[str, str], dict[str, list[tuple[str, int, int]]]]:
     arts = DATA / lang / "train-articles-subtask-3"
-    texts = {p.stem.removeprefix("article"): p.read_text("utf-8") for p in sorted(arts.glob("article*.txt"))}
+    # newline="" keeps a \r\n as two characters, as the span offsets count them (eval/techniques.py)
+    texts = {}
+    for path in sorted(arts.glob("article*.txt")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            texts[path.stem.removeprefix("article")] = fh.read()
     spans: dict[str, list[tuple[str, int, int]]] = {a: [] for a in texts}
     for f in sorted((DATA / lang / "train-labels-subtask-3-spans").glob("*.txt")):
         for line in f.read_text("utf-8").splitlines():
@@ -89,13 +93,17 @@ def units(texts, spans, ids):
     return rows
 
 
-def predict(models, vec, rows, threshold: float):
+def probabilities(models, vec, rows) -> dict[str, np.ndarray]:
+    """Each technique's probability for every row (computed once, then thresholded)."""
     if not rows:
         return {}
     x = vec.transform([r[3] for r in rows])
+    return {tech: m.predict_proba(x)[:, 1] for tech, m in models.items()}
+
+
+def predict(probs: dict[str, np.ndarray], rows, threshold: float):
     pred: dict[str, list[tuple[str, int, int]]] = {}
-    for tech, m in models.items():
-        p = m.predict_proba(x)[:, 1]
+    for tech, p in probs.items():
         for r, pr in zip(rows, p):
             if pr >= threshold:
                 pred.setdefault(r[0], []).append((tech, r[1], r[2]))
@@ -122,13 +130,16 @@ def run_language(lang: str, scores) -> dict:
         y = np.array([tech in r[4] for r in tr])
         models[tech] = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000).fit(x, y)
     gold_dev = {a: spans[a] for a in dev}
-    best = max((combined_scores(predict(models, vec, dv, t), gold_dev)["micro"]["f1"], t)
+    dev_probs = probabilities(models, vec, dv)
+    best = max((combined_scores(predict(dev_probs, dv, t), gold_dev)["micro"]["f1"], t)
                for t in (0.5, 0.6, 0.7, 0.8, 0.9))
     threshold = best[1]
     gold = {a: spans[a] for a in test}
-    pred = predict(models, vec, te, threshold)
+    pred = predict(probabilities(models, vec, te), te, threshold)
     top = counts.most_common(1)[0][0]
-    floor = {a: [(top, r[1], r[2]) for r in te if r[0] == a] for a in test}
+    floor: dict[str, list[tuple[str, int, int]]] = {a: [] for a in test}
+    for r in te:
+        floor[r[0]].append((top, r[1], r[2]))
     return {
         "lang": lang, "train": len(train), "dev": len(dev), "test": len(test), "threshold": threshold,
         "si": si_scores({a: [(s, e) for _, s, e in v] for a, v in pred.items()},
