@@ -20,7 +20,9 @@ accuracy.
 ``real-val``, issue 14): 338 quotes on 17 real news articles (PTC,
 SemEval-2019 hyperpartisan, Horne & Adali 2017), annotated before the system
 ran on them; ``real-val`` is never used to tune the rules or train the
-speaker model. Besides P/R/F1 and speaker accuracy it prints:
+speaker model. ``eval/data/real-quotes-tune2.jsonl`` (split ``real-tune2``): 175
+more quotes on 8 other real articles, annotated before propwatch ran on them,
+training material for the speaker ranker (``train/speakers.py``). Besides P/R/F1 and speaker accuracy it prints:
 
 - named-speaker precision (``named P``): of the matched quotes the system
   gives a named speaker (person, organization or media with a name), the
@@ -48,7 +50,7 @@ from propwatch.registry import stages  # noqa: E402
 CASES = ROOT / "tests" / "cases" / "quotes"
 STAGES = ("sentences", "entities", "quotes", "sourcing")
 DATA = ROOT.parent / "shared" / "data"
-REAL_SPLITS = ("real-tune", "real-val")
+REAL_SPLITS = ("real-tune", "real-tune2", "real-val")
 SPLITS = ("dev", "heldout", "heldout-hard", "all", "ptc", "ptc-heldout", "ptc-final", "ptc-final2", "ptc-final3",
           *REAL_SPLITS)
 
