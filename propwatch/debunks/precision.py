@@ -47,7 +47,11 @@ _DEFINITION = re.compile(
     r"^\s*(?:the\s+)?[\"“']?[A-Z][\w\s\"”'’()-]{0,60}?,?\s+(?:is|was|are|were)\s+(?:an?|the)\s+"
     r"(?:[\w-]+\s+){0,4}(?:group|organi[sz]ation|movement|militia|network|faction|coalition|party|agency|outlet|"
     r"news agency|broadcaster|channel|term|acronym|name)\b"
-    r"|\b(?:also known as|is banned in|are banned in|banned in Russia|outlawed in Russia)\b", re.I)
+    r"|\b(?:also known as|is banned in|are banned in|banned in Russia|outlawed in Russia)\b"
+    # a glossary line: "“Islamic state” (ISIS) – an Islamist terrorist organization operating in ..."
+    r"|^\s*[\"“']?[A-Z][\w\s\"”'’-]{0,60}?(?:\s*\([^()]{1,40}\))?\s+[–—-]\s+(?:an?|the)\s+(?:[\w-]+\s+){0,4}"
+    r"(?:group|organi[sz]ation|movement|militia|network|faction|coalition|party|agency|outlet|broadcaster|channel)\b",
+    re.I)
 _TALLY_NUMBER = (r"(?:\d[\d,.]*|dozens|scores|hundreds|thousands|two|three|four|five|six|seven|eight|nine|ten|"
                  r"eleven|twelve|twenty|thirty|forty|fifty|a hundred)")
 _TALLY = re.compile(
@@ -363,6 +367,20 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
     return best or Proposition(False, reason="no-unit")
 
 
+def overlap(span: str, claim: str, title: str | None = None) -> tuple[int, int]:
+    """The most actors and predicate words ``span`` shares with one unit of the debunk
+    (what a *related* debunk needs: the same actor doing something of the same kind)."""
+    text = claim_text(span)
+    s_actors, s_pred, s_caps = actors(text), predicate(text), _capital_words(text)
+    best = (0, 0)
+    for unit in units(claim, title):
+        # as in proposition(): a word capitalised on one side only may still be a predicate word
+        u_pred = predicate(unit) | (_capital_words(unit) & s_pred)
+        shared = (len(s_actors & actors(unit)), len((s_pred | s_caps) & u_pred))
+        best = max(best, shared, key=lambda t: (min(t), t))
+    return best
+
+
 def pick_match(span: str, candidates, min_score: float, min_fused: float, min_coverage: float = 0.7,
                alternative_min_fused: float = 0.18, depth: int = 10, allow_negation: bool = True):
     """The candidate (a :class:`~propwatch.debunks.search.Match`) the span states, with its
@@ -439,5 +457,5 @@ def article_relation(span: str, before: str = "", polarity_agrees: bool = True) 
     return "carries"
 
 
-__all__ = ["Proposition", "actors", "pick_match", "article_relation", "claim_filter", "claim_text", "negated", "predicate",
+__all__ = ["Proposition", "actors", "overlap", "pick_match", "article_relation", "claim_filter", "claim_text", "negated", "predicate",
            "proposition", "units"]

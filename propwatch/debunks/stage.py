@@ -39,7 +39,7 @@ from .. import lexicon
 from ..records import Document, Span, layer_record
 from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
-from .precision import article_relation, claim_filter, pick_match
+from .precision import article_relation, claim_filter, overlap, pick_match
 from .search import DEFAULTS, DebunkIndex
 
 
@@ -121,6 +121,12 @@ class DebunkMatchSettings(StageSettings):
         description='Below the match threshold, keep a claim\'s best candidate as "related" when it scores this...',
     )
     related_min_fused: float = Field(0.28, ge=0, le=1, description="...and has this much fused similarity.")
+    related_min_actors: int = Field(
+        1, ge=0, description="With the checks, a related debunk shares this many actors with one of its units (the "
+        "alias table: \"Erdogan\" and \"Turkish President\" alike)...")
+    related_min_predicate: int = Field(
+        2, ge=0, description="...and this many predicate words (a shared name alone makes no related debunk; chosen on "
+        "eval/data/debunk_news/tune.jsonl).")
     w_dense: float = Field(DEFAULTS["w_dense"], ge=0, description="Weight of the dense (embedding) similarity in the fused score.")
     w_bm25: float = Field(DEFAULTS["w_bm25"], ge=0, description="Weight of the BM25 (lexical) similarity in the fused score.")
     embedder: BackendName("embeddings") = Field(
@@ -160,7 +166,7 @@ class DebunkMatchSettings(StageSettings):
         0.18, ge=0, le=1, description="...each below the top with this much fused similarity.")
 
 
-@register_stage("debunk_matches", version=5)
+@register_stage("debunk_matches", version=6)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     optional = ("claims",)
@@ -230,6 +236,13 @@ class DebunkMatchStage(LayerStage):
         self.ensure_setup()
         return self._index
 
+    def _related(self, text: str, debunk) -> bool:
+        """Whether a debunk under the match bar is close enough to show as *related*: the same
+        actor doing something of the same kind (:func:`propwatch.debunks.precision.overlap`)."""
+        shared_actors, shared_predicate = overlap(text, debunk.claim, debunk.title)
+        return (shared_actors >= int(self.config["related_min_actors"])
+                and shared_predicate >= int(self.config["related_min_predicate"]))
+
     def predict(self, docs: Sequence[Document]) -> list[list[DebunkMatch]]:
         jobs: list[tuple[int, str, Span]] = []
         for i, doc in enumerate(docs):
@@ -270,7 +283,8 @@ class DebunkMatchStage(LayerStage):
             if not matches and candidates:
                 best = candidates[0]
                 if (best.score >= related_score and best.fused >= related_fused
-                        and len(_stems(span.text) & _stems(best.debunk.claim)) >= 3):
+                        and len(_stems(span.text) & _stems(best.debunk.claim)) >= 3
+                        and (not checks or self._related(span.text, best.debunk))):
                     matches = [(best, "related")]
             for m, relation in matches:
                 d = m.debunk

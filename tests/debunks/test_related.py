@@ -43,8 +43,27 @@ def test_same_claim_is_a_match_and_close_one_is_related():
         second: [match("Black Reed militia buys diesel from the port at night", 0.35, 0.3)],
     })
     assert [(m.text, m.relation) for m in got] == [(first, "match")]
-    got = run({first: [match("Militia buys diesel from the port in secret at night", 0.35, 0.3)]})
+    got = run({first: [match("The Black Reed militia stores diesel in the port's warehouses", 0.35, 0.3)]})
     assert [(m.text, m.relation) for m in got] == [(first, "related")]
+
+
+def test_a_shared_name_alone_makes_no_related_debunk():
+    """The same actor doing something else (no shared predicate word) is not shown as related."""
+    first = TEXT[:56]
+    close = match("The Black Reed militia is a puppet of the mayor of the northern city", 0.4, 0.32)
+    assert run({first: [close]}) == ()
+    # without the precision checks, the old tier (three shared content stems) keeps it
+    sents = (Sentence.of(TEXT, 0, 56),)
+    doc = Document(text=TEXT, source="t").with_layer("sentences", sents)
+    stage = DebunkMatchStage({"min_words": 3, "precision_checks": False}, index=CannedIndex({first: [close]}))
+    assert [m.relation for m in stage([doc])[0].layer("debunk_matches")] == ["related"]
+
+
+def test_a_glossary_line_is_not_a_claim_to_match():
+    from propwatch.debunks.precision import claim_filter
+
+    assert claim_filter("“Black Reed” (BR) – an armed militia group operating along the river delta.") == "definition"
+    assert claim_filter("The port – the largest on the coast – sold diesel to the Black Reed militia.") is None
 
 
 def test_related_needs_shared_content_words():

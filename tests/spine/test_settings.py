@@ -26,13 +26,13 @@ OLD_DEFAULTS = {
     "claims.v1": {"backend": "checkworthiness_onnx", "embedder": "", "min_score": -1.0, "min_words": 5, "max_chars": 600},
     "clean.v1": {"max_chars": 5_000_000},  # added after the core issue (issue 20: a cap per page)
     "coverage.v1": {},
-    "debunk_matches.v5": {
+    "debunk_matches.v6": {
         "database": "", "database_version": "", "source": "auto", "min_checkworthiness": 0.5, "min_words": 6,
         "top_k": 3, "threshold": -1.0, "min_fused": 0.3, "related_min_score": 0.3, "related_min_fused": 0.28,
         "w_dense": 0.3, "w_bm25": 0.7, "embedder": "auto", "cross_encoder": False, "cross_candidates": 0,
         "precision_checks": True, "proposition_min_score": 0.25, "proposition_min_fused": 0.22,
         "proposition_min_coverage": 0.7, "negated_matches": True, "proposition_candidates": 10,
-        "proposition_alternative_min_fused": 0.18,
+        "proposition_alternative_min_fused": 0.18, "related_min_actors": 1, "related_min_predicate": 2,
     },
     "denials.v1": {},
     "entities.v2": {"model": "auto", "aliases": "", "capitals_as_states": True, "resolve_titles": True},
