@@ -3,6 +3,7 @@
     python eval/quotes.py                 # dev, held-out and all
     python eval/quotes.py --verbose       # plus every miss and wrong speaker
     python eval/quotes.py --split heldout
+    python eval/quotes.py --ranker on     # the trained speaker ranker (propwatch/models/speakers/)
 
 Gold: ``tests/cases/quotes/*.jsonl`` (texts written for the project; the
 held-out files were not used to tune the rules before their first run), and
@@ -131,10 +132,13 @@ def load(split: str) -> list[dict]:
     return rows
 
 
+QUOTES_CONFIG: dict = {}  # settings of the quotes stage (--ranker on|off)
+
+
 def analyse(texts: list[str]) -> list[Document]:
     docs = [Document(text=t, source=f"case{i}", outlet=None) for i, t in enumerate(texts)]
     for name in STAGES:
-        docs = stages.get(name)()(docs)
+        docs = stages.get(name)(QUOTES_CONFIG if name == "quotes" else None)(docs)
     return docs
 
 
@@ -270,7 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", choices=SPLITS, default=None)
     ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--ranker", choices=("on", "off"), default=None,
+                    help="the trained speaker ranker on or off (default: the stage's default setting)")
     args = ap.parse_args(argv)
+    if args.ranker:
+        QUOTES_CONFIG["speaker_ranker"] = args.ranker == "on"
     splits = [args.split] if args.split else list(SPLITS)
     print(f"{'split':12} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'speaker':>8} {'named P':>8} "
           f"{'anon q':>7} {'anon src':>8}")

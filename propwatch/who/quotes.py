@@ -309,8 +309,10 @@ def _token_at(sdoc, char: int):
 
 # ------------------------------------------------------------ main entry
 def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[tuple[int, int]], indirect: bool = True,
-                scare_max_words: int = SCARE_MAX_WORDS) -> list[Found]:
-    """Every quote in ``text``, in order, with cue and speaker where the text gives them."""
+                scare_max_words: int = SCARE_MAX_WORDS, ranker: Any = None) -> list[Found]:
+    """Every quote in ``text``, in order, with cue and speaker where the text gives them; with a
+    ``ranker`` (:class:`propwatch.who.ranker.SpeakerRanker`) the speaker is its choice among the
+    candidates, the rules' pick being one of them."""
     resolver = SpeakerResolver(text, mentions, sdoc)
     pairs = quote_pairs(text)
     resolver.set_quoted([(o + 1, c) for o, c, _ in pairs])
@@ -355,6 +357,10 @@ def find_quotes(text: str, sdoc: Any, mentions: list[Mention], sentences: list[t
     _link_anonymous(quotes)
     _reporting_names_are_media(text, quotes)
     quotes = [q for q in quotes if not _scare_quote(text, q, scare_max_words) and not _loose_fragment(text, q)]
+    if ranker is not None:
+        from .ranker import rerank
+
+        rerank(text, sdoc, mentions, sentences, quotes, resolver, ranker)
     return quotes
 
 

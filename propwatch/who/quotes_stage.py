@@ -56,9 +56,14 @@ class QuotesSettings(StageSettings):
         4, ge=0, description="Quoted phrases this short with no cue are scare quotes, not speech."
     )
     indirect: bool = Field(True, description='Also report indirect speech ("X said that ...", "according to X").')
+    speaker_ranker: bool = Field(
+        False, description="Choose each speaker with the trained ranker (propwatch/models/speakers/) among the "
+        "candidates the text names; no speaker when it is unsure. Off: the rules' pick."
+    )
+    speaker_model: str = Field("", description='The ranker\'s model.json; "" is the packaged one.')
 
 
-@register_stage("quotes", version=2)
+@register_stage("quotes", version=3)
 class QuotesStage(LayerStage):
     requires = ("entities", "sentences")
     assigns = ("quotes",)
@@ -71,6 +76,17 @@ class QuotesStage(LayerStage):
         model = self.config.get("model", "")
         self._nlp = resources.spacy(model or "auto")
         self._resources = resources  # the Russian models load from it when a Russian story arrives
+        self._ranker = None
+        if self.config.get("speaker_ranker"):
+            from .ranker import SpeakerRanker
+
+            path = self.config.get("speaker_model", "")
+            self._ranker = resources.get(("speaker_ranker", path), lambda: SpeakerRanker.load(path or None))
+
+    def state_key(self) -> str:
+        """The ranker's weights when it is on (a retrained model re-runs the stage)."""
+        r = self._ranker
+        return f"{r.version}:{r.intercept}:{r.threshold_named}:{r.threshold_other}" if r is not None else ""
 
     def predict(self, docs: Sequence[Document]) -> list[list[Quote]]:
         from .aliases import load_table
@@ -96,7 +112,7 @@ class QuotesStage(LayerStage):
                         for e in doc.layer("entities")]
             sentences = [(s.start, s.end) for s in doc.layer("sentences")]
             found = rules.find_quotes(doc.text, sdoc, mentions, sentences, indirect=cfg.indirect,
-                                      scare_max_words=cfg.scare_max_words)
+                                      scare_max_words=cfg.scare_max_words, ranker=self._ranker)
             out.append([to_record(doc.text, f) for f in found])
         return out
 

@@ -25,7 +25,8 @@ DOCUMENT = re.compile(
     r"\b(?:report|statement|documents?|video|footage|article|study|letter|memo|paper|investigation|survey|"
     r"analysis|book|note|communiqu[eé]|leaflet|post|tweet|message|transcript|dossier|files?|records?|"
     r"resolution|decree|photos?|images?|recording|timeline|reports|findings|data|forecasts?|estimates?|polls?|"
-    r"surveys?|projections?|figures|statistics|lawsuit|complaint|indictment|filing|ruling|evaluation|assessment)\b",
+    r"surveys?|projections?|figures|statistics|lawsuit|complaint|indictment|filing|ruling|evaluation|assessment|"
+    r"affidavits?|e-?mails?|warrants?|cables?)\b",
     re.I,
 )
 ORGANIZATION = re.compile(
@@ -33,7 +34,7 @@ ORGANIZATION = re.compile(
     r"court|parliament|office|department|authorities|administration|military|party|group|organi[sz]ation|"
     r"agency|bank|foundation|institute|union|coalition|movement|side|command|headquarters|service|"
     r"prosecutors?|prosecution|mission|consulate|delegation|secretariat|transition|team|campaign|cent(?:er|re)|"
-    r"society|association|federation|bureau|board|panel|caucus|alliance|league|corporation|university|hospital)\b",
+    r"society|association|federation|bureau|board|panel|caucus|alliance|league|corporation|university|hospital|camp)\b",
     re.I,
 )
 PEOPLE = re.compile(
@@ -103,6 +104,11 @@ ANON_GROUP = re.compile(
     r"(?:\s+(?:familiar|close|aware|briefed|knowledgeable|who|with|in|at|from|on|of|inside|within|involved|speaking|"
     r"there|here)\b.*)?$"
 )
+# an unnamed person named by a relation: "his lawyer", "her spokesman"
+DISPATCH = re.compile(r"^(?:[Tt]he\s+)?[Dd]ispatch(?:ers)?$")  # not "the Columbus Dispatch"
+POSSESSIVE_ROLE = re.compile(rf"(?i)^(?:his|her|their|its)\s+(?:[\w.’'-]+\s+){{0,3}}?(?:{_ROLE})$")
+# "Trump Jr.": a generational suffix makes another person than the name the alias table gives
+NAME_SUFFIX = re.compile(r"\s+(?:Jr|Sr)\b\.?|\s+(?:II|III|IV)\b")
 IDENTIFIED_AS = re.compile(
     r"\b(?:identified|known|named|called)\s+(?:only\s+|just\s+)?(?:as\s+)?(?P<name>[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2})\W*$"
 )
@@ -186,8 +192,7 @@ class SpeakerResolver:
                   and not MEDIA_NAME.search(m.name) and m.name[:1].isupper()
                   and not NAME_MODIFIER.match(text, m.end, min(end, m.end + 30))]
         if people:
-            m = people[0]
-            return SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
+            return self._person_guess(people[0])
         low = phrase.casefold()
         if low in PRONOUNS:
             return self._pronoun(start, end, low)
@@ -204,7 +209,7 @@ class SpeakerResolver:
         if called:  # "a witness, only identified as Christine"
             name = called.group("name")
             return SpeakerGuess(name, None, "person", start + called.start("name"), start + called.end("name"))
-        if (ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or BARE_OFFICIALDOM.match(phrase)
+        if (ANONYMOUS.search(phrase) or INSIDERS.match(phrase) or POSSESSIVE_ROLE.match(phrase) or DISPATCH.match(phrase) or BARE_OFFICIALDOM.match(phrase)
                 or ONE_OF_THEM.match(phrase) or UNNAMED_ONE.match(phrase) or ANON_GROUP.match(phrase)
                 or BARE_POLICE.match(phrase)):
             return self._anonymous(start, end, phrase)
@@ -241,6 +246,17 @@ class SpeakerResolver:
         if AGENT_NOUN.fullmatch(head.strip()):  # "the ex-sailor", "the lawmaker"
             return SpeakerGuess(phrase, None, "person", start, end)
         return SpeakerGuess(phrase, None, "unknown", start, end)
+
+    def _person_guess(self, m: Mention) -> SpeakerGuess:
+        """A PERSON mention as a speaker; "Trump Jr." keeps its suffix (the alias table's Trump is another man)."""
+        suffix = NAME_SUFFIX.match(self.text, m.end)
+        if suffix and suffix.group().strip(" .") not in m.name:
+            from .aliases import load_table
+
+            name = re.sub(r"['’]s$", "", self.text[m.start:m.end]) + suffix.group()
+            return SpeakerGuess(name, (self.table or load_table()).entity_id(name, "PERSON"), "person", m.start,
+                                suffix.end())
+        return SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)
 
     def _complete_name(self, phrase: str, inside: list[Mention]) -> tuple[str, str] | None:
         """A surname the tagger missed or mislabelled ("Lemon said") -> the full name the story uses."""
@@ -356,7 +372,7 @@ class SpeakerResolver:
                 if self._in_quote(m.start) or not self._person_like(m):
                     continue
                 if m.end <= start and m.label == "PERSON" and start - m.start <= 1500:
-                    candidates.append((m.start, SpeakerGuess(m.name, m.entity_id, "person", m.start, m.end)))
+                    candidates.append((m.start, self._person_guess(m)))
             candidates += [c for c in self.described_subjects
                            if c[0] < start and start - c[0] <= 1500 and not _plural(c[1]) and not self._in_quote(c[0])]
             candidates = [c for c in candidates if c[1].kind in ("person", "anonymous") and not _plural(c[1])]

@@ -28,7 +28,7 @@ def test_decisions_are_kept_with_who_when_and_the_latest_counts(store):
     second = record_decision(store, Decision(s1.id, "quotes", "speaker", "ben", quote.start, quote.end,
                                              label="Admiral Tomas Varga", detail={"entity_id": "per:tomas-varga",
                                                                                   "kind": "person"}))
-    assert first.text == quote.text and first.machine_label == "Tomas Varga" and first.model == "quotes.v2"
+    assert first.text == quote.text and first.machine_label == "Tomas Varga" and first.model == "quotes.v3"
     assert first.decided_at <= second.decided_at and second.analyst == "ben" and first.origin == "cli"
     current = corrections(store.con, [s1.id])
     assert [c.id for c in current] == [second.id] and current[0].analyst_label == "Admiral Tomas Varga"

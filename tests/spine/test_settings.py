@@ -38,7 +38,7 @@ OLD_DEFAULTS = {
     "entities.v2": {"model": "auto", "aliases": "", "capitals_as_states": True, "resolve_titles": True},
     "language.v1": {"min_chars": 20, "min_probability": 0.5},
     "metadata.v1": {},
-    "quotes.v2": {"model": "", "scare_max_words": 4, "indirect": True},
+    "quotes.v3": {"model": "", "scare_max_words": 4, "indirect": True, "speaker_ranker": False, "speaker_model": ""},
     "sentences.v1": {},
     "sourcing.v2": {"aliases": ""},
     "split.v1": {"enabled": True, "min_story_words": 60, "require_caption": True},

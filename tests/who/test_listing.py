@@ -29,4 +29,4 @@ def test_commands_are_registered():
 def test_stages_are_registered():
     from propwatch.registry import stages
 
-    assert {"entities.v2", "quotes.v2", "sourcing.v2"} <= set(stages.names())
+    assert {"entities.v2", "quotes.v3", "sourcing.v2"} <= set(stages.names())
