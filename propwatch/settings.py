@@ -210,6 +210,14 @@ class NarrativesSettings(SettingsModel):
                                "sentences are never linked (propwatch.narratives.filters).")
     boilerplate_days: int = Field(ge=0, description="A sentence seen again this many days after its first story "
                                   "is boilerplate, never linked (0: off).")
+    frames: bool = Field(description="Two claims that state one contested action (propwatch.narratives.proposition "
+                         "FRAMES: trading oil, moving fighters across a border) with two actors in common link "
+                         "though they read apart.")
+    frame_cos_min: float = Field(ge=0, le=1, description="The cosine such a pair needs (it stands for candidate_min "
+                                 "and centroid_min).")
+    w_frame: float = Field(ge=0, description="Added to the link score of such a pair.")
+    frame_candidates: int = Field(ge=0, description="The latest claims of the same frame looked at, beside the k "
+                                  "nearest.")
 
 
 class OutputSettings(SettingsModel):

@@ -81,7 +81,9 @@ _DEFINITION = [
                r"militia|coalition|party|agency|disease|network)\b", re.I),
     re.compile(r"\b(?:is|are)\s+(?:typically |usually |often |commonly |mainly |primarily )?"
                r"(?:caused|spread|transmitted|carried|characteri[sz]ed|defined|known)\s+(?:by|through|via|as)\b", re.I),
-    re.compile(r"\b(?:also known as|an acronym for|short for|stands for)\b|\b(?:founded|established|formed|"
+    # "X, also known as Y, ..." at the head of the sentence (an aside later in it defines nothing:
+    # "... a report implicating the National Intelligence Organization, also known as the MIT, in ...")
+    re.compile(r"^\W*[^,;:]{1,60}?,?\s+(?:also known as|an acronym for|short for|stands for)\b|\b(?:founded|established|formed|"
                r"created) (?:on|in) (?:\d|\w+ \d)", re.I),
     re.compile(r"\b(?:recogni[sz]ed|designated|banned|listed|outlawed) as (?:a )?terrorist (?:organi[sz]ation|group)\b|"
                r"\bterrorist (?:organi[sz]ation|group) banned in\b", re.I),

@@ -13,6 +13,15 @@ are alike to an embedding whatever they say ("buys oil from", "lets
 fighters cross the border"), so a pair that shares no predicate word gets
 no link unless its cosine reaches ``paraphrase_min``.
 
+The other way round, two claims that state one contested action in words
+that share little ("Turkey is the main consumer of the oil" / "documents
+pointed to IS selling oil to Turkey"; "safe passage into Syria" / "crossing
+into Syria is easy") and name two actors in common state one *frame*
+(:mod:`.proposition`, ``FRAMES``): such a pair is a candidate beside the k
+nearest (the latest ``frame_candidates`` claims of the frame), needs only
+``frame_cos_min`` (for ``candidate_min`` and ``centroid_min``) and no shared
+predicate word, and scores ``w_frame`` more.
+
 The claim joins the narrative of its best link when that score reaches
 ``link_threshold`` (``same_story_min`` for a claim of the same story, whose
 words and names recur whatever it claims) and its *mean* cosine to the
@@ -44,12 +53,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-import snowballstemmer
 
 from .filters import skip_reason, text_key
 from .index import make_index
 from .matching import jaccard, tokens
-from .proposition import Proposition, conflict, predicate_classes
+from .proposition import Proposition, conflict, frames_match, predicate_classes, stems
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,10 @@ class LinkParams:
     core_size: int = 10  # a claim joins a narrative only if it links to each of its first core_size claims (0: off)
     skip_filters: bool = True  # bylines, casualty tallies, definitions, background are never linked (see .filters)
     boilerplate_days: int = 60  # a sentence seen again this many days after its first story is boilerplate (0: off)
+    frames: bool = True  # two claims that state one frame (see .proposition: FRAMES) link though they read apart
+    frame_cos_min: float = 0.35  # ...when their cosine reaches this (it stands for candidate_min and centroid_min)
+    w_frame: float = 0.3  # ...with this added to the link score (and a full predicate overlap)
+    frame_candidates: int = 50  # the latest claims of the same frame looked at, beside the k nearest
 
 
 class Verifier(Protocol):
@@ -134,15 +146,12 @@ def is_reaction(text: str) -> bool:
     return bool(_ANAPHORIC_REACTION.search(text)) and len(tokens(text)) <= 12
 
 
-_STEMMER = snowballstemmer.stemmer("english")
-
-
 def predicate_words(toks: frozenset[str], entities: Sequence[str]) -> frozenset[str]:
     """What a claim says of its actors: Snowball stems of its words that are not in an entity's
     canonical id ("org:islamic-state" names islamic, state), so "cooperate" and "cooperation"
     are one word and two claims about Turkey and the Islamic State share nothing for those names."""
     names = set(tokens(" ".join(e.split(":", 1)[-1].replace("-", " ") for e in entities)))
-    return frozenset(_STEMMER.stemWords(sorted(toks - names))) - frozenset(_STEMMER.stemWords(sorted(names)))
+    return frozenset(stems(toks - names)) - frozenset(stems(names))
 
 
 def _days(a: str, b: str) -> int:
@@ -182,6 +191,7 @@ class Linker:
         self._inert: list[bool] = []  # claims never linked (see skip)
         self.skipped: dict[str, str] = {}  # claim key -> why it is not linked
         self._repeats: dict[str, tuple[str | None, dict[str, str]]] = {}  # text key -> (first day, outlet -> doc)
+        self._by_frame: dict[str, list[int]] = {}  # frame name -> claims (linked ones) that state it
 
     # ------------------------------------------------------------- state
 
@@ -206,7 +216,7 @@ class Linker:
         if hasattr(self.index, "save"):
             self.index.save(index_file)
 
-    def _append(self, item: ClaimItem, vec: np.ndarray, nid: str) -> None:
+    def _append(self, item: ClaimItem, vec: np.ndarray, nid: str, prop: Proposition | None = None) -> None:
         i = len(self.items)
         self.items.append(item)
         self.keys[item.key] = i
@@ -220,12 +230,15 @@ class Linker:
         self._toks.append(toks)
         pred = predicate_classes(predicate_words(toks, item.entities))
         self._pred.append(pred)
-        self._prop.append(Proposition.of(item.normalized or item.text, item.entities))
+        prop = prop or Proposition.of(item.normalized or item.text, item.entities)
+        self._prop.append(prop)
         self.df.update(toks | pred)
         reason = self.skip(item)
         self._inert.append(reason is not None)
         if reason:
             self.skipped[item.key] = reason
+        elif prop.frame:
+            self._by_frame.setdefault(prop.frame[0], []).append(i)
         first, outlets = self._repeats.setdefault(text_key(item.text), (item.day, {}))
         if item.outlet:
             outlets.setdefault(item.outlet, item.doc_id)
@@ -277,15 +290,25 @@ class Linker:
         proposition checks read of it) to claim ``j``; 0 when the two cannot be one proposition:
         their predicate words overlap less than ``predicate_min`` (or not at all) and the cosine
         is below ``paraphrase_min``, or (``proposition_checks``) their actors conflict, one negates
-        what the other asserts, or (``numbers_check``) both give figures and share none."""
+        what the other asserts, or (``numbers_check``) both give figures and share none. Two claims
+        that state one frame (:meth:`framed`) need no predicate word in common and score
+        ``w_predicate + w_frame`` for it."""
         p = self.params
         if p.proposition_checks and prop is not None and conflict(prop, self._prop[j], p.numbers_check):
             return 0.0
-        pred_overlap = self.lexical(pred, self._pred[j])
-        if cos < p.paraphrase_min and (not pred & self._pred[j] or pred_overlap < p.predicate_min):
+        framed = self.framed(cos, prop, j)
+        pred_overlap = 1.0 if framed else self.lexical(pred, self._pred[j])
+        if not framed and cos < p.paraphrase_min and (not pred & self._pred[j] or pred_overlap < p.predicate_min):
             return 0.0
         return (cos + p.w_lexical * self.lexical(toks, self._toks[j]) + p.w_entities * jaccard(ents, self.items[j].entities)
-                + p.w_predicate * pred_overlap)
+                + p.w_predicate * pred_overlap + (p.w_frame if framed else 0.0))
+
+    def framed(self, cos: float, prop: Proposition | None, j: int) -> bool:
+        """The claim and claim ``j`` state one frame (:func:`.proposition.frames_match`) and their
+        cosine reaches ``frame_cos_min``."""
+        p = self.params
+        return (p.frames and prop is not None and prop.frame is not None and cos >= p.frame_cos_min
+                and frames_match(prop, self._prop[j]))
 
     # ------------------------------------------------------------- linking
 
@@ -316,11 +339,16 @@ class Linker:
                             cands[base + int(t)] = float(prev[t])
                 if len(cands) > p.k:  # the k nearest earlier claims, whether stored or in this block
                     cands = dict(sorted(cands.items(), key=lambda t: (-t[1], t[0]))[: p.k])
+                prop = Proposition.of(item.normalized or item.text, item.entities)
+                if p.frames and prop.frame:  # and the latest claims that state the same frame
+                    for j in self._by_frame.get(prop.frame[0], [])[-p.frame_candidates:]:
+                        cos = float(vec @ self._buf[j])
+                        if cos >= p.frame_cos_min:
+                            cands.setdefault(j, cos)
                 if self.skip(item):
                     cands = {}
                 toks = frozenset(tokens(item.normalized or item.text))
                 pred = predicate_classes(predicate_words(toks, item.entities))
-                prop = Proposition.of(item.normalized or item.text, item.entities)
                 per_narrative: dict[str, list[tuple[float, int]]] = {}
                 for j, cos in sorted(cands.items()):
                     if self._inert[j]:
@@ -332,7 +360,7 @@ class Linker:
                 # (with a verifier) read as the same claim as one of their best-linked members
                 joinable = sorted(
                     ((*max(links, key=lambda t: (t[0], -t[1])), n_j) for n_j, links in per_narrative.items()
-                     if self._near_centroid(vec, n_j) and self._links_core(vec, toks, item, pred, n_j, prop)),
+                     if self._near_centroid(vec, n_j, prop) and self._links_core(vec, toks, item, pred, n_j, prop)),
                     key=lambda t: (-t[0], t[1]),
                 )
                 if self.verifier is not None and joinable:
@@ -347,7 +375,7 @@ class Linker:
                             nid = self._merge(nid, other)
                 if nid is None:
                     nid = narrative_id_for(item.key)
-                self._append(item, vec, nid)
+                self._append(item, vec, nid, prop)
                 out.append(Assignment(item.key, nid, linked, round(float(score), 4)))
             self.index.add(bvec)
         for a in out:  # later merges in this batch may have moved earlier claims
@@ -380,13 +408,20 @@ class Linker:
         for j in self.members[nid][: p.core_size]:
             cos = float(vec @ self._buf[j])
             need = p.same_story_min if self.items[j].doc_id == item.doc_id else p.link_threshold
-            if cos < p.candidate_min or self.pair_score(cos, toks, item.entities, pred, j, prop) < need:
+            floor = p.frame_cos_min if self.framed(cos, prop, j) else p.candidate_min
+            if cos < floor or self.pair_score(cos, toks, item.entities, pred, j, prop) < need:
                 return False
         return True
 
-    def _near_centroid(self, vec: np.ndarray, nid: str) -> bool:
-        """Average linkage: the mean cosine to the narrative's claims (the centroid is their sum)."""
-        return float(vec @ self.centroid[nid]) / len(self.members[nid]) >= self.params.centroid_min
+    def _near_centroid(self, vec: np.ndarray, nid: str, prop: Proposition | None = None) -> bool:
+        """Average linkage: the mean cosine to the narrative's claims (the centroid is their sum)
+        reaches ``centroid_min``, or ``frame_cos_min`` when the claim states the frame of the
+        narrative's first claim."""
+        p = self.params
+        first = self.members[nid][0]
+        mean = float(vec @ self.centroid[nid]) / len(self.members[nid])
+        floor = p.frame_cos_min if self.framed(float(vec @ self._buf[first]), prop, first) else p.centroid_min
+        return mean >= floor
 
     def _centroids_agree(self, a: str, b: str) -> bool:
         """The mean cosine over all pairs of claims of the two narratives."""

@@ -71,4 +71,4 @@ def test_narratives_table_shows_the_days(tmp_path, capsys, narrative_rows, monke
     with Store(path) as st:
         write(st, analyzed(narrative_rows))
     assert main(["narratives", "--store", str(path)]) == 0
-    assert "2015-11-28 .. 2015-12-02" in capsys.readouterr().out  # oil: Spring News, then Iran Today
+    assert "2015-11-28 .. 2015-12-03" in capsys.readouterr().out  # oil: Spring News, then Iran Today, Global Wire

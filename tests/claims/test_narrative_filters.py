@@ -147,3 +147,50 @@ def test_template_sentences_about_two_people_stay_apart():
     assert out[0].narrative_id != out[1].narrative_id
     off = Linker(dim=4, params=LinkParams(index="exact", proposition_checks=False)).add([a, b], vec)
     assert off[0].narrative_id == off[1].narrative_id
+
+
+def test_frames_one_contested_action_in_words_that_share_little():
+    from propwatch.narratives.proposition import Proposition, frame_of, frames_match
+
+    def p(text, *ents):
+        return Proposition.of(text, ents)
+
+    assert frame_of("Ruritania is the main consumer of the oil the Red Hand steals") == ("oil-trade", None)
+    assert frame_of("Documents show the Red Hand selling crude to Ruritania") == ("oil-trade", None)
+    assert frame_of("Recruits who joined the Red Hand are smuggled into Borduria", ["org:red-hand", "gpe:borduria"]) \
+        == ("border-crossing", "fighters")
+    assert frame_of("Crossing into Borduria is easy", ["gpe:borduria"]) == ("border-crossing", None)
+    assert frame_of("The files were transferred to the Military Prosecution Office") is None  # no border, no place
+    assert frame_of("Migrants crossed the border at night") == ("border-crossing", "migrants")
+    buys = p("Ruritania is the main consumer of the oil the Red Hand steals", "gpe:ruritania", "org:red-hand")
+    sells = p("Documents show the Red Hand selling crude to Ruritania", "org:red-hand", "gpe:ruritania")
+    other = p("Ruritania buys oil from Syldavia", "gpe:ruritania", "gpe:syldavia")
+    assert frames_match(buys, sells) and not frames_match(buys, other)  # who, and to or with whom
+    fighters = p("Ruritania gives the militants safe passage into Borduria", "gpe:ruritania", "gpe:borduria")
+    unsaid = p("Ruritania's guards look away, and crossing into Borduria is easy", "gpe:ruritania", "gpe:borduria")
+    migrants = p("Ruritania lets refugees cross into Borduria", "gpe:ruritania", "gpe:borduria")
+    rockets = p("Ruritania is a transit point for rockets sent to Borduria", "gpe:ruritania", "gpe:borduria")
+    assert frames_match(fighters, unsaid) and not frames_match(fighters, migrants)
+    assert not frames_match(unsaid, rockets)  # goods move only where the claim says so
+    assert not frames_match(unsaid, p("Nobody checks who is crossing into Borduria from Ruritania", "gpe:borduria", "gpe:ruritania"))
+
+
+def test_claims_that_state_one_frame_link_though_they_read_apart():
+    # cosine 0.4: below candidate_min and centroid_min, and no predicate word in common
+    vec = np.array([[1, 0, 0, 0], [0.4, 0.9165, 0, 0]], np.float32)
+    a = ClaimItem(key="d1:0-10", doc_id="d1", text="Ruritania gives the militants safe passage into Borduria.",
+                  normalized="Ruritania gives the militants safe passage into Borduria.",
+                  entities=("gpe:ruritania", "gpe:borduria"), published="2016-01-02")
+    b = ClaimItem(key="d2:0-10", doc_id="d2", text="Ruritania's guards look away, and crossing into Borduria is easy.",
+                  normalized="Ruritania's guards look away, and crossing into Borduria is easy.",
+                  entities=("gpe:ruritania", "gpe:borduria"), published="2016-01-03")
+    out = Linker(dim=4, params=LinkParams(index="exact")).add([a, b], vec)
+    assert out[0].narrative_id == out[1].narrative_id
+    off = Linker(dim=4, params=LinkParams(index="exact", frames=False)).add([a, b], vec)
+    assert off[0].narrative_id != off[1].narrative_id
+
+
+def test_an_aside_that_names_an_alias_is_no_definition():
+    assert skip_reason("The daily published videos implicating the Intelligence Service, also known as the "
+                       "Agency, in smuggling fighters into Borduria.") is None
+    assert skip_reason("The Red Hand, also known as the Hand, has many fighters.") == "definition"
