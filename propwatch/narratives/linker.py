@@ -203,6 +203,9 @@ class Linker:
         :meth:`save_index`); loading it skips rebuilding the graph, which is
         the one cost of an incremental run that grows with the corpus.
         """
+        need = len(self.items) + len(items)
+        if need > len(self._buf):  # one allocation, not a doubling per power of two
+            self._buf = np.concatenate([self._buf, np.zeros((need - len(self._buf), self.dim), np.float32)])
         for item, vec, nid in zip(items, np.asarray(vectors, np.float32), narrative_ids):
             self._append(item, vec, nid)
         import os

@@ -263,3 +263,32 @@ def test_label_is_a_short_central_claim():
              "Border must be sealed", "The border must be sealed, the minister said.", "Off-topic aside."]
     assert narrative_label(texts, vecs, margin=0.5) == "Border must be sealed"
     assert narrative_label(texts, vecs, margin=0.0) == texts[int(np.argmax(vecs[:3] @ vecs.sum(axis=0)))]
+
+
+def test_incremental_runs_restoring_the_store_equal_one_batch():
+    # as update_narratives does: each run restores the claims linked before it, then links new stories
+    # (blocks smaller than a run, and claims that state a frame, linked through the frame candidates)
+    items, vecs = _items(120, 16, seed=3)
+    frame_texts = ["Ruritania is the main consumer of the oil the Red Hand steals",
+                   "Documents show the Red Hand selling crude to Ruritania"]
+    for n in range(100, 120):
+        t = frame_texts[n % 2]
+        items[n] = ClaimItem(key=f"f{n}:0-10", doc_id=f"f{n}", text=t, normalized=t,
+                             entities=("gpe:ruritania", "org:red-hand"), published=f"2020-02-{1 + n % 28:02d}")
+        vecs[n] = 0
+        vecs[n, 0] = vecs[n, 1 + n % 15] = 2 ** -0.5  # cosine 0.5 to one another: they read apart
+    order = sorted(range(len(items)), key=lambda i: items[i].sort_key())
+    items, vecs = [items[i] for i in order], vecs[order]
+    params = LinkParams(index="exact", block=16)
+    once = Linker(dim=16, params=params)
+    once.add(items, vecs)
+    done, nids = [], []
+    for a in range(0, len(items), 35):
+        run = Linker(dim=16, params=params)
+        run.restore(done, vecs[:len(done)], nids)
+        run.add(items[a:a + 35], vecs[a:a + 35])
+        done += items[a:a + 35]
+        nids = [run.narrative_of[run.keys[it.key]] for it in done]
+    assert nids == once.narrative_of
+    frame_narratives = {nid for it, nid in zip(done, nids) if it.doc_id.startswith("f")}
+    assert len(frame_narratives) == 1  # twenty stories, two wordings, one proposition
