@@ -2,6 +2,12 @@
 
     nice -n 5 python eval/techniques_multilingual.py               # every language
     python eval/techniques_multilingual.py --languages ru
+    python eval/techniques_multilingual.py --shipped               # the shipped models (no scikit-learn)
+
+``--shipped`` scores the models the techniques stage uses for ru, fr, de, it and pl
+(``propwatch/models/techniques_multilingual/``, trained by ``train/techniques_multilingual.py``)
+on the same held-out fifth, with the same metric, plus their sentence precision (the share of
+flagged sentence-technique pairs whose sentence overlaps a gold span of that technique).
 
 Data: ``../shared/data/semeval2023-train/<lang>/`` (en, ru, fr, ge, it, po), the span labels
 (23 techniques). Our split, per language: an article is held out when
@@ -23,6 +29,10 @@ where the technique matches), precision and recall apart, on the held-out articl
 Skips (exit 0) when ``../shared/data`` is absent. Needs scikit-learn (``pip install -e ".[train]"``).
 Measured (session 9, Russian): SI P 0.552 R 0.382 F1 0.452; SI+TC P 0.174 R 0.134 F1 0.151,
 floor SI+TC F1 0.145 (every sentence Loaded_Language): the technique is barely above the floor.
+Shipped models (``--shipped``, precision first; per language SI P / R / F1, SI+TC P / R / F1):
+ru 0.553 / 0.070 / 0.125, 0.255 / 0.030 / 0.054; fr 0.562 / 0.247 / 0.343, 0.108 / 0.108 / 0.108;
+de 0.644 / 0.327 / 0.434, 0.186 / 0.214 / 0.199; it 0.539 / 0.263 / 0.353, 0.225 / 0.122 / 0.158;
+pl 0.268 / 0.122 / 0.167, 0.156 / 0.092 / 0.116 (their model card has the floors and techniques).
 """
 
 from __future__ import annotations
@@ -149,9 +159,42 @@ def run_language(lang: str, scores) -> dict:
     }
 
 
+def sentence_precision(pred, gold) -> tuple[float, int]:
+    """Share of predicted (technique, span) that overlap a gold span of the same technique, and their number."""
+    n = hits = 0
+    for aid, rows in pred.items():
+        for tech, s, e in rows:
+            n += 1
+            hits += any(t == tech and min(e, b) > max(s, a) for t, a, b in gold.get(aid, ()))
+    return (hits / n if n else 0.0), n
+
+
+def run_shipped(iso: str, models, scores) -> dict:
+    """The shipped model of ``iso`` on its language's held-out fifth."""
+    from propwatch.techniques.multilingual import FOLDERS
+
+    si_scores, combined_scores = scores
+    folder = FOLDERS[iso]
+    texts, spans = load(folder)
+    test = [a for a in texts if fold(folder, a) == 0]
+    pred = {a: [(f.technique, f.start, f.end) for f in models.find(texts[a], iso)] for a in test}
+    gold = {a: spans[a] for a in test}
+    top = Counter(t for a in texts if fold(folder, a) != 0 for t, _s, _e in spans[a]).most_common(1)[0][0]
+    floor = {a: [(top, s, e) for s, e in sentences(texts[a])] for a in test}
+    hit, n = sentence_precision(pred, gold)
+    return {
+        "lang": iso, "test": len(test), "techniques": len(models.model(iso).thresholds),
+        "si": si_scores({a: [(s, e) for _, s, e in v] for a, v in pred.items()},
+                        {a: [(s, e) for _, s, e in v] for a, v in gold.items()}),
+        "tc": combined_scores(pred, gold)["micro"], "hit": hit, "flagged": n,
+        "floor_tc": combined_scores(floor, gold)["micro"], "floor_technique": top,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--languages", nargs="*", default=list(LANGUAGES))
+    ap.add_argument("--languages", nargs="*", default=None, help="default: all six (baseline), the shipped ones (--shipped)")
+    ap.add_argument("--shipped", action="store_true", help="score the shipped multilingual models instead of the baseline")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         print(f"skip: {DATA} not found")
@@ -159,9 +202,24 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from techniques import combined_scores, si_scores
 
+    if args.shipped:
+        sys.path.insert(0, str(ROOT))
+        from propwatch.techniques.multilingual import MultilingualTechniques
+
+        models = MultilingualTechniques()
+        print(f"{'lang':<4} {'test':>4} {'techs':>5}  {'SI P':>5} {'SI R':>5} {'SI F1':>5}  {'SI+TC P':>7} {'R':>5} {'F1':>5}  "
+              f"{'sent P':>6} {'flagged':>7}  floor SI+TC F1 (all sentences, most frequent)")
+        for iso in args.languages or models.languages:
+            r = run_shipped(iso, models, (si_scores, combined_scores))
+            si, tc, fl = r["si"], r["tc"], r["floor_tc"]
+            print(f"{iso:<4} {r['test']:>4} {r['techniques']:>5}  {si['precision']:>5.3f} {si['recall']:>5.3f} {si['f1']:>5.3f}  "
+                  f"{tc['precision']:>7.3f} {tc['recall']:>5.3f} {tc['f1']:>5.3f}  {r['hit']:>6.3f} {r['flagged']:>7}  "
+                  f"{fl['f1']:.3f} ({r['floor_technique']})", flush=True)
+        return 0
+
     print(f"{'lang':<4} {'arts tr/dev/test':>16} {'thr':>4}  {'SI P':>5} {'SI R':>5} {'SI F1':>5}  "
           f"{'SI+TC P':>7} {'R':>5} {'F1':>5}  floor SI+TC F1 (all sentences, most frequent)")
-    for lang in args.languages:
+    for lang in args.languages or LANGUAGES:
         r = run_language(lang, (si_scores, combined_scores))
         si, tc, fl = r["si"], r["tc"], r["floor_tc"]
         print(f"{lang:<4} {r['train']:>6}/{r['dev']:>3}/{r['test']:>4} {r['threshold']:>4.1f}  {si['precision']:>5.3f} "

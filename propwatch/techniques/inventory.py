@@ -5,7 +5,9 @@ SemEval-2020 Task 11 (Da San Martino et al., EMNLP 2019; SemEval 2020): 14
 classes, some of which merge rarer techniques (``Bandwagon,Reductio_ad_hitlerum``).
 Every record, model and report uses these exact strings; the report legend
 takes :data:`LABELS` and :data:`DESCRIPTIONS`. :data:`SEMEVAL2023_MAP` maps
-the finer SemEval-2023 Task 3 (subtask 3) names onto them.
+the finer SemEval-2023 Task 3 (subtask 3) names onto them; the 23 names
+(:data:`SEMEVAL2023_TECHNIQUES`, :data:`SEMEVAL2023_LABELS`) are what the
+multilingual models (:mod:`propwatch.techniques.multilingual`) report.
 """
 
 from __future__ import annotations
@@ -99,6 +101,45 @@ SEMEVAL2023_MAP = MappingProxyType(
 )
 """SemEval-2023 Task 3 technique name -> PTC label (``None``: no PTC counterpart)."""
 
+SEMEVAL2023_TECHNIQUES: tuple[str, ...] = tuple(SEMEVAL2023_MAP)
+"""The 23 SemEval-2023 Task 3 technique names (the multilingual models' inventory)."""
+
+SEMEVAL2023_LABELS = MappingProxyType(
+    {
+        "Appeal_to_Authority": "Appeal to authority",
+        "Appeal_to_Fear-Prejudice": "Appeal to fear or prejudice",
+        "Appeal_to_Popularity": "Appeal to popularity",
+        "Appeal_to_Hypocrisy": "Appeal to hypocrisy",
+        "Appeal_to_Time": "Appeal to time",
+        "Appeal_to_Values": "Appeal to values",
+        "Causal_Oversimplification": "Causal oversimplification",
+        "Consequential_Oversimplification": "Consequential oversimplification",
+        "Conversation_Killer": "Conversation killer",
+        "Doubt": "Doubt",
+        "Exaggeration-Minimisation": "Exaggeration or minimisation",
+        "False_Dilemma-No_Choice": "False dilemma / no choice",
+        "Flag_Waving": "Flag-waving",
+        "Guilt_by_Association": "Guilt by association",
+        "Loaded_Language": "Loaded language",
+        "Name_Calling-Labeling": "Name calling / labeling",
+        "Obfuscation-Vagueness-Confusion": "Obfuscation, vagueness, confusion",
+        "Questioning_the_Reputation": "Questioning the reputation",
+        "Red_Herring": "Red herring",
+        "Repetition": "Repetition",
+        "Slogans": "Slogans",
+        "Straw_Man": "Straw man",
+        "Whataboutism": "Whataboutism",
+    }
+)
+"""Human-readable label of each SemEval-2023 technique."""
+
+
+def ptc_name(technique: str) -> str | None:
+    """The PTC (2020) label of ``technique`` (a PTC label is its own; None: no counterpart)."""
+    if technique in LABELS:
+        return technique
+    return SEMEVAL2023_MAP.get(technique)
+
 
 CATEGORIES: tuple[str, ...] = (
     "Attack on reputation",
@@ -157,8 +198,11 @@ def category(technique: str) -> str:
 
 
 def label(technique: str) -> str:
-    """The human-readable label of ``technique`` (the name itself when unknown)."""
-    return LABELS.get(technique, technique)
+    """The human-readable label of ``technique``, either inventory (the name itself when unknown)."""
+    return LABELS.get(technique) or SEMEVAL2023_LABELS.get(technique, technique)
 
 
-__all__ = ["CATEGORIES", "CATEGORY_OF", "DESCRIPTIONS", "LABELS", "PTC_TECHNIQUES", "SEMEVAL2023_MAP", "category", "label"]
+__all__ = [
+    "CATEGORIES", "CATEGORY_OF", "DESCRIPTIONS", "LABELS", "PTC_TECHNIQUES", "SEMEVAL2023_LABELS", "SEMEVAL2023_MAP",
+    "SEMEVAL2023_TECHNIQUES", "category", "label", "ptc_name",
+]

@@ -25,6 +25,13 @@ that it does); :func:`decode` turns those scores into spans:
 Settings left at ``None`` take the values tuned with the model (its
 ``techniques.json`` ``decode`` block). Offsets are char offsets into
 ``doc.text``.
+
+Stories in Russian, French, German, Italian and Polish are read by the
+multilingual models instead (:mod:`propwatch.techniques.multilingual`, one
+per language, SemEval-2023 names, sentence spans, each technique at the
+threshold chosen for its precision); the stage supports English and the
+languages the shipped ``models/techniques_multilingual/`` has a model for,
+and the others stay "not analysed". English stories never see them.
 """
 
 from __future__ import annotations
@@ -36,11 +43,13 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from . import backends as _backends  # noqa: F401 - registers the technique backends
+from ..languages import analysis_language, undetermined_language
 from ..records import Document, Span, layer_record
 from ..registry import backends
 from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
 from .backends import span_token_range
+from .multilingual import MultilingualTechniques
 from .phrases import phrase_bounds, split_at_sentences, word_bounds
 
 
@@ -327,7 +336,7 @@ class TechniquesStage(LayerStage):
     requires = ("text",)
     optional = ("quotes",)  # spans inside direct quotes are marked (or dropped: quoted_speech)
     assigns = ("techniques",)
-    languages = ("en",)  # English models and word lists (propwatch.languages routes the rest)
+    languages = ("en",)  # the English model; the multilingual models add theirs (supported_languages)
     layer = "techniques"
     settings_model = TechniquesSettings
 
@@ -335,12 +344,27 @@ class TechniquesStage(LayerStage):
         super().__init__(config)  # checked against TechniquesSettings, defaults filled in
         self._tagger: TechniqueTagger | None = None
         self._nlp = None
+        self._multilingual: MultilingualTechniques | None = None
+        self._undetermined = "en"  # the language a story of undetermined language is read in ([pipeline])
+
+    def supported_languages(self) -> tuple[str, ...]:
+        """English (the configured backend) and each language of the shipped multilingual models."""
+        return (*self.languages, *(lang for lang in self.multilingual.languages if lang not in self.languages))
+
+    @property
+    def multilingual(self) -> MultilingualTechniques:
+        """The per-language linear models (the shipped directory); each loads on first use."""
+        if self._multilingual is None:
+            self._multilingual = MultilingualTechniques()
+        return self._multilingual
 
     def setup(self, resources) -> None:
         """The tagger (and span classifier), loaded once per process for these settings;
-        the spaCy pipeline when spans go onto phrase boundaries."""
+        the spaCy pipeline when spans go onto phrase boundaries; the multilingual models."""
         self._tagger = resources.get(("techniques", self.config_hash), self._make_tagger)
         self._nlp = resources.spacy(self.config.get("spacy_model") or "auto") if self.tagger.settings.get("phrases") else None
+        self._multilingual = resources.get(("techniques_multilingual",), MultilingualTechniques)
+        self._undetermined = undetermined_language(getattr(resources, "config", None))
 
     def _make_tagger(self) -> TechniqueTagger:
         self._tagger = None
@@ -374,6 +398,19 @@ class TechniquesStage(LayerStage):
         return [self.tagger.decode(t, ts, p, sd) for t, ts, p, sd in zip(texts, scores, probs, parses)]
 
     def predict(self, docs: Sequence[Document]) -> list[list[TechniqueSpan]]:
+        langs = [analysis_language(d, self._undetermined) for d in docs]
+        other = {i: lang for i, lang in enumerate(langs) if lang in self.multilingual.languages}
+        english = [d for i, d in enumerate(docs) if i not in other]
+        found_en = iter(self._predict_english(english) if english else [])
+        found = [self.predict_multilingual(d.text, other[i]) if i in other else next(found_en) for i, d in enumerate(docs)]
+        drop = self.config.get("quoted_speech", "mark") == "drop"
+        out = []
+        for doc, spans in zip(docs, found):
+            quoted = mark_quoted(spans, [(q.start, q.end) for q in doc.layers.get("quotes", ()) if getattr(q, "direct", False)])
+            out.append([sp for sp in quoted if not (drop and sp.quoted)])
+        return out
+
+    def _predict_english(self, docs: Sequence[Document]) -> list[list[TechniqueSpan]]:
         texts = self.build_inputs(docs)
         scores = self.tagger.score(texts)
         parses = None
@@ -381,13 +418,12 @@ class TechniquesStage(LayerStage):
             from ..who.nlp import parses as parse_batch
 
             parses = parse_batch(docs, self._nlp, self.config.get("spacy_model", ""))
-        found = self.parse_outputs(texts, scores, self.tagger.span_probs(texts, scores, parses), parses)
-        drop = self.config.get("quoted_speech", "mark") == "drop"
-        out = []
-        for doc, spans in zip(docs, found):
-            quoted = mark_quoted(spans, [(q.start, q.end) for q in doc.layers.get("quotes", ()) if getattr(q, "direct", False)])
-            out.append([sp for sp in quoted if not (drop and sp.quoted)])
-        return out
+        return self.parse_outputs(texts, scores, self.tagger.span_probs(texts, scores, parses), parses)
+
+    def predict_multilingual(self, text: str, language: str) -> list[TechniqueSpan]:
+        """The multilingual model's spans of ``text`` in ``language`` (SemEval-2023 names)."""
+        return [TechniqueSpan.of(text, f.start, f.end, technique=f.technique, score=f.score)
+                for f in self.multilingual.find(text, language)]
 
     def close(self) -> None:
         self._tagger = None
