@@ -80,8 +80,9 @@ def run_pipeline(articles: list[str], arts: dict[str, str], work: Path) -> tuple
     (work / "propwatch.toml").write_text(
         "[pipeline]\nupdate_narratives = false\nstages = [" + ", ".join(f'"{s}"' for s in STAGES) + "]\n", "utf-8")
     cli = [sys.executable, "-m", "propwatch"]
-    subprocess.run([*cli, "debunks", "import", *map(str, EXPORTS), "--store", str(store)],
-                   check=True, cwd=work, stdout=subprocess.DEVNULL)
+    if not store.exists():
+        subprocess.run([*cli, "debunks", "import", *map(str, EXPORTS), "--store", str(store)],
+                       check=True, cwd=work, stdout=subprocess.DEVNULL)
     out = work / "records.jsonl"
     subprocess.run([*cli, "analyze", str(inputs), "--store", str(store), "--format", "jsonl", "--output", str(out),
                     "--quiet"], check=True, cwd=work)
@@ -139,7 +140,8 @@ def draw_pool(records, arts, store: Path, key, found: list[dict], out: Path, see
     from propwatch.store import Store
 
     with Store(store, read_only=True) as st:
-        index = DebunkIndex.from_db(DebunkDB(st), embedder=get_embedder("auto"))
+        # as the stage builds it: the shipped embedder and reranker, no cross-encoder
+        index = DebunkIndex.from_db(DebunkDB(st), embedder=get_embedder("auto"), cross_encoder=None)
     pool: dict[tuple, set[str]] = {}
     for m in found:
         pool.setdefault((m["article"], m["start"], m["end"], m["case"]), set()).add("system")
