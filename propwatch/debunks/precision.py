@@ -295,6 +295,57 @@ def units(claim: str, title: str | None = None) -> list[str]:
     return out
 
 
+# verbs that carry another verb's proposition: "Turkey plans to invade Syria", "Russia says the West staged it"
+_CARRIER_VERBS = frozenset(
+    "say claim state report tell announce plan want try seek intend begin start continue attempt aim threaten "
+    "decide agree prepare go allege insist suggest believe think".split())
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    """spaCy's small English pipeline (the entities stage's), or None when it is not installed."""
+    try:
+        from ..who.nlp import load_pipeline
+
+        return load_pipeline("auto")
+    except Exception:  # noqa: BLE001 - no spaCy or no model: the verb check is left out
+        return None
+
+
+@lru_cache(maxsize=65536)
+def head_verb(unit: str) -> str | None:
+    """The stem of the verb a debunk unit asserts ("founded" in "Obama has founded ISIS", "invade" in
+    "Turkey plans to invade Syria"), or None for a verbless or copular unit ("No evidence of ...",
+    "Ukraine is the new base for ISIS") or without a parser."""
+    nlp = _parser()
+    if nlp is None:
+        return None
+    root = next((t for t in nlp(unit) if t.dep_ == "ROOT"), None)
+    for _ in range(2):
+        if root is None or root.pos_ != "VERB" or root.lemma_.casefold() not in _CARRIER_VERBS:
+            break
+        root = next((c for c in root.children if c.dep_ in ("ccomp", "xcomp") and c.pos_ == "VERB"), root)
+        if root.lemma_.casefold() in _CARRIER_VERBS and not any(c.dep_ in ("ccomp", "xcomp") for c in root.children):
+            break
+    if root is None or root.pos_ != "VERB" or root.lemma_.casefold() in ("be", "have"):
+        return None
+    word = root.text.casefold()
+    if word in _stop() or word in _GENERIC:
+        return None
+    return _same_predicate(_SAME_WORD.get(word) or stem(word))
+
+
+# one event seen from either side: "the Foundation sold uranium to Russia" / "Russia's purchase of uranium"
+_CONVERSE = {"buy": "sell", "sell": "buy"}
+
+
+def _verb_in(verb: str, words: set[str]) -> bool:
+    """Whether the span says the unit's verb: the same stem or synonym key, its converse, or the same
+    first five letters ("organised" / "organisers", "invaded" / "invading")."""
+    return verb in words or _CONVERSE.get(verb) in words or (
+        len(verb) >= 5 and any(len(w) >= 5 and w[:5] == verb[:5] for w in words))
+
+
 @dataclass(frozen=True)
 class Proposition:
     """How a span and the closest unit of a debunk compare."""
@@ -321,13 +372,14 @@ def _is_party(actor_id: str) -> bool:
 
 
 def proposition(span: str, claim: str, title: str | None = None, min_predicate: int = 2,
-                min_coverage: float = 0.0, allow_negation: bool = True) -> Proposition:
+                min_coverage: float = 0.0, allow_negation: bool = True, check_verb: bool = True) -> Proposition:
     """Whether ``span`` states one proposition of the debunk, or its exact negation: the same
     actors, a shared predicate (``min_predicate`` words, fewer when the unit has fewer), and
     ``min_coverage`` of the unit's actors and predicate words. Two actors are needed where the
     unit names two; one is enough, and coverage is not asked, when the span shares every predicate
     word of the unit (at least two: "Russians attempted to interfere in our elections" and "Russia
-    did not interfere with the elections in the US or France"). Opposite polarity
+    did not interfere with the elections in the US or France"). With ``check_verb`` the verb the
+    unit asserts (:func:`head_verb`) must be in the span. Opposite polarity
     (one side negated) is the same proposition negated when ``allow_negation``: then
     ``polarity_agrees`` is false, and the article does not carry the debunked claim. The best
     unit is reported: the first that passes naming no actor the span lacks, else the passing one with
@@ -354,9 +406,18 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
             # a one-word predicate ("war", "created") says little: then every actor must be there
             len(u_pred) > 1 or not missing)
         covered = 1.0 if whole_predicate else (len(shared) + len(pred)) / max(len(u_actors) + len(u_pred), 1)
-        same = ok_actors and len(pred) >= need_pred and (polarity or allow_negation) and covered >= min_coverage
+        # the unit's own verb must be said ("all terrorists since 9/11 were residents" does not say that
+        # "the 9/11 attack was organised by the US"); a negated reading needs a verb to negate ("the
+        # evidence of collusion would be covered up" is no denial of "No evidence of Trump collusion")
+        verb = head_verb(unit) if check_verb else None
+        verb_ok = verb is None or _verb_in(verb, s_pred | s_caps)
+        flip_ok = polarity or not check_verb or (verb is not None and verb_ok)
+        same = (ok_actors and len(pred) >= need_pred and (polarity or allow_negation) and covered >= min_coverage
+                and verb_ok and flip_ok)
         reason = "" if same else ("actors" if not ok_actors else "predicate" if len(pred) < need_pred
-                                  else "polarity" if not polarity and not allow_negation else "coverage")
+                                  else "polarity" if not polarity and not allow_negation
+                                  else "coverage" if covered < min_coverage else "verb" if not verb_ok
+                                  else "negation")
         p = Proposition(same, unit, tuple(sorted(shared)), tuple(sorted(missing)), tuple(sorted(pred)),
                         polarity, reason, round(covered, 4))
         if same and polarity and not p.missing_actors:
@@ -381,6 +442,12 @@ def overlap(span: str, claim: str, title: str | None = None) -> tuple[int, int]:
     return best
 
 
+def is_cut(debunk) -> bool:
+    """A claim cut short where the export has only a truncated title ("Hillary Clinton's top secret
+    emails will be used in the…"): what it claims cannot be read, so it is never a match."""
+    return (getattr(debunk, "claim", "") or "").rstrip().endswith(("…", "..."))
+
+
 def pick_match(span: str, candidates, min_score: float, min_fused: float, min_coverage: float = 0.7,
                alternative_min_fused: float = 0.18, depth: int = 10, allow_negation: bool = True):
     """The candidate (a :class:`~propwatch.debunks.search.Match`) the span states, with its
@@ -396,7 +463,7 @@ def pick_match(span: str, candidates, min_score: float, min_fused: float, min_co
     if not candidates:
         return None
     top = candidates[0]
-    if top.score < min_score or top.fused < min_fused:
+    if top.score < min_score or top.fused < min_fused or is_cut(top.debunk):
         return None
     first = proposition(span, top.debunk.claim, top.debunk.title, min_coverage=min_coverage,
                         allow_negation=allow_negation)
@@ -406,7 +473,7 @@ def pick_match(span: str, candidates, min_score: float, min_fused: float, min_co
     if not first.missing_actors and first.polarity_agrees:
         return best
     for rank, cand in enumerate(candidates[1:depth], start=1):
-        if cand.fused < alternative_min_fused:
+        if cand.fused < alternative_min_fused or is_cut(cand.debunk):
             continue
         prop = proposition(span, cand.debunk.claim, cand.debunk.title, min_coverage=min_coverage,
                            allow_negation=allow_negation)
@@ -457,5 +524,5 @@ def article_relation(span: str, before: str = "", polarity_agrees: bool = True) 
     return "carries"
 
 
-__all__ = ["Proposition", "actors", "overlap", "pick_match", "article_relation", "claim_filter", "claim_text", "negated", "predicate",
+__all__ = ["Proposition", "actors", "head_verb", "is_cut", "overlap", "pick_match", "article_relation", "claim_filter", "claim_text", "negated", "predicate",
            "proposition", "units"]

@@ -148,3 +148,35 @@ def test_pick_match_prefers_the_case_naming_every_actor_of_the_span():
     assert pick_match(span, [unrelated, second], 0.25, 0.22) is None
     low = Match(top.debunk, 0.1, 0.3, 0.6, 1, 0.3)
     assert pick_match(span, [low, second], 0.25, 0.22) is None
+
+
+def test_the_verb_the_debunk_asserts_must_be_said():
+    case = "The harbour fire of 2019 was organised by the Velden government."
+    # the event and the actor, but not what the debunk says was done
+    p = proposition("All who died in the harbour fire of 2019 were Velden government workers.", case)
+    assert not p.same and p.reason == "verb"
+    assert proposition("The Velden government organised the harbour fire of 2019, the report says.", case).same
+    # a verb that carries another: "plans to invade" asserts "invade"
+    from propwatch.debunks.precision import head_verb
+
+    assert head_verb("Velden plans to invade Norland") == "invad"
+    assert head_verb("No evidence of Velden meddling in Norland") is None
+
+
+def test_a_negated_reading_needs_a_verb_to_negate():
+    case = "No evidence of Velden collusion with Norland."
+    # "evidence ... covered up" does not deny that there is no evidence
+    p = proposition("Aides feared the evidence of Velden collusion with Norland would be covered up.", case)
+    assert not p.same or p.polarity_agrees
+
+
+def test_a_cut_claim_is_never_a_match():
+    from propwatch.debunks.importers import Debunk
+    from propwatch.debunks.precision import is_cut, pick_match
+    from propwatch.debunks.search import Match
+
+    cut = Debunk(claim="The secret e-mails of the Velden mayor will be used in the…", id="d1", database="csv")
+    whole = Debunk(claim="The secret e-mails of the Velden mayor were sold to Norland.", id="d2", database="csv")
+    assert is_cut(cut) and not is_cut(whole)
+    span = "The secret e-mails of the Velden mayor will be used in the campaign, aides said."
+    assert pick_match(span, [Match(debunk=cut, score=0.9, bm25=0.0, dense=0.0, rank=1, fused=0.6)], 0.25, 0.22) is None
