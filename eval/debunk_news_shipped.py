@@ -1,6 +1,6 @@
 """Debunk matches of the shipped pipeline on real news it was never tuned on (eval/data/debunk_news/shipped.jsonl).
 
-    nice -n 10 python eval/debunk_news_shipped.py            # run the pipeline, score its matches
+    nice -n 10 python eval/debunk_news_shipped.py            # run the pipeline, score its matches (tune, validation, all)
     nice -n 10 python eval/debunk_news_shipped.py --show     # also every match and related pair with its label
     nice -n 10 python eval/debunk_news_shipped.py --pool /tmp/debunk_shipped_pool.jsonl   # how the pairs were drawn
 
@@ -25,7 +25,9 @@ strongest top candidates by fused score and a random 60 of the others' top candi
 ``eval/data/debunk_news/README.md`` (``same`` / ``related`` / ``unrelated``, the article
 relation for ``same``); an article is ``<corpus id>`` as in ``eval/debunk_news_corpus.py``,
 offsets point into that text, a case is ``<export file>:<line>`` (the CSV line of its first
-row). Nothing here was used to choose any setting: it is a validation set only.
+row). Split by article as the README says (sha256 of the id mod 5 < 2: validation, 61 articles,
+3 same-claim pairs; tune: 81 articles, 5 same). The matches on the tune part were read to design
+the checks of stage v7; the validation part was not read.
 
 Scoring: precision of *match* over the labelled pairs (every match the stage makes on these
 articles is in the pool, so none is unjudged unless the stage changed since), of
@@ -36,6 +38,7 @@ articles is in the pool, so none is unjudged unless the stage changed since), of
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import subprocess
@@ -172,7 +175,13 @@ def draw_pool(records, arts, store: Path, key, found: list[dict], out: Path, see
     print(f"{len(queries)} claims read, {len(rows)} pairs -> {out}", file=sys.stderr)
 
 
-def score(gold: list[dict], found: list[dict], group: dict[str, str], show: bool) -> None:
+def in_split(article: str, split: str) -> bool:
+    """The README's split by article: sha256 of the id mod 5 < 2 is validation."""
+    val = int(hashlib.sha256(article.encode("utf-8")).hexdigest(), 16) % 5 < 2
+    return val if split == "validation" else not val
+
+
+def score(split: str, gold: list[dict], found: list[dict], group: dict[str, str], show: bool) -> None:
     def grp(case: str) -> str:
         return group.get(case, case)
 
@@ -204,7 +213,7 @@ def score(gold: list[dict], found: list[dict], group: dict[str, str], show: bool
     same = [g for g in gold if g["label"] == "same"]
     n_match = sum(v for (r, lab), v in tally.items() if r == "match" and lab != "unjudged")
     right = tally[("match", "same")]
-    print(f"shipped pipeline, {len({g['article'] for g in gold})} articles with labelled pairs, {len(gold)} pairs "
+    print(f"{split}: shipped pipeline, {len({g['article'] for g in gold})} articles with labelled pairs, {len(gold)} pairs "
           f"({len(same)} same, {sum(g['label'] == 'related' for g in gold)} related)")
     prec = right / n_match if n_match else float("nan")
     print(f"  match: precision {prec:.3f} ({right}/{n_match}; {tally[('match', 'related')]} of the wrong ones 'related' "
@@ -224,6 +233,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pool", type=Path, help="draw the pairs to label into this file (texts: keep it under /tmp)")
     ap.add_argument("--show", action="store_true")
+    ap.add_argument("--split", default="tune,validation,all", help="tune, validation (by article, as in the README), all")
     ap.add_argument("--work", type=Path, help="keep the store and records here (default: a temporary folder)")
     args = ap.parse_args()
     if not corpus.available() or not all(p.exists() for p in EXPORTS):
@@ -246,7 +256,9 @@ def main() -> int:
             print(f"no labels yet ({gold_path}); draw the pool with --pool")
             return 0
         gold = [json.loads(line) for line in gold_path.read_text("utf-8").splitlines() if line.strip()]
-        score(gold, found, group, args.show)
+        for split in args.split.split(","):
+            part = [g for g in gold if split == "all" or in_split(g["article"], split)]
+            score(split, part, [m for m in found if split == "all" or in_split(m["article"], split)], group, args.show)
     return 0
 
 
