@@ -266,6 +266,22 @@ def negated(text: str) -> bool:
     return bool(_NEG.search(text))
 
 
+# where a sentence's clauses meet: a negation in one ("he wants them not to be great") says nothing
+# of another ("Obama, who founded ISIS by the way")
+_CLAUSE_BREAK = re.compile(r"\s*(?:[,;:()—–]|\s-\s|\b(?:who|which|but|while|whereas|although|though)\b)\s*", re.I)
+
+
+def negated_near(text: str, words: set[str]) -> bool:
+    """Whether a clause of ``text`` that holds one of ``words`` (predicate stems) is negated; the
+    whole text when no clause holds any."""
+    holding = []
+    for clause in _CLAUSE_BREAK.split(text):
+        stems = {_same_predicate(_SAME_WORD.get(w) or stem(w)) for w in re.findall(r"[a-z]{3,}", clause.casefold())}
+        if stems & words:
+            holding.append(clause)
+    return any(negated(c) for c in holding) if holding else negated(text)
+
+
 # where one sentence of a debunk holds two propositions: "X did not interfere in A, nor has X anything
 # to do with B"; "//" joins two claims in EUvsDisinfo summaries
 _CLAUSE = re.compile(r"\s*(?://|;|,?\s+\bnor\b(?=\s)|,\s*(?:but|while|whereas)\b)\s*", re.I)
@@ -397,7 +413,8 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
         need_pred = max(1, min(min_predicate, len(u_pred)))
         whole_predicate = len(u_pred) >= 2 and u_pred <= pred
         need = min(1 if whole_predicate else 2, len(u_actors))
-        polarity = negated(unit) == s_neg
+        # the span's negation is read in the clause that says the unit's predicate
+        polarity = negated(unit) == (negated_near(text, u_pred) if s_neg else False)
         missing = u_actors - s_actors
         ok_actors = len(shared) >= need and (need > 0 or len(pred) >= need_pred + 1) and (
             # a person or organisation the unit names must be in the span (a place may be left out:
@@ -504,25 +521,41 @@ _VOUCH = re.compile(r"\b(?:confirm(?:s|ed|ing)?|reveal(?:s|ed|ing)?|prov(?:e|es|
 _DENIAL_VERB = re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|dismiss(?:es|ed|ing)?|rebuff(?:s|ed)?)\b", re.I)
 
 
-def article_relation(span: str, before: str = "", polarity_agrees: bool = True) -> str:
+def inside_quotation(before: str) -> bool:
+    """Whether the text just before a span leaves a quotation open in its paragraph (a quote of
+    several sentences: the span is someone's words)."""
+    para = re.split(r"\n\s*\n|\n", before)[-1]
+    curly = para.count("“") - para.count("”") + para.count("«") - para.count("»")
+    return curly > 0 or (para.count('"') % 2 == 1 and "“" not in para)
+
+
+def article_relation(span: str, before: str = "", polarity_agrees: bool = True, claim: str = "",
+                     attributed: bool = False) -> str:
     """``refutes`` | ``reports`` | ``carries``: what the article does with the claim in ``span``
     (``before``: the text just before it, e.g. the previous sentence). When the span states the
     debunked claim negated (``polarity_agrees`` false: "Russians attempted to interfere in our
     elections" against "Russia did not interfere"), the article refutes it, unless the negation is
     someone's denial that the span reports ("Kremlin sources have denied the claims that ...",
-    against "the story of Russia's involvement is debunked"): then it ``reports`` the claim."""
+    against "the story of Russia's involvement is debunked"): then it ``reports`` the claim. A refuting
+    cue that the debunked ``claim`` holds itself ("No evidence of ...") is not read as a refutation.
+    A span the claims stage ``attributed`` to someone, or inside a quotation left open before it,
+    is reported."""
     if not polarity_agrees:
         return "reports" if _DENIAL_VERB.search(span) else "refutes"
     near = f"{before[-200:]} {span}"
-    if _REFUTE.search(span) or _REFUTE.search(before[-160:]):
+    # a cue the debunked claim itself holds ("No evidence of collusion", "the attack was staged")
+    # is the claim said again, not a refutation of it
+    own = {m.group(0).casefold() for m in _REFUTE.finditer(claim)}
+    if any(m.group(0).casefold() not in own for m in _REFUTE.finditer(span)) or any(
+            m.group(0).casefold() not in own for m in _REFUTE.finditer(before[-160:])):
         return "refutes"
     if _VOUCH.search(span):
         return "carries"
-    if _ATTRIBUTE.search(span) or re.search(r"[\"“«][^\"”»]{20,}[\"”»]", span) or (
-            _ATTRIBUTE.search(near) and re.search(r"^\s*[\"“«]", span)):
+    if attributed or inside_quotation(before) or _ATTRIBUTE.search(span) or re.search(
+            r"[\"“«][^\"”»]{20,}[\"”»]", span) or (_ATTRIBUTE.search(near) and re.search(r"^\s*[\"“«]", span)):
         return "reports"
     return "carries"
 
 
-__all__ = ["Proposition", "actors", "head_verb", "is_cut", "overlap", "pick_match", "article_relation", "claim_filter", "claim_text", "negated", "predicate",
+__all__ = ["Proposition", "actors", "head_verb", "inside_quotation", "is_cut", "overlap", "pick_match", "article_relation", "claim_filter", "claim_text", "negated", "predicate",
            "proposition", "units"]

@@ -166,7 +166,7 @@ class DebunkMatchSettings(StageSettings):
         0.18, ge=0, le=1, description="...each below the top with this much fused similarity.")
 
 
-@register_stage("debunk_matches", version=7)
+@register_stage("debunk_matches", version=8)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     optional = ("claims",)
@@ -289,7 +289,9 @@ class DebunkMatchStage(LayerStage):
             for m, relation in matches:
                 d = m.debunk
                 before = docs[i].text[max(0, span.start - 300):span.start]
-                art = article_relation(span.text, before, polarity.get(id(m), True)) if relation == "match" else "unknown"
+                art = (article_relation(span.text, before, polarity.get(id(m), True), d.claim,
+                                        attributed=getattr(span, "attributed_to", None) is not None)
+                       if relation == "match" else "unknown")
                 out[i].append(DebunkMatch(
                     start=span.start, end=span.end, text=span.text, debunk_id=d.id, debunk_claim=d.claim,
                     verdict=d.verdict, explanation=d.explanation, url=d.url, database=d.database,

@@ -180,3 +180,25 @@ def test_a_cut_claim_is_never_a_match():
     assert is_cut(cut) and not is_cut(whole)
     span = "The secret e-mails of the Velden mayor will be used in the campaign, aides said."
     assert pick_match(span, [Match(debunk=cut, score=0.9, bm25=0.0, dense=0.0, rank=1, fused=0.6)], 0.25, 0.22) is None
+
+
+def test_negation_is_read_in_the_clause_that_says_the_predicate():
+    case = "The mayor of Velden founded the Black Reed militia."
+    span = "The mayor of Velden, who founded the Black Reed militia by the way, does not want the port to grow."
+    p = proposition(span, case)
+    assert p.same and p.polarity_agrees  # the "not" belongs to another clause
+
+
+def test_relation_reads_the_claims_own_cue_quotations_and_attribution():
+    from propwatch.debunks.precision import article_relation, inside_quotation
+
+    claim = "No evidence of Velden collusion with Norland."
+    # "no evidence" is the debunked claim said again, not a refutation of it
+    assert article_relation("The probe of Velden collusion with Norland has yielded no evidence.", "", True, claim) == "carries"
+    assert article_relation("The probe of Velden collusion with Norland has yielded no evidence.", "", True, "") == "refutes"
+    # the second sentence of a quotation is the speaker's words
+    before = "The senator spoke at length. “Our port is the best there is. "
+    assert inside_quotation(before) and not inside_quotation("The senator spoke. “Our port is great.” ")
+    assert article_relation("The mayor founded the Black Reed militia.", before) == "reports"
+    assert article_relation("The mayor founded the Black Reed militia.", "The senator spoke. ") == "carries"
+    assert article_relation("The mayor founded the Black Reed militia.", "", attributed=True) == "reports"
