@@ -216,8 +216,8 @@ class NarrativesSettings(SettingsModel):
     frame_cos_min: float = Field(ge=0, le=1, description="The cosine such a pair needs (it stands for candidate_min "
                                  "and centroid_min).")
     w_frame: float = Field(ge=0, description="Added to the link score of such a pair.")
-    frame_candidates: int = Field(ge=0, description="The latest claims of the same frame looked at, beside the k "
-                                  "nearest.")
+    frame_candidates: int = Field(ge=0, description="The latest claims of the same frame and pair of actors looked "
+                                  "at, beside the k nearest.")
 
 
 class OutputSettings(SettingsModel):

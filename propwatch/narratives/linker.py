@@ -18,7 +18,8 @@ that share little ("Turkey is the main consumer of the oil" / "documents
 pointed to IS selling oil to Turkey"; "safe passage into Syria" / "crossing
 into Syria is easy") and name two actors in common state one *frame*
 (:mod:`.proposition`, ``FRAMES``): such a pair is a candidate beside the k
-nearest (the latest ``frame_candidates`` claims of the frame), needs only
+nearest (the latest ``frame_candidates`` claims filed under the frame and a
+pair of the claim's actors), needs only
 ``frame_cos_min`` (for ``candidate_min`` and ``centroid_min``) and no shared
 predicate word, and scores ``w_frame`` more.
 
@@ -110,7 +111,7 @@ class LinkParams:
     frames: bool = True  # two claims that state one frame (see .proposition: FRAMES) link though they read apart
     frame_cos_min: float = 0.35  # ...when their cosine reaches this (it stands for candidate_min and centroid_min)
     w_frame: float = 0.3  # ...with this added to the link score (and a full predicate overlap)
-    frame_candidates: int = 50  # the latest claims of the same frame looked at, beside the k nearest
+    frame_candidates: int = 50  # the latest claims of the same frame and pair of actors looked at, beside the k nearest
 
 
 class Verifier(Protocol):
@@ -154,6 +155,13 @@ def predicate_words(toks: frozenset[str], entities: Sequence[str]) -> frozenset[
     return frozenset(stems(toks - names)) - frozenset(stems(names))
 
 
+def _frame_keys(prop: Proposition) -> list[tuple]:
+    """Where a claim that states a frame is filed: the frame with each pair of its actors (two claims
+    that share a frame share one of these keys, :func:`.proposition.frames_match`)."""
+    actors = sorted(prop.actors)
+    return [(prop.frame[0], a, b) for n, a in enumerate(actors) for b in actors[n + 1:]]
+
+
 def _days(a: str, b: str) -> int:
     from datetime import date
 
@@ -191,7 +199,7 @@ class Linker:
         self._inert: list[bool] = []  # claims never linked (see skip)
         self.skipped: dict[str, str] = {}  # claim key -> why it is not linked
         self._repeats: dict[str, tuple[str | None, dict[str, str]]] = {}  # text key -> (first day, outlet -> doc)
-        self._by_frame: dict[str, list[int]] = {}  # frame name -> claims (linked ones) that state it
+        self._by_frame: dict[tuple, list[int]] = {}  # (frame, actor, actor) -> claims (linked ones) that state it
 
     # ------------------------------------------------------------- state
 
@@ -241,7 +249,8 @@ class Linker:
         if reason:
             self.skipped[item.key] = reason
         elif prop.frame:
-            self._by_frame.setdefault(prop.frame[0], []).append(i)
+            for key in _frame_keys(prop):
+                self._by_frame.setdefault(key, []).append(i)
         first, outlets = self._repeats.setdefault(text_key(item.text), (item.day, {}))
         if item.outlet:
             outlets.setdefault(item.outlet, item.doc_id)
@@ -343,11 +352,13 @@ class Linker:
                 if len(cands) > p.k:  # the k nearest earlier claims, whether stored or in this block
                     cands = dict(sorted(cands.items(), key=lambda t: (-t[1], t[0]))[: p.k])
                 prop = Proposition.of(item.normalized or item.text, item.entities)
-                if p.frames and prop.frame:  # and the latest claims that state the same frame
-                    for j in self._by_frame.get(prop.frame[0], [])[-p.frame_candidates:]:
-                        cos = float(vec @ self._buf[j])
-                        if cos >= p.frame_cos_min:
-                            cands.setdefault(j, cos)
+                if p.frames and prop.frame:  # and the latest claims that state the frame with two of its actors
+                    for key in _frame_keys(prop):
+                        for j in self._by_frame.get(key, ())[-p.frame_candidates:]:
+                            if j not in cands:
+                                cos = float(vec @ self._buf[j])
+                                if cos >= p.frame_cos_min:
+                                    cands[j] = cos
                 if self.skip(item):
                     cands = {}
                 toks = frozenset(tokens(item.normalized or item.text))
