@@ -470,8 +470,9 @@ def pick_match(span: str, candidates, min_score: float, min_fused: float, min_co
     """The candidate (a :class:`~propwatch.debunks.search.Match`) the span states, with its
     :class:`Proposition`, or ``None``.
 
-    The top candidate must reach ``min_score`` and ``min_fused`` and state the span's proposition
-    (or its negation): that decides whether the span matches at all. Which case it matches is then
+    The top candidate must reach ``min_score`` and ``min_fused``: that decides whether the span
+    matches at all. When the top does not state the span's proposition (or its negation), a later
+    candidate may, but only whole (its verb said, every actor named, the same polarity). Which case it matches is then
     chosen among the first ``depth`` candidates that state the same proposition (the top, and the
     others with ``alternative_min_fused`` fused similarity): the one naming every actor of its unit
     first ("Turkey is the main consumer of ISIS oil": "Turkey buys oil from ISIL" before "ISIS oil is
@@ -485,6 +486,16 @@ def pick_match(span: str, candidates, min_score: float, min_fused: float, min_co
     first = proposition(span, top.debunk.claim, top.debunk.title, min_coverage=min_coverage,
                         allow_negation=allow_negation)
     if not first.same:
+        # the closest case says another thing of the same story ("IS steals oil bought by Israel via
+        # Turkey" for "Turkish authorities purchase oil from ISIS"): a case further down may still
+        # state the span's proposition whole, its verb said, every actor named, the same polarity
+        for cand in candidates[1:depth]:
+            if cand.fused < alternative_min_fused or is_cut(cand.debunk):
+                continue
+            prop = proposition(span, cand.debunk.claim, cand.debunk.title, min_coverage=min_coverage,
+                               allow_negation=False)
+            if prop.same and prop.polarity_agrees and not prop.missing_actors and head_verb(prop.unit):
+                return cand, prop
         return None
     best, best_key = (top, first), (not first.missing_actors, first.polarity_agrees, first.coverage, 0)
     if not first.missing_actors and first.polarity_agrees:

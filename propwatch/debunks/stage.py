@@ -166,7 +166,7 @@ class DebunkMatchSettings(StageSettings):
         0.18, ge=0, le=1, description="...each below the top with this much fused similarity.")
 
 
-@register_stage("debunk_matches", version=8)
+@register_stage("debunk_matches", version=9)
 class DebunkMatchStage(LayerStage):
     requires = ("sentences",)
     optional = ("claims",)

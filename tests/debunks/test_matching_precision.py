@@ -202,3 +202,23 @@ def test_relation_reads_the_claims_own_cue_quotations_and_attribution():
     assert article_relation("The mayor founded the Black Reed militia.", before) == "reports"
     assert article_relation("The mayor founded the Black Reed militia.", "The senator spoke. ") == "carries"
     assert article_relation("The mayor founded the Black Reed militia.", "", attributed=True) == "reports"
+
+
+def test_a_later_case_matches_only_when_it_states_the_whole_proposition():
+    from propwatch.debunks.importers import Debunk
+    from propwatch.debunks.precision import pick_match
+    from propwatch.debunks.search import Match
+
+    def cand(claim, rank, score, fused):
+        return Match(debunk=Debunk(claim=claim, id=f"d{rank}", database="csv"), score=score, bm25=0.0, dense=0.0,
+                     rank=rank, fused=fused)
+
+    span = "A report says that the Velden authorities purchase diesel from the Norland militia below market prices."
+    top = cand("The Norland militia steals river diesel which will be bought by Osters via Velden.", 1, 0.3, 0.33)
+    whole = cand("Velden buys diesel from the Norland militia.", 2, 0.1, 0.27)
+    partial = cand("Velden buys diesel.", 2, 0.1, 0.27)  # names no militia: not the whole proposition
+    picked = pick_match(span, [top, whole], 0.25, 0.22)
+    assert picked is not None and picked[0].debunk.id == "d2"
+    assert pick_match(span, [top, partial], 0.25, 0.22) is None
+    # the top must still be close enough: under its floors nothing matches
+    assert pick_match(span, [cand(top.debunk.claim, 1, 0.1, 0.33), whole], 0.25, 0.22) is None

@@ -26,7 +26,7 @@ OLD_DEFAULTS = {
     "claims.v1": {"backend": "checkworthiness_onnx", "embedder": "", "min_score": -1.0, "min_words": 5, "max_chars": 600},
     "clean.v1": {"max_chars": 5_000_000},  # added after the core issue (issue 20: a cap per page)
     "coverage.v1": {},
-    "debunk_matches.v8": {
+    "debunk_matches.v9": {
         "database": "", "database_version": "", "source": "auto", "min_checkworthiness": 0.5, "min_words": 6,
         "top_k": 3, "threshold": -1.0, "min_fused": 0.3, "related_min_score": 0.3, "related_min_fused": 0.28,
         "w_dense": 0.3, "w_bm25": 0.7, "embedder": "auto", "cross_encoder": False, "cross_candidates": 0,
