@@ -329,6 +329,9 @@ class Linker:
         vectors = np.asarray(vectors, np.float32)
         order = sorted(range(len(items)), key=lambda i: items[i].sort_key())
         fresh = [i for i in order if items[i].key not in self.keys]
+        need = len(self.items) + len(fresh)
+        if need > len(self._buf):  # room for the whole batch at once (after a restore, no 2x copy of the store)
+            self._buf = np.concatenate([self._buf, np.zeros((need - len(self._buf), self.dim), np.float32)])
         out: list[Assignment] = []
         p = self.params
         for b in range(0, len(fresh), p.block):
