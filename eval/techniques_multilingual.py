@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -47,9 +46,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "semeval2023-train"
 LANGUAGES = ("en", "ru", "fr", "ge", "it", "po")
-_SENT = re.compile(r"[^\n.!?]+[.!?]*")
 
 
 def load(lang: str) -> tuple[dict[str, str], dict[str, list[tuple[str, int, int]]]]:
@@ -73,16 +72,10 @@ def fold(lang: str, aid: str) -> int:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    out = []
-    for m in _SENT.finditer(text):
-        s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e - s >= 10:
-            out.append((s, e))
-    return out
+    """The shipped model's sentences (lines cut after .!?, at least 10 characters)."""
+    from propwatch.techniques.multilingual import sentence_bounds
+
+    return sentence_bounds(text, min_chars=10)
 
 
 def labels(sent: tuple[int, int], gold: list[tuple[str, int, int]]) -> set[str]:
