@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "eval"))
 
+from propwatch.techniques.backends import token_runs  # noqa: E402
 from propwatch.techniques.multilingual import (  # noqa: E402
-    FOLDERS, META_FILE, LanguageModel, LinearModel, runs, sentence_bounds, sentence_features, word_bounds,
+    FOLDERS, META_FILE, LanguageModel, LinearModel, sentence_bounds, sentence_features, word_bounds,
     word_features,
 )
 
@@ -128,7 +129,7 @@ def spans_word(rows, probs, j, thr, gap=1):
     for r, p in zip(rows, probs):
         if len(p) == 0:
             continue
-        for a, b in runs(p[:, j] >= thr, gap):
+        for a, b in token_runs(p[:, j] >= thr, gap):
             pred.setdefault(r[0], []).append((r[1][a][0], r[1][b - 1][1]))
     return pred
 

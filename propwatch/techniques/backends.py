@@ -120,6 +120,23 @@ SPAN_MARKERS = ("«", "»")
 """The marker tokens put around the span in the classifier's input (both in the MiniLM vocabulary)."""
 
 
+def token_runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """Runs of True items (tokens, words) as (first, last+1); runs apart by <= ``gap`` False items merge (the English decoder and the multilingual word model)."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return []
+    runs = []
+    start = prev = int(idx[0])
+    for i in idx[1:]:
+        i = int(i)
+        if i - prev - 1 > gap:
+            runs.append((start, prev + 1))
+            start = i
+        prev = i
+    runs.append((start, prev + 1))
+    return runs
+
+
 def span_token_range(offsets: np.ndarray, start: int, end: int) -> tuple[int, int]:
     """Tokens ``a..b`` (b exclusive) that overlap chars ``start..end``; an empty range at the
     next token when none does."""

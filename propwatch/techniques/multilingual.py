@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from .backends import token_runs
 
 META_FILE = "multilingual.json"
 
@@ -218,28 +219,11 @@ class LanguageModel:
                 words = [text[a:b] for a, b in bounds]
                 probs = self.word.probabilities([word_features(words, i) for i in range(len(words))])
                 for j, tech, thr in chosen:
-                    for a, b in runs(probs[:, j] >= thr, self.gap):
+                    for a, b in token_runs(probs[:, j] >= thr, self.gap):
                         found.append(Found(bounds[a][0], bounds[b - 1][1], tech,
                                            round(float(probs[a:b, j].mean()), 4), "word"))
         found.sort(key=lambda f: (f.start, f.end, f.technique))
         return found
-
-
-def runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
-    """Runs of True items as (first, last + 1); runs apart by at most ``gap`` False items merge."""
-    idx = np.flatnonzero(mask)
-    if idx.size == 0:
-        return []
-    out = []
-    start = prev = int(idx[0])
-    for i in idx[1:]:
-        i = int(i)
-        if i - prev - 1 > gap:
-            out.append((start, prev + 1))
-            start = i
-        prev = i
-    out.append((start, prev + 1))
-    return out
 
 
 class MultilingualTechniques:
@@ -285,7 +269,6 @@ __all__ = [
     "LanguageModel",
     "LinearModel",
     "MultilingualTechniques",
-    "runs",
     "sentence_bounds",
     "sentence_features",
     "shipped_dir",

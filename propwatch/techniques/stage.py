@@ -48,7 +48,7 @@ from ..records import Document, Span, layer_record
 from ..registry import backends
 from ..settings import BackendName, Field, StageSettings
 from ..stages.base import LayerStage, register_stage
-from .backends import span_token_range
+from .backends import span_token_range, token_runs
 from .multilingual import MultilingualTechniques
 from .phrases import phrase_bounds, split_at_sentences, word_bounds
 
@@ -78,23 +78,6 @@ DECODE_DEFAULTS: dict[str, Any] = {
     "split_sentences": False,
     "min_score": 0.1,  # dev (37 PTC articles): SI P 0.345 -> 0.379, SI+TC F1 0.234 -> 0.237
 }
-
-
-def token_runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
-    """Runs of True tokens as (first, last+1); runs apart by <= ``gap`` False tokens merge."""
-    idx = np.flatnonzero(mask)
-    if idx.size == 0:
-        return []
-    runs = []
-    start = prev = int(idx[0])
-    for i in idx[1:]:
-        i = int(i)
-        if i - prev - 1 > gap:
-            runs.append((start, prev + 1))
-            start = i
-        prev = i
-    runs.append((start, prev + 1))
-    return runs
 
 
 def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
