@@ -211,9 +211,7 @@ class Linker:
         :meth:`save_index`); loading it skips rebuilding the graph, which is
         the one cost of an incremental run that grows with the corpus.
         """
-        need = len(self.items) + len(items)
-        if need > len(self._buf):  # one allocation, not a doubling per power of two
-            self._buf = np.concatenate([self._buf, np.zeros((need - len(self._buf), self.dim), np.float32)])
+        self._reserve(len(items))
         for item, vec, nid in zip(items, np.asarray(vectors, np.float32), narrative_ids):
             self._append(item, vec, nid)
         import os
@@ -226,6 +224,13 @@ class Linker:
     def save_index(self, index_file: str) -> None:
         if hasattr(self.index, "save"):
             self.index.save(index_file)
+
+    def _reserve(self, n: int) -> None:
+        """Room for ``n`` more claims in one allocation (a restore or a batch), not a doubling per
+        power of two: after a restore of 1M claims a doubling would copy the whole store."""
+        need = len(self.items) + n
+        if need > len(self._buf):
+            self._buf = np.concatenate([self._buf, np.zeros((need - len(self._buf), self.dim), np.float32)])
 
     def _append(self, item: ClaimItem, vec: np.ndarray, nid: str, prop: Proposition | None = None) -> None:
         i = len(self.items)
@@ -329,9 +334,7 @@ class Linker:
         vectors = np.asarray(vectors, np.float32)
         order = sorted(range(len(items)), key=lambda i: items[i].sort_key())
         fresh = [i for i in order if items[i].key not in self.keys]
-        need = len(self.items) + len(fresh)
-        if need > len(self._buf):  # room for the whole batch at once (after a restore, no 2x copy of the store)
-            self._buf = np.concatenate([self._buf, np.zeros((need - len(self._buf), self.dim), np.float32)])
+        self._reserve(len(fresh))
         out: list[Assignment] = []
         p = self.params
         for b in range(0, len(fresh), p.block):
@@ -355,15 +358,15 @@ class Linker:
                 if len(cands) > p.k:  # the k nearest earlier claims, whether stored or in this block
                     cands = dict(sorted(cands.items(), key=lambda t: (-t[1], t[0]))[: p.k])
                 prop = Proposition.of(item.normalized or item.text, item.entities)
-                if p.frames and prop.frame:  # and the latest claims that state the frame with two of its actors
+                if self.skip(item):
+                    cands = {}
+                elif p.frames and prop.frame:  # and the latest claims that state the frame with two of its actors
                     for key in _frame_keys(prop):
                         for j in self._by_frame.get(key, ())[-p.frame_candidates:]:
                             if j not in cands:
                                 cos = float(vec @ self._buf[j])
                                 if cos >= p.frame_cos_min:
                                     cands[j] = cos
-                if self.skip(item):
-                    cands = {}
                 toks = frozenset(tokens(item.normalized or item.text))
                 pred = predicate_classes(predicate_words(toks, item.entities))
                 per_narrative: dict[str, list[tuple[float, int]]] = {}
