@@ -125,7 +125,7 @@ def matches(records: list[dict], arts: dict[str, str], key: dict[str, str]) -> l
     for r in records:
         a = r.get("external_id")
         text = arts.get(a, "")
-        for m in (r.get("layers") or r).get("debunk_matches") or []:
+        for m in r.get("debunk_matches") or []:
             where = locate(text, m.get("text") or "", int(m.get("start") or 0))
             if where is None:
                 continue
@@ -151,7 +151,7 @@ def draw_pool(records, arts, store: Path, key, found: list[dict], out: Path, see
     queries = []
     for r in records:
         a = r.get("external_id")
-        claims = (r.get("layers") or r).get("claims") or []
+        claims = r.get("claims") or []
         for c in claims:
             if float(c.get("checkworthiness") or 0) >= 0.5:
                 where = locate(arts[a], c.get("text") or "", int(c.get("start") or 0))

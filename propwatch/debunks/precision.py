@@ -241,6 +241,11 @@ def _same_predicate(word: str) -> str:
     return word
 
 
+def _predicate_key(word: str) -> str:
+    """A lower-cased word as predicate() files it: its stem, through the synonym keys."""
+    return _same_predicate(_SAME_WORD.get(word) or stem(word))
+
+
 def _capital_words(text: str) -> set[str]:
     """Stems of capitalised words that are no actor of the alias table ("Uranium" in a headline):
     a predicate word of the other side may be written with a capital here."""
@@ -276,8 +281,7 @@ def negated_near(text: str, words: set[str]) -> bool:
     whole text when no clause holds any."""
     holding = []
     for clause in _CLAUSE_BREAK.split(text):
-        stems = {_same_predicate(_SAME_WORD.get(w) or stem(w)) for w in re.findall(r"[a-z]{3,}", clause.casefold())}
-        if stems & words:
+        if {_predicate_key(w) for w in re.findall(r"[a-z]{3,}", clause.casefold())} & words:
             holding.append(clause)
     return any(negated(c) for c in holding) if holding else negated(text)
 
@@ -329,26 +333,28 @@ def _parser():
 
 
 @lru_cache(maxsize=65536)
-def head_verb(unit: str) -> str | None:
+def head_verb(unit: str, nlp=None) -> str | None:
     """The stem of the verb a debunk unit asserts ("founded" in "Obama has founded ISIS", "invade" in
     "Turkey plans to invade Syria"), or None for a verbless or copular unit ("No evidence of ...",
-    "Ukraine is the new base for ISIS") or without a parser."""
-    nlp = _parser()
+    "Ukraine is the new base for ISIS") or without a parser. ``nlp``: the pipeline to parse with (the
+    stage passes the process's own, ``Resources.spacy``); None loads the small English one here."""
+    nlp = nlp if nlp is not None else _parser()
     if nlp is None:
         return None
     root = next((t for t in nlp(unit) if t.dep_ == "ROOT"), None)
-    for _ in range(2):
+    for _ in range(2):  # "Russia says the West plans to stage ...": at most two carriers deep
         if root is None or root.pos_ != "VERB" or root.lemma_.casefold() not in _CARRIER_VERBS:
             break
-        root = next((c for c in root.children if c.dep_ in ("ccomp", "xcomp") and c.pos_ == "VERB"), root)
-        if root.lemma_.casefold() in _CARRIER_VERBS and not any(c.dep_ in ("ccomp", "xcomp") for c in root.children):
+        carried = next((c for c in root.children if c.dep_ in ("ccomp", "xcomp") and c.pos_ == "VERB"), None)
+        if carried is None:
             break
+        root = carried
     if root is None or root.pos_ != "VERB" or root.lemma_.casefold() in ("be", "have"):
         return None
     word = root.text.casefold()
     if word in _stop() or word in _GENERIC:
         return None
-    return _same_predicate(_SAME_WORD.get(word) or stem(word))
+    return _predicate_key(word)
 
 
 # one event seen from either side: "the Foundation sold uranium to Russia" / "Russia's purchase of uranium"
@@ -388,7 +394,8 @@ def _is_party(actor_id: str) -> bool:
 
 
 def proposition(span: str, claim: str, title: str | None = None, min_predicate: int = 2,
-                min_coverage: float = 0.0, allow_negation: bool = True, check_verb: bool = True) -> Proposition:
+                min_coverage: float = 0.0, allow_negation: bool = True, check_verb: bool = True,
+                nlp=None) -> Proposition:
     """Whether ``span`` states one proposition of the debunk, or its exact negation: the same
     actors, a shared predicate (``min_predicate`` words, fewer when the unit has fewer), and
     ``min_coverage`` of the unit's actors and predicate words. Two actors are needed where the
@@ -426,7 +433,7 @@ def proposition(span: str, claim: str, title: str | None = None, min_predicate: 
         # the unit's own verb must be said ("all terrorists since 9/11 were residents" does not say that
         # "the 9/11 attack was organised by the US"); a negated reading needs a verb to negate ("the
         # evidence of collusion would be covered up" is no denial of "No evidence of Trump collusion")
-        verb = head_verb(unit) if check_verb else None
+        verb = head_verb(unit, nlp) if check_verb else None
         verb_ok = verb is None or _verb_in(verb, s_pred | s_caps)
         flip_ok = polarity or not check_verb or (verb is not None and verb_ok)
         same = (ok_actors and len(pred) >= need_pred and (polarity or allow_negation) and covered >= min_coverage
@@ -466,7 +473,7 @@ def is_cut(debunk) -> bool:
 
 
 def pick_match(span: str, candidates, min_score: float, min_fused: float, min_coverage: float = 0.7,
-               alternative_min_fused: float = 0.18, depth: int = 10, allow_negation: bool = True):
+               alternative_min_fused: float = 0.18, depth: int = 10, allow_negation: bool = True, nlp=None):
     """The candidate (a :class:`~propwatch.debunks.search.Match`) the span states, with its
     :class:`Proposition`, or ``None``.
 
@@ -477,36 +484,36 @@ def pick_match(span: str, candidates, min_score: float, min_fused: float, min_co
     others with ``alternative_min_fused`` fused similarity): the one naming every actor of its unit
     first ("Turkey is the main consumer of ISIS oil": "Turkey buys oil from ISIL" before "ISIS oil is
     bought by Israel via Turkey", which names a buyer the span does not), then the one with the same
-    polarity, the higher coverage, the higher rank."""
+    polarity, the higher coverage, the higher rank. ``nlp``: the spaCy pipeline the verb check parses
+    debunk units with (:func:`head_verb`)."""
     if not candidates:
         return None
     top = candidates[0]
     if top.score < min_score or top.fused < min_fused or is_cut(top.debunk):
         return None
     first = proposition(span, top.debunk.claim, top.debunk.title, min_coverage=min_coverage,
-                        allow_negation=allow_negation)
+                        allow_negation=allow_negation, nlp=nlp)
+
+    def stating(negation: bool):
+        """(rank, candidate, proposition) for the later candidates close enough that state it."""
+        for rank, cand in enumerate(candidates[1:depth], start=1):
+            if cand.fused < alternative_min_fused or is_cut(cand.debunk):
+                continue
+            prop = proposition(span, cand.debunk.claim, cand.debunk.title, min_coverage=min_coverage,
+                               allow_negation=negation, nlp=nlp)
+            if prop.same:
+                yield rank, cand, prop
+
     if not first.same:
         # the closest case says another thing of the same story ("IS steals oil bought by Israel via
         # Turkey" for "Turkish authorities purchase oil from ISIS"): a case further down may still
         # state the span's proposition whole, its verb said, every actor named, the same polarity
-        for cand in candidates[1:depth]:
-            if cand.fused < alternative_min_fused or is_cut(cand.debunk):
-                continue
-            prop = proposition(span, cand.debunk.claim, cand.debunk.title, min_coverage=min_coverage,
-                               allow_negation=False)
-            if prop.same and prop.polarity_agrees and not prop.missing_actors and head_verb(prop.unit):
-                return cand, prop
-        return None
+        return next(((cand, prop) for _, cand, prop in stating(False)
+                     if prop.polarity_agrees and not prop.missing_actors and head_verb(prop.unit, nlp)), None)
     best, best_key = (top, first), (not first.missing_actors, first.polarity_agrees, first.coverage, 0)
     if not first.missing_actors and first.polarity_agrees:
         return best
-    for rank, cand in enumerate(candidates[1:depth], start=1):
-        if cand.fused < alternative_min_fused or is_cut(cand.debunk):
-            continue
-        prop = proposition(span, cand.debunk.claim, cand.debunk.title, min_coverage=min_coverage,
-                           allow_negation=allow_negation)
-        if not prop.same:
-            continue
+    for rank, cand, prop in stating(allow_negation):
         key = (not prop.missing_actors, prop.polarity_agrees, prop.coverage, -rank)
         if key > best_key:
             best, best_key = (cand, prop), key
@@ -535,7 +542,7 @@ _DENIAL_VERB = re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|dismi
 def inside_quotation(before: str) -> bool:
     """Whether the text just before a span leaves a quotation open in its paragraph (a quote of
     several sentences: the span is someone's words)."""
-    para = re.split(r"\n\s*\n|\n", before)[-1]
+    para = before.rsplit("\n", 1)[-1]
     curly = para.count("“") - para.count("”") + para.count("«") - para.count("»")
     return curly > 0 or (para.count('"') % 2 == 1 and "“" not in para)
 

@@ -179,6 +179,7 @@ class DebunkMatchStage(LayerStage):
         super().__init__(config)  # checked against DebunkMatchSettings, defaults filled in
         self._index = index
         self._state: str = "given" if index is not None else ""
+        self._nlp = None  # the process's spaCy pipeline, for the verb check (setup)
 
     def _index_options(self) -> dict[str, Any]:
         cfg = self.config
@@ -220,7 +221,15 @@ class DebunkMatchStage(LayerStage):
 
     def setup(self, resources) -> None:
         """The debunk database: ``database``, else the driver's store; none (no matches,
-        no file created) when neither exists."""
+        no file created) when neither exists; with the precision checks, the process's spaCy
+        pipeline (``Resources.spacy``, shared with the entities and quotes stages) for the verb check."""
+        if self.config["precision_checks"] and self._nlp is None:
+            from ..errors import MissingExtraError
+
+            try:
+                self._nlp = resources.spacy()
+            except MissingExtraError:  # no spaCy model: propwatch.debunks.precision leaves the verb check out
+                self._nlp = None
         if self._index is not None:
             return
         with resources.reading(self.config["database"] or None) as store:
@@ -273,7 +282,7 @@ class DebunkMatchStage(LayerStage):
                     span.text, candidates, float(self.config["proposition_min_score"]),
                     float(self.config["proposition_min_fused"]), float(self.config["proposition_min_coverage"]),
                     float(self.config["proposition_alternative_min_fused"]), int(self.config["proposition_candidates"]),
-                    bool(self.config["negated_matches"]))
+                    bool(self.config["negated_matches"]), nlp=self._nlp)
                 matches = []
                 if picked is not None:
                     matches = [(picked[0], "match")]
