@@ -148,20 +148,10 @@ def hit_precision(pred, gold_t) -> float:
 def technique_prf(pred, gold_t):
     """The task's P/R/F1 (partial-overlap credit) for one technique, the number of predicted
     spans and their hit precision: pred, gold_t: aid -> [(s, e)]."""
-    from techniques import _credit, merge_spans
+    from techniques import si_scores
 
-    pn = rn = 0.0
-    pd = rd = 0
-    for aid in set(pred) | set(gold_t):
-        s = merge_spans(pred.get(aid, ()))
-        t = merge_spans(gold_t.get(aid, ()))
-        pn += _credit(s, t)
-        rn += _credit(t, s)
-        pd += len(s)
-        rd += len(t)
-    p = pn / pd if pd else 0.0
-    r = rn / rd if rd else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0), pd, hit_precision(pred, gold_t)
+    sc = si_scores(pred, gold_t)
+    return sc["precision"], sc["recall"], sc["f1"], sc["n_pred"], hit_precision(pred, gold_t)
 
 
 def choose(levels, gold_t, target, min_pred):
